@@ -1,0 +1,334 @@
+// Package incident holds breachnotice's domain nouns (controllers, accounts,
+// courses, enrollments, incidents and their affected sets) and the SQLite store
+// that keeps them.
+//
+// A Controller holds one copy of learner data: the operator's copy holds every
+// account; a Member's copy holds the accounts enrolled in that Member's
+// courses. An Incident is a breach of exactly one controller's copy. Its
+// affected set is resolved inside that copy and stored one row per account,
+// so every later stage (law, delivery, ledger) reads rows, never re-derives
+// the scope.
+//
+// The package imports nothing else from the project.
+package incident
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Error kinds, checked with errors.Is and mapped to exit codes and HTTP
+// statuses once, at the edge.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrInvalid     = errors.New("invalid")
+	ErrConflict    = errors.New("conflict")
+	ErrForbidden   = errors.New("forbidden")
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Element is a kind of personal data an incident may expose.
+type Element string
+
+// The data elements an incident can name. The law engine decides, per
+// jurisdiction, which combinations are notifiable.
+const (
+	ElemName             Element = "name"
+	ElemEmail            Element = "email"
+	ElemUsername         Element = "username"
+	ElemPassword         Element = "password"
+	ElemSecurityQA       Element = "security_qa"
+	ElemPostalAddress    Element = "postal_address"
+	ElemPhone            Element = "phone"
+	ElemDOB              Element = "dob"
+	ElemGovID            Element = "gov_id"
+	ElemSSN              Element = "ssn"
+	ElemDriversLicense   Element = "drivers_license"
+	ElemPassport         Element = "passport"
+	ElemFinancialAccount Element = "financial_account"
+	ElemPaymentCard      Element = "payment_card"
+	ElemBiometric        Element = "biometric"
+	ElemHealth           Element = "health"
+	ElemMedical          Element = "medical"
+	ElemIPAddress        Element = "ip_address"
+	ElemCourseActivity   Element = "course_activity"
+)
+
+// Elements lists every known data element in a fixed order.
+var Elements = []Element{
+	ElemName, ElemEmail, ElemUsername, ElemPassword, ElemSecurityQA,
+	ElemPostalAddress, ElemPhone, ElemDOB, ElemGovID, ElemSSN,
+	ElemDriversLicense, ElemPassport, ElemFinancialAccount, ElemPaymentCard,
+	ElemBiometric, ElemHealth, ElemMedical, ElemIPAddress, ElemCourseActivity,
+}
+
+// ParseElements parses a comma-separated element list, rejecting unknown
+// names and returning the elements in canonical order without duplicates.
+func ParseElements(s string) ([]Element, error) {
+	seen := map[Element]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(strings.ToLower(f))
+		if f == "" {
+			continue
+		}
+		e := Element(f)
+		if !e.Valid() {
+			return nil, fmt.Errorf("%w: unknown data element %q (known: %s)", ErrInvalid, f, JoinElements(Elements))
+		}
+		seen[e] = true
+	}
+	if len(seen) == 0 {
+		return nil, fmt.Errorf("%w: no data elements given", ErrInvalid)
+	}
+	out := make([]Element, 0, len(seen))
+	for _, e := range Elements {
+		if seen[e] {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Valid reports whether e is a known element.
+func (e Element) Valid() bool {
+	for _, k := range Elements {
+		if k == e {
+			return true
+		}
+	}
+	return false
+}
+
+// JoinElements joins elements with commas.
+func JoinElements(es []Element) string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = string(e)
+	}
+	return strings.Join(s, ",")
+}
+
+// Contact is the contact block a controller's notices print.
+type Contact struct {
+	PostalAddress string `json:"postal_address,omitempty"` // lines separated by "\n"
+	Phone         string `json:"phone,omitempty"`
+	Web           string `json:"web,omitempty"`
+	Email         string `json:"email,omitempty"` // where recipients send questions
+	DPO           string `json:"dpo,omitempty"`   // GDPR data protection officer contact
+}
+
+// Controller holds one copy of learner data: the operator or a Member.
+type Controller struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Member bool   `json:"member"`
+	// From is the sender address of the controller's notices.
+	From    string  `json:"from"`
+	Contact Contact `json:"contact"`
+	// PolicyDays is the controller's own target, in days from discovery, where
+	// the law says only "without unreasonable delay".
+	PolicyDays int `json:"policy_days"`
+	// TermsEConsent records that the controller's terms of service count as
+	// consent to electronic notice (E-SIGN), for every account of its copy.
+	TermsEConsent bool      `json:"terms_e_consent"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// DefaultPolicyDays is the policy target where a controller sets none.
+const DefaultPolicyDays = 30
+
+// Kind names the kind of copy the controller holds.
+func (c *Controller) Kind() string {
+	if c.Member {
+		return "member"
+	}
+	return "operator"
+}
+
+// AccountStatus is active or retired.
+type AccountStatus string
+
+// Account statuses. A retired account has no reachable contact data.
+const (
+	AccountActive  AccountStatus = "active"
+	AccountRetired AccountStatus = "retired"
+)
+
+// Account is a learner.
+type Account struct {
+	ID       string `json:"id"`
+	Username string `json:"username,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Email    string `json:"email,omitempty"`
+	// EmailUsable is false when the address could not be parsed; the account is
+	// kept because the person may still be owed a letter.
+	EmailUsable bool   `json:"email_usable"`
+	Locale      string `json:"locale,omitempty"`
+	// Country is ISO 3166-1 alpha-2; Region the subdivision code without the
+	// country prefix ("TX", not "US-TX").
+	Country     string        `json:"country,omitempty"`
+	Region      string        `json:"region,omitempty"`
+	PostalLine1 string        `json:"postal_line1,omitempty"`
+	PostalLine2 string        `json:"postal_line2,omitempty"`
+	City        string        `json:"city,omitempty"`
+	PostalCode  string        `json:"postal_code,omitempty"`
+	EConsent    bool          `json:"e_consent"`
+	Status      AccountStatus `json:"status"`
+}
+
+// PostalComplete reports whether the account's postal address is complete
+// enough to print a letter: line 1, city, postal code and country.
+func (a *Account) PostalComplete() bool {
+	return a.PostalLine1 != "" && a.City != "" && a.PostalCode != "" && a.Country != ""
+}
+
+// Jurisdiction is the residence code used by the law engine: "US-TX" for a
+// US subdivision, otherwise the country code ("DE", "GB"); "" when unknown.
+func (a *Account) Jurisdiction() string {
+	if a.Country == "" {
+		return ""
+	}
+	if a.Region != "" && (a.Country == "US") {
+		return a.Country + "-" + a.Region
+	}
+	return a.Country
+}
+
+// Course belongs to a Member.
+type Course struct {
+	ID       string `json:"id"`
+	MemberID string `json:"member_id"`
+	Title    string `json:"title"`
+}
+
+// Status is where an incident is in its life.
+type Status string
+
+// Incident statuses, in the only order they move.
+const (
+	StatusOpen      Status = "open"
+	StatusScoped    Status = "scoped"
+	StatusPlanned   Status = "planned"
+	StatusNotifying Status = "notifying"
+	StatusClosed    Status = "closed"
+)
+
+var statusOrder = map[Status]int{StatusOpen: 0, StatusScoped: 1, StatusPlanned: 2, StatusNotifying: 3, StatusClosed: 4}
+
+// CanMove reports whether an incident may move from s to next. Status only
+// moves forward one step at a time, except that re-scoping a scoped or
+// planned incident brings it back to scoped (its plan is then stale) and
+// re-planning a planned incident keeps it planned.
+func (s Status) CanMove(next Status) bool {
+	from, ok1 := statusOrder[s]
+	to, ok2 := statusOrder[next]
+	if !ok1 || !ok2 {
+		return false
+	}
+	switch {
+	case to == from+1:
+		return true
+	case next == StatusScoped && (s == StatusScoped || s == StatusPlanned):
+		return true
+	case next == StatusPlanned && s == StatusPlanned:
+		return true
+	}
+	return false
+}
+
+// Hold is a law-enforcement hold: it delays sending, never the bookkeeping
+// of deadlines.
+type Hold struct {
+	Reason string    `json:"reason"`
+	Since  time.Time `json:"since"`
+}
+
+// DateLayout is how dates are written on the command line and in output.
+const DateLayout = "2006-01-02"
+
+// Date is a calendar date (no time of day) that marshals as YYYY-MM-DD.
+type Date struct{ time.Time }
+
+// ParseDate parses YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(DateLayout, strings.TrimSpace(s))
+	if err != nil {
+		return Date{}, fmt.Errorf("%w: date %q is not YYYY-MM-DD", ErrInvalid, s)
+	}
+	return Date{t}, nil
+}
+
+// String formats the date as YYYY-MM-DD ("" for the zero date).
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.Format(DateLayout)
+}
+
+// AddDays returns the date n calendar days later.
+func (d Date) AddDays(n int) Date { return Date{d.AddDate(0, 0, n)} }
+
+// MarshalJSON writes "YYYY-MM-DD", or null for the zero date.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD" or null.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Incident is a breach of one controller's copy.
+type Incident struct {
+	ID           int64     `json:"id"`
+	ControllerID string    `json:"controller"`
+	Title        string    `json:"title"`
+	Description  string    `json:"description,omitempty"`
+	Discovered   Date      `json:"discovered"`
+	OccurredFrom Date      `json:"occurred_from"`
+	OccurredTo   Date      `json:"occurred_to"`
+	Elements     []Element `json:"elements"`
+	// Encrypted means the exposed data was encrypted and its key was not taken.
+	Encrypted bool      `json:"encrypted"`
+	Status    Status    `json:"status"`
+	Hold      *Hold     `json:"hold"`
+	Scope     string    `json:"scope,omitempty"` // the scope rule, as given
+	Affected  int64     `json:"affected"`        // size of the affected set
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Has reports whether the incident exposed element e.
+func (inc *Incident) Has(e Element) bool {
+	for _, x := range inc.Elements {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Affected is one account of an incident's affected set, with the address
+// its email notice goes to (for a Member's copy, the address tied to the
+// enrollment when there is one).
+type Affected struct {
+	Account
+	NoticeEmail       string `json:"notice_email,omitempty"`
+	NoticeEmailUsable bool   `json:"notice_email_usable"`
+}

@@ -1,0 +1,102 @@
+-- +goose Up
+CREATE TABLE controllers (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    member          INTEGER NOT NULL DEFAULT 0,
+    from_email      TEXT NOT NULL,
+    postal_address  TEXT NOT NULL DEFAULT '',
+    phone           TEXT NOT NULL DEFAULT '',
+    web             TEXT NOT NULL DEFAULT '',
+    contact_email   TEXT NOT NULL DEFAULT '',
+    dpo             TEXT NOT NULL DEFAULT '',
+    policy_days     INTEGER NOT NULL DEFAULT 30,
+    terms_e_consent INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL
+);
+
+CREATE TABLE courses (
+    id        TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL REFERENCES controllers(id),
+    title     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX courses_member ON courses(member_id);
+
+-- import_run marks the import that last wrote a row, so a second row with
+-- the same id in one file is detected by the upsert itself; rev counts
+-- updates (0 = inserted by that run).
+CREATE TABLE accounts (
+    id           TEXT PRIMARY KEY,
+    username     TEXT NOT NULL DEFAULT '',
+    name         TEXT NOT NULL DEFAULT '',
+    email        TEXT NOT NULL DEFAULT '',
+    email_usable INTEGER NOT NULL DEFAULT 0,
+    locale       TEXT NOT NULL DEFAULT '',
+    country      TEXT NOT NULL DEFAULT '',
+    region       TEXT NOT NULL DEFAULT '',
+    postal_line1 TEXT NOT NULL DEFAULT '',
+    postal_line2 TEXT NOT NULL DEFAULT '',
+    city         TEXT NOT NULL DEFAULT '',
+    postal_code  TEXT NOT NULL DEFAULT '',
+    e_consent    INTEGER NOT NULL DEFAULT 0,
+    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired')),
+    rev          INTEGER NOT NULL DEFAULT 0,
+    import_run   TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE enrollments (
+    account_id   TEXT NOT NULL REFERENCES accounts(id),
+    course_id    TEXT NOT NULL REFERENCES courses(id),
+    email        TEXT NOT NULL DEFAULT '',
+    email_usable INTEGER NOT NULL DEFAULT 0,
+    import_run   TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (account_id, course_id)
+) WITHOUT ROWID;
+CREATE INDEX enrollments_course ON enrollments(course_id, account_id);
+
+CREATE TABLE incidents (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    controller_id TEXT NOT NULL REFERENCES controllers(id),
+    title         TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    discovered    TEXT NOT NULL,
+    occurred_from TEXT NOT NULL DEFAULT '',
+    occurred_to   TEXT NOT NULL DEFAULT '',
+    elements      TEXT NOT NULL,
+    encrypted     INTEGER NOT NULL DEFAULT 0,
+    status        TEXT NOT NULL DEFAULT 'open',
+    hold_reason   TEXT NOT NULL DEFAULT '',
+    hold_since    TEXT NOT NULL DEFAULT '',
+    scope         TEXT NOT NULL DEFAULT '',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX incidents_controller ON incidents(controller_id);
+
+-- The affected set: one row per affected account. notice_email is where its
+-- email notice goes (a Member's enrollment address when there is one).
+CREATE TABLE affected (
+    incident_id         INTEGER NOT NULL REFERENCES incidents(id),
+    account_id          TEXT NOT NULL REFERENCES accounts(id),
+    notice_email        TEXT NOT NULL DEFAULT '',
+    notice_email_usable INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (incident_id, account_id)
+) WITHOUT ROWID;
+
+-- Every state-changing action, whoever made it.
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT ''
+);
+
+-- +goose Down
+DROP TABLE audit;
+DROP TABLE affected;
+DROP TABLE incidents;
+DROP TABLE enrollments;
+DROP TABLE accounts;
+DROP TABLE courses;
+DROP TABLE controllers;

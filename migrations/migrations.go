@@ -1,0 +1,85 @@
+// Package migrations holds breachnotice's numbered SQL migrations, embedded
+// in the binary, and opens the SQLite database with them applied.
+//
+// Every command opens the database through Open, so a fresh file is created
+// and an old one brought up to date before anything reads it.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"net/url"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed *.sql
+var files embed.FS
+
+// DSN returns the modernc data source name for path. The pragmas apply to
+// every pooled connection: busy_timeout first (so the others wait for a lock
+// rather than fail), then WAL so readers never block the writer, foreign keys
+// on (SQLite leaves them off), synchronous NORMAL (durable at each WAL
+// checkpoint, one fsync per commit saved). _txlock=immediate takes the write
+// lock at BEGIN, so a transaction never fails upgrading a read lock: this is
+// what lets the CLI and a running server share one file.
+func DSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+}
+
+// Open opens (creating if needed) the database at path and applies every
+// pending migration.
+func Open(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if err := Up(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	return goose.NewProvider(goose.DialectSQLite3, db, files)
+}
+
+// Up applies every pending migration.
+func Up(ctx context.Context, db *sql.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: up: %w", err)
+	}
+	return nil
+}
+
+// DownTo rolls migrations back to version (0 undoes them all).
+func DownTo(ctx context.Context, db *sql.DB, version int64) error {
+	p, err := provider(db)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrations: down to %d: %w", version, err)
+	}
+	return nil
+}
+
+// Version returns the current schema version.
+func Version(ctx context.Context, db *sql.DB) (int64, error) {
+	p, err := provider(db)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	return p.GetDBVersion(ctx)
+}
