@@ -17,7 +17,8 @@ CREATE TABLE controllers (
 CREATE TABLE courses (
     id        TEXT PRIMARY KEY,
     member_id TEXT NOT NULL REFERENCES controllers(id),
-    title     TEXT NOT NULL DEFAULT ''
+    title     TEXT NOT NULL DEFAULT '',
+    import_run TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX courses_member ON courses(member_id);
 

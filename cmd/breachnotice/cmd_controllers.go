@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/breachnotice/breachnotice/incident"
+)
+
+func (a *app) cmdControllers(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("controllers: want add, update or list")
+	}
+	switch args[0] {
+	case "add":
+		return a.controllersSet(ctx, args[1:], true)
+	case "update":
+		return a.controllersSet(ctx, args[1:], false)
+	case "list":
+		return a.controllersList(ctx, args[1:])
+	}
+	return usagef("controllers: unknown sub-command %q (add, update, list)", args[0])
+}
+
+// controllerFlags binds the contact flags shared by add and update and
+// reports which were given.
+type controllerFlags struct {
+	id, name, from, postal, phone, web, email, dpo string
+	policyDays                                     int
+	member, termsConsent, asJSON                   bool
+}
+
+func (a *app) controllersSet(ctx context.Context, args []string, add bool) error {
+	verb := "update"
+	if add {
+		verb = "add"
+	}
+	fs := a.flags("controllers " + verb)
+	var f controllerFlags
+	fs.StringVar(&f.id, "id", "", "controller id (lower-case letters, digits, . _ -)")
+	fs.StringVar(&f.name, "name", "", "display name printed on notices")
+	fs.StringVar(&f.from, "from", "", "sender address of notices")
+	fs.StringVar(&f.postal, "postal-address", "", `postal address for the contact block (lines separated by "\n" or ";")`)
+	fs.StringVar(&f.phone, "phone", "", "phone number for questions")
+	fs.StringVar(&f.web, "web", "", "web page for questions")
+	fs.StringVar(&f.email, "contact-email", "", "email address for questions")
+	fs.StringVar(&f.dpo, "dpo", "", "data protection officer contact (GDPR)")
+	fs.IntVar(&f.policyDays, "policy-days", incident.DefaultPolicyDays, `target in days for "without unreasonable delay"`)
+	fs.BoolVar(&f.termsConsent, "terms-e-consent", false, "the controller's terms count as consent to electronic notice")
+	if add {
+		fs.BoolVar(&f.member, "member", false, "the controller is a Member institution (default: the operator)")
+	}
+	fs.BoolVar(&f.asJSON, "json", false, "print the controller as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if f.id == "" && len(pos) == 1 && !add {
+		f.id = pos[0]
+	} else if len(pos) > 0 {
+		return usagef("controllers %s: unexpected argument %q", verb, pos[0])
+	}
+	if f.id == "" {
+		return usagef("controllers %s: --id is required", verb)
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	postal := strings.ReplaceAll(strings.ReplaceAll(f.postal, `\n`, "\n"), ";", "\n")
+	var c *incident.Controller
+	if add {
+		if f.name == "" || f.from == "" {
+			return usagef("controllers add: --name and --from are required")
+		}
+		c = &incident.Controller{ID: f.id, Name: f.name, Member: f.member, From: f.from, PolicyDays: f.policyDays,
+			TermsEConsent: f.termsConsent, Contact: incident.Contact{PostalAddress: postal, Phone: f.phone, Web: f.web,
+				Email: f.email, DPO: f.dpo}}
+		if err := st.CreateController(ctx, c); err != nil {
+			return err
+		}
+	} else {
+		var u incident.ControllerUpdate
+		str := func(name string, v string) *string {
+			if set[name] {
+				return &v
+			}
+			return nil
+		}
+		u.Name, u.From, u.PostalAddress = str("name", f.name), str("from", f.from), str("postal-address", postal)
+		u.Phone, u.Web, u.ContactEmail, u.DPO = str("phone", f.phone), str("web", f.web), str("contact-email", f.email), str("dpo", f.dpo)
+		if set["policy-days"] {
+			u.PolicyDays = &f.policyDays
+		}
+		if set["terms-e-consent"] {
+			u.TermsEConsent = &f.termsConsent
+		}
+		if c, err = st.UpdateController(ctx, f.id, u); err != nil {
+			return err
+		}
+	}
+	if f.asJSON {
+		return a.printJSON(c)
+	}
+	fmt.Fprintf(a.stdout, "controller %s (%s) %s\n", c.ID, c.Kind(), map[bool]string{true: "added", false: "updated"}[add])
+	return nil
+}
+
+func (a *app) controllersList(ctx context.Context, args []string) error {
+	fs := a.flags("controllers list")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := st.FindControllers(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if cs == nil {
+			cs = []*incident.Controller{}
+		}
+		return a.printJSON(cs)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tFROM\tPOLICY DAYS\tTERMS E-CONSENT")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\n", c.ID, c.Kind(), c.Name, c.From, c.PolicyDays, c.TermsEConsent)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/breachnotice/breachnotice/incident"
+)
+
+type importFunc func(context.Context, io.Reader, incident.ImportOptions) (incident.ImportResult, error)
+
+func (a *app) cmdCourses(ctx context.Context, args []string) error {
+	return a.importCmd(ctx, "courses", args, func(st *incident.Store) importFunc { return st.ImportCourses })
+}
+
+func (a *app) cmdAccounts(ctx context.Context, args []string) error {
+	return a.importCmd(ctx, "accounts", args, func(st *incident.Store) importFunc { return st.ImportAccounts })
+}
+
+func (a *app) cmdEnrollments(ctx context.Context, args []string) error {
+	return a.importCmd(ctx, "enrollments", args, func(st *incident.Store) importFunc { return st.ImportEnrollments })
+}
+
+// importCmd runs "GROUP import FILE": every rejection and warning goes to
+// stderr as FILE:LINE: FIELD: reason, one summary line to stdout; the exit
+// status is 1 if any row was rejected.
+func (a *app) importCmd(ctx context.Context, group string, args []string, pick func(*incident.Store) importFunc) error {
+	if len(args) == 0 || args[0] != "import" {
+		return usagef("%s: want 'import FILE'", group)
+	}
+	fs := a.flags(group + " import")
+	strict := fs.Bool("strict", false, "import nothing if any row is rejected")
+	format := fs.String("format", "", "csv or jsonl (default: from the file name)")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("%s import: want exactly one FILE (- for stdin)", group)
+	}
+	name := pos[0]
+	var r io.Reader = a.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("%s import: %w", group, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	fmtv := incident.Format(*format)
+	if fmtv == "" {
+		fmtv = incident.FormatOf(name)
+	}
+	if fmtv != incident.FormatCSV && fmtv != incident.FormatJSONL {
+		return usagef("%s import: --format %q: want csv or jsonl", group, *format)
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := pick(st)(ctx, r, incident.ImportOptions{File: name, Format: fmtv, Strict: *strict,
+		Report: func(p incident.Problem) {
+			if p.Warning {
+				fmt.Fprintf(a.stderr, "%s (warning)\n", p)
+			} else {
+				fmt.Fprintln(a.stderr, p)
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(a.stdout, res)
+	}
+	if res.Rejected > 0 {
+		return errSilent
+	}
+	return nil
+}

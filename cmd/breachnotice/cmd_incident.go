@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/breachnotice/breachnotice/incident"
+)
+
+// incidentCommands are the sub-commands of "incident"; later stages (plan,
+// obligations, send) add theirs to this table.
+func incidentCommands() map[string]func(a *app, ctx context.Context, args []string) error {
+	return map[string]func(a *app, ctx context.Context, args []string) error{
+		"open":    (*app).incidentOpen,
+		"show":    (*app).incidentShow,
+		"list":    (*app).incidentList,
+		"scope":   (*app).incidentScope,
+		"hold":    (*app).incidentHold,
+		"release": (*app).incidentRelease,
+		"close":   (*app).incidentClose,
+	}
+}
+
+func (a *app) cmdIncident(ctx context.Context, args []string) error {
+	cmds := incidentCommands()
+	if len(args) == 0 {
+		return usagef("incident: want one of %s", strings.Join(sortedKeys(cmds), ", "))
+	}
+	run, ok := cmds[args[0]]
+	if !ok {
+		return usagef("incident: unknown sub-command %q (want one of %s)", args[0], strings.Join(sortedKeys(cmds), ", "))
+	}
+	return run(a, ctx, args[1:])
+}
+
+func (a *app) incidentOpen(ctx context.Context, args []string) error {
+	fs := a.flags("incident open")
+	controller := fs.String("controller", "", "id of the controller whose copy was breached")
+	title := fs.String("title", "", "short title")
+	discovered := fs.String("discovered", "", "discovery date YYYY-MM-DD")
+	elements := fs.String("elements", "", "exposed data elements, comma-separated: "+incident.JoinElements(incident.Elements))
+	encrypted := fs.Bool("encrypted", false, "the exposed data was encrypted and its key was not taken")
+	descFile := fs.String("description-file", "", "file holding what happened (plain text)")
+	from := fs.String("occurred-from", "", "first day of the breach YYYY-MM-DD")
+	to := fs.String("occurred-to", "", "last day of the breach YYYY-MM-DD")
+	asJSON := fs.Bool("json", false, "print the incident as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("incident open: unexpected argument %q", pos[0])
+	}
+	if *controller == "" || *title == "" || *discovered == "" || *elements == "" {
+		return usagef("incident open: --controller, --title, --discovered and --elements are required")
+	}
+	n := incident.NewIncident{ControllerID: *controller, Title: *title, Encrypted: *encrypted}
+	if n.Discovered, err = incident.ParseDate(*discovered); err != nil {
+		return fmt.Errorf("--discovered: %w", err)
+	}
+	for _, d := range []struct {
+		flag string
+		s    string
+		dst  *incident.Date
+	}{{"--occurred-from", *from, &n.OccurredFrom}, {"--occurred-to", *to, &n.OccurredTo}} {
+		if d.s == "" {
+			continue
+		}
+		if *d.dst, err = incident.ParseDate(d.s); err != nil {
+			return fmt.Errorf("%s: %w", d.flag, err)
+		}
+	}
+	if n.Elements, err = incident.ParseElements(*elements); err != nil {
+		return fmt.Errorf("--elements: %w", err)
+	}
+	if *descFile != "" {
+		b, err := os.ReadFile(*descFile)
+		if err != nil {
+			return fmt.Errorf("--description-file: %w", err)
+		}
+		n.Description = strings.TrimSpace(string(b))
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	inc, err := st.CreateIncident(ctx, n)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(inc)
+	}
+	fmt.Fprintf(a.stdout, "incident %d opened against %s (status %s)\n", inc.ID, inc.ControllerID, inc.Status)
+	return nil
+}
+
+// incidentID parses the one positional argument of an incident command.
+func incidentID(cmd string, pos []string) (int64, error) {
+	if len(pos) != 1 {
+		return 0, usagef("incident %s: want exactly one incident ID", cmd)
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("incident %s: %q is not an incident ID", cmd, pos[0])
+	}
+	return id, nil
+}
+
+func (a *app) incidentShow(ctx context.Context, args []string) error {
+	fs := a.flags("incident show")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("show", pos)
+	if err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	inc, err := st.FindIncidentByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(inc)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("incident", strconv.FormatInt(inc.ID, 10))
+	row("controller", inc.ControllerID)
+	row("title", inc.Title)
+	row("status", string(inc.Status))
+	row("discovered", inc.Discovered.String())
+	if !inc.OccurredFrom.IsZero() || !inc.OccurredTo.IsZero() {
+		row("occurred", inc.OccurredFrom.String()+" to "+inc.OccurredTo.String())
+	}
+	row("elements", incident.JoinElements(inc.Elements))
+	row("encrypted", fmt.Sprint(inc.Encrypted))
+	if inc.Hold != nil {
+		row("hold", fmt.Sprintf("since %s: %s", inc.Hold.Since.Format("2006-01-02 15:04 MST"), inc.Hold.Reason))
+	}
+	row("scope", inc.Scope)
+	row("affected", strconv.FormatInt(inc.Affected, 10))
+	if inc.Description != "" {
+		row("description", strings.ReplaceAll(inc.Description, "\n", "\n\t"))
+	}
+	return tw.Flush()
+}
+
+func (a *app) incidentList(ctx context.Context, args []string) error {
+	fs := a.flags("incident list")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	controller := fs.String("controller", "", "only this controller's incidents")
+	status := fs.String("status", "", "only incidents with this status")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	incs, err := st.FindIncidents(ctx, incident.IncidentFilter{Controller: *controller, Status: incident.Status(*status)})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if incs == nil {
+			incs = []*incident.Incident{}
+		}
+		return a.printJSON(incs)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCONTROLLER\tSTATUS\tDISCOVERED\tAFFECTED\tHOLD\tTITLE")
+	for _, inc := range incs {
+		hold := ""
+		if inc.Hold != nil {
+			hold = "yes"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.ControllerID, inc.Status, inc.Discovered, inc.Affected, hold, inc.Title)
+	}
+	return tw.Flush()
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+func (a *app) incidentScope(ctx context.Context, args []string) error {
+	fs := a.flags("incident scope")
+	all := fs.Bool("all", false, "every account of the incident's copy")
+	var courses stringList
+	fs.Var(&courses, "course", "accounts enrolled in this course (repeatable)")
+	accountsFile := fs.String("accounts-file", "", "file of account ids, one per line")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("scope", pos)
+	if err != nil {
+		return err
+	}
+	rule := incident.ScopeRule{All: *all, Courses: courses}
+	if *accountsFile != "" {
+		f, err := os.Open(*accountsFile)
+		if err != nil {
+			return fmt.Errorf("--accounts-file: %w", err)
+		}
+		defer f.Close()
+		rule.Accounts, rule.AccountsFile = f, *accountsFile
+	}
+	n := 0
+	for _, b := range []bool{*all, len(courses) > 0, *accountsFile != ""} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		return usagef("incident scope: give exactly one of --all, --course C or --accounts-file F")
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := st.ScopeIncident(ctx, id, rule, func(p incident.Problem) { fmt.Fprintln(a.stderr, p) })
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(res)
+	}
+	fmt.Fprintf(a.stdout, "incident %d scoped (%s): %d affected", id, res.Rule, res.Affected)
+	if res.NotInCopy > 0 {
+		fmt.Fprintf(a.stdout, "; %d ids not in the copy (listed above)", res.NotInCopy)
+	}
+	fmt.Fprintln(a.stdout)
+	return nil
+}
+
+func (a *app) incidentHold(ctx context.Context, args []string) error {
+	fs := a.flags("incident hold")
+	reason := fs.String("reason", "", "why law enforcement asked to delay notice")
+	asJSON := fs.Bool("json", false, "print the incident as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("hold", pos)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("incident hold: --reason is required")
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	inc, err := st.HoldIncident(ctx, id, *reason)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(inc)
+	}
+	fmt.Fprintf(a.stdout, "incident %d on hold: sending waits; deadlines are still tracked\n", id)
+	return nil
+}
+
+func (a *app) incidentRelease(ctx context.Context, args []string) error {
+	return a.incidentSimple(ctx, "release", args, func(st *incident.Store, id int64) (*incident.Incident, error) {
+		return st.ReleaseIncident(ctx, id)
+	}, "incident %d released from hold\n")
+}
+
+func (a *app) incidentClose(ctx context.Context, args []string) error {
+	return a.incidentSimple(ctx, "close", args, func(st *incident.Store, id int64) (*incident.Incident, error) {
+		return st.CloseIncident(ctx, id)
+	}, "incident %d closed\n")
+}
+
+func (a *app) incidentSimple(ctx context.Context, name string, args []string, do func(*incident.Store, int64) (*incident.Incident, error), msg string) error {
+	fs := a.flags("incident " + name)
+	asJSON := fs.Bool("json", false, "print the incident as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID(name, pos)
+	if err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	inc, err := do(st, id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(inc)
+	}
+	fmt.Fprintf(a.stdout, msg, id)
+	return nil
+}

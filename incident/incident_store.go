@@ -1,0 +1,309 @@
+package incident
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// NewIncident is what opening an incident takes.
+type NewIncident struct {
+	ControllerID string
+	Title        string
+	Description  string
+	Discovered   Date
+	OccurredFrom Date
+	OccurredTo   Date
+	Elements     []Element
+	Encrypted    bool
+}
+
+func (s *Store) today() Date {
+	y, m, d := s.Now().Date()
+	return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+}
+
+func (n *NewIncident) validate(today Date) error {
+	if strings.TrimSpace(n.Title) == "" {
+		return fmt.Errorf("%w: --title is required", ErrInvalid)
+	}
+	if n.Title != CleanText(n.Title) || len(n.Title) > 200 {
+		return fmt.Errorf("%w: title: control characters or longer than 200 bytes", ErrInvalid)
+	}
+	if !utf8.ValidString(n.Description) || len(n.Description) > 64<<10 {
+		return fmt.Errorf("%w: description: not UTF-8 text or longer than 64 KiB", ErrInvalid)
+	}
+	if n.Discovered.IsZero() {
+		return fmt.Errorf("%w: --discovered is required", ErrInvalid)
+	}
+	if n.Discovered.After(today.Time) {
+		return fmt.Errorf("%w: discovered date %s is in the future (today is %s)", ErrInvalid, n.Discovered, today)
+	}
+	for _, d := range []struct {
+		name string
+		d    Date
+	}{{"occurred-from", n.OccurredFrom}, {"occurred-to", n.OccurredTo}} {
+		if !d.d.IsZero() && d.d.After(today.Time) {
+			return fmt.Errorf("%w: %s date %s is in the future", ErrInvalid, d.name, d.d)
+		}
+	}
+	if !n.OccurredFrom.IsZero() && !n.OccurredTo.IsZero() && n.OccurredTo.Before(n.OccurredFrom.Time) {
+		return fmt.Errorf("%w: occurred-to %s is before occurred-from %s", ErrInvalid, n.OccurredTo, n.OccurredFrom)
+	}
+	if !n.OccurredFrom.IsZero() && n.OccurredFrom.After(n.Discovered.Time) {
+		return fmt.Errorf("%w: occurred-from %s is after the discovery date %s", ErrInvalid, n.OccurredFrom, n.Discovered)
+	}
+	if len(n.Elements) == 0 {
+		return fmt.Errorf("%w: --elements is required", ErrInvalid)
+	}
+	for _, e := range n.Elements {
+		if !e.Valid() {
+			return fmt.Errorf("%w: unknown data element %q", ErrInvalid, e)
+		}
+	}
+	return nil
+}
+
+// CreateIncident opens an incident against one controller's copy.
+func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, error) {
+	if err := n.validate(s.today()); err != nil {
+		return nil, err
+	}
+	actor := ActorFrom(ctx)
+	if actor.Role == "member" || actor.Role == "legal" {
+		return nil, fmt.Errorf("open incident: %w: role %s cannot open incidents", ErrForbidden, actor.Role)
+	}
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findController(ctx, tx, n.ControllerID); err != nil {
+			return err
+		}
+		now := s.now().Format(time.RFC3339Nano)
+		res, err := tx.ExecContext(ctx, `INSERT INTO incidents(controller_id, title, description, discovered,
+			occurred_from, occurred_to, elements, encrypted, status, created_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			n.ControllerID, n.Title, n.Description, n.Discovered.String(), n.OccurredFrom.String(), n.OccurredTo.String(),
+			JoinElements(n.Elements), boolInt(n.Encrypted), string(StatusOpen), now, now)
+		if err != nil {
+			return fmt.Errorf("open incident: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("open incident: %w", err)
+		}
+		if err := s.audit(ctx, tx, "incident.open", fmt.Sprintf("incident:%d", id), map[string]any{"controller": n.ControllerID}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Controller: n.ControllerID, Kind: EventIncidentOpened, Incident: id,
+			Detail: map[string]any{"title": n.Title, "discovered": n.Discovered.String(),
+				"elements": JoinElements(n.Elements), "encrypted": n.Encrypted}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.FindIncidentByID(ctx, id)
+}
+
+const incidentCols = `i.id, i.controller_id, i.title, i.description, i.discovered, i.occurred_from, i.occurred_to,
+	i.elements, i.encrypted, i.status, i.hold_reason, i.hold_since, i.scope, i.created_at, i.updated_at,
+	(SELECT count(*) FROM affected a WHERE a.incident_id = i.id)`
+
+func scanIncident(r scanner) (*Incident, error) {
+	var inc Incident
+	var disc, from, to, elems, status, holdReason, holdSince, created, updated string
+	var enc int
+	if err := r.Scan(&inc.ID, &inc.ControllerID, &inc.Title, &inc.Description, &disc, &from, &to, &elems, &enc,
+		&status, &holdReason, &holdSince, &inc.Scope, &created, &updated, &inc.Affected); err != nil {
+		return nil, err
+	}
+	inc.Discovered, _ = ParseDate(disc)
+	if from != "" {
+		inc.OccurredFrom, _ = ParseDate(from)
+	}
+	if to != "" {
+		inc.OccurredTo, _ = ParseDate(to)
+	}
+	for _, e := range strings.Split(elems, ",") {
+		if e != "" {
+			inc.Elements = append(inc.Elements, Element(e))
+		}
+	}
+	inc.Encrypted = enc == 1
+	inc.Status = Status(status)
+	if holdReason != "" {
+		since, _ := time.Parse(time.RFC3339Nano, holdSince)
+		inc.Hold = &Hold{Reason: holdReason, Since: since}
+	}
+	inc.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	inc.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+	return &inc, nil
+}
+
+func findIncident(ctx context.Context, q querier, id int64) (*Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents i WHERE i.id=?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no incident %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find incident %d: %w", id, err)
+	}
+	if !ActorFrom(ctx).CanSee(inc.ControllerID) {
+		return nil, fmt.Errorf("%w: no incident %d", ErrNotFound, id)
+	}
+	return inc, nil
+}
+
+// FindIncidentByID returns an incident the context's actor may see.
+func (s *Store) FindIncidentByID(ctx context.Context, id int64) (*Incident, error) {
+	return findIncident(ctx, s.db, id)
+}
+
+// IncidentFilter narrows FindIncidents.
+type IncidentFilter struct {
+	Controller string
+	Status     Status
+}
+
+// FindIncidents returns the incidents the context's actor may see, newest
+// first.
+func (s *Store) FindIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, error) {
+	var where []string
+	var args []any
+	actor := ActorFrom(ctx)
+	if actor.Role == "member" {
+		where, args = append(where, "i.controller_id = ?"), append(args, actor.Controller)
+	}
+	if f.Controller != "" {
+		where, args = append(where, "i.controller_id = ?"), append(args, f.Controller)
+	}
+	if f.Status != "" {
+		where, args = append(where, "i.status = ?"), append(args, string(f.Status))
+	}
+	q := `SELECT ` + incidentCols + ` FROM incidents i`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY i.id DESC", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find incidents: %w", err)
+	}
+	defer rows.Close()
+	var out []*Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find incidents: %w", err)
+		}
+		out = append(out, inc)
+	}
+	return out, rows.Err()
+}
+
+// SetStatus moves an incident to next inside the caller's transaction,
+// refusing any move off the open → scoped → planned → notifying → closed
+// path. Later stages (plan, send) call it with their own state change.
+func (s *Store) SetStatus(ctx context.Context, tx *sql.Tx, id int64, next Status) (*Incident, error) {
+	inc, err := findIncident(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !inc.Status.CanMove(next) {
+		return nil, fmt.Errorf("%w: incident %d is %s and cannot move to %s (order: open → scoped → planned → notifying → closed)",
+			ErrConflict, id, inc.Status, next)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET status=?, updated_at=? WHERE id=?`,
+		string(next), s.now().Format(time.RFC3339Nano), id); err != nil {
+		return nil, fmt.Errorf("incident %d: set status: %w", id, err)
+	}
+	inc.Status = next
+	return inc, nil
+}
+
+// InTx runs fn in one store transaction; later stages use it to compose
+// their own writes with SetStatus and the journal.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error { return s.inTx(ctx, fn) }
+
+// Record passes an event to the journal inside the caller's transaction.
+func (s *Store) Record(ctx context.Context, tx *sql.Tx, ev Event) error { return s.record(ctx, tx, ev) }
+
+// Audit records an action inside the caller's transaction.
+func (s *Store) Audit(ctx context.Context, tx *sql.Tx, action, object string, detail any) error {
+	return s.audit(ctx, tx, action, object, detail)
+}
+
+func (s *Store) mutateIncident(ctx context.Context, id int64, fn func(tx *sql.Tx, inc *Incident) error) (*Incident, error) {
+	actor := ActorFrom(ctx)
+	if actor.Role == "member" || actor.Role == "legal" {
+		return nil, fmt.Errorf("incident %d: %w: role %s cannot change incidents", id, ErrForbidden, actor.Role)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		inc, err := findIncident(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, inc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.FindIncidentByID(ctx, id)
+}
+
+// HoldIncident records a law-enforcement hold: sending waits, deadlines are
+// still tracked.
+func (s *Store) HoldIncident(ctx context.Context, id int64, reason string) (*Incident, error) {
+	reason = CleanText(reason)
+	if reason == "" {
+		return nil, fmt.Errorf("%w: a hold needs --reason", ErrInvalid)
+	}
+	return s.mutateIncident(ctx, id, func(tx *sql.Tx, inc *Incident) error {
+		if inc.Hold != nil {
+			return fmt.Errorf("%w: incident %d is already on hold since %s", ErrConflict, id, inc.Hold.Since.Format(time.RFC3339))
+		}
+		if inc.Status == StatusClosed {
+			return fmt.Errorf("%w: incident %d is closed", ErrConflict, id)
+		}
+		now := s.now().Format(time.RFC3339Nano)
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET hold_reason=?, hold_since=?, updated_at=? WHERE id=?`, reason, now, now, id); err != nil {
+			return fmt.Errorf("hold incident %d: %w", id, err)
+		}
+		if err := s.audit(ctx, tx, "incident.hold", fmt.Sprintf("incident:%d", id), nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventHoldSet, Incident: id, Detail: map[string]any{"reason": reason}})
+	})
+}
+
+// ReleaseIncident lifts a law-enforcement hold.
+func (s *Store) ReleaseIncident(ctx context.Context, id int64) (*Incident, error) {
+	return s.mutateIncident(ctx, id, func(tx *sql.Tx, inc *Incident) error {
+		if inc.Hold == nil {
+			return fmt.Errorf("%w: incident %d is not on hold", ErrConflict, id)
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET hold_reason='', hold_since='', updated_at=? WHERE id=?`, now.Format(time.RFC3339Nano), id); err != nil {
+			return fmt.Errorf("release incident %d: %w", id, err)
+		}
+		if err := s.audit(ctx, tx, "incident.release", fmt.Sprintf("incident:%d", id), nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventHoldReleased, Incident: id,
+			Detail: map[string]any{"held_since": inc.Hold.Since.Format(time.RFC3339), "reason": inc.Hold.Reason}})
+	})
+}
+
+// CloseIncident closes a notifying incident.
+func (s *Store) CloseIncident(ctx context.Context, id int64) (*Incident, error) {
+	return s.mutateIncident(ctx, id, func(tx *sql.Tx, inc *Incident) error {
+		if _, err := s.SetStatus(ctx, tx, id, StatusClosed); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, "incident.close", fmt.Sprintf("incident:%d", id), nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventIncidentClosed, Incident: id})
+	})
+}

@@ -1,0 +1,262 @@
+package incident
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ScopeRule says which accounts of the incident's copy are affected.
+// Exactly one of All, Courses or Accounts is set.
+type ScopeRule struct {
+	All     bool
+	Courses []string
+	// Accounts streams account ids, one per line (or a CSV whose first
+	// column is the id, with an optional id/account_id header).
+	Accounts     io.Reader
+	AccountsFile string
+}
+
+func (r ScopeRule) String() string {
+	switch {
+	case r.All:
+		return "all"
+	case len(r.Courses) > 0:
+		return "courses:" + strings.Join(r.Courses, ",")
+	case r.Accounts != nil:
+		return "accounts-file:" + r.AccountsFile
+	}
+	return ""
+}
+
+// ScopeResult reports a resolved scope.
+type ScopeResult struct {
+	Incident int64  `json:"incident"`
+	Rule     string `json:"rule"`
+	Affected int64  `json:"affected"`
+	// NotInCopy counts ids of an accounts file that the copy does not hold.
+	NotInCopy int64 `json:"not_in_copy"`
+}
+
+// copyFilter returns the FROM/WHERE clause selecting the accounts of the
+// controller's copy (optionally narrowed to courses), grouped per account,
+// and the notice-address expressions. The operator's copy holds every
+// account; a Member's copy the accounts enrolled in its courses, whose
+// notice goes to the enrollment's own address when it has a usable one.
+func copyQuery(c *Controller, courses []string) (string, []any) {
+	if !c.Member && len(courses) == 0 {
+		return `SELECT a.id, a.email, a.email_usable FROM accounts a`, nil
+	}
+	q := `SELECT a.id,
+		COALESCE(MAX(CASE WHEN e.email_usable = 1 THEN e.email END), a.email),
+		CASE WHEN MAX(e.email_usable) = 1 THEN 1 ELSE a.email_usable END
+	FROM enrollments e JOIN courses c ON c.id = e.course_id JOIN accounts a ON a.id = e.account_id WHERE 1=1`
+	var args []any
+	if c.Member {
+		q += ` AND c.member_id = ?`
+		args = append(args, c.ID)
+	}
+	if len(courses) > 0 {
+		q += ` AND e.course_id IN (?` + strings.Repeat(",?", len(courses)-1) + `)`
+		for _, cid := range courses {
+			args = append(args, cid)
+		}
+	}
+	return q + ` GROUP BY a.id`, args
+}
+
+// ScopeIncident resolves the incident's affected set inside its copy and
+// replaces any earlier set, in one transaction, with set-based SQL. Ids of
+// an accounts file that the copy does not hold are reported, never silently
+// dropped.
+func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, report func(Problem)) (ScopeResult, error) {
+	res := ScopeResult{Incident: id, Rule: rule.String()}
+	n := 0
+	if rule.All {
+		n++
+	}
+	if len(rule.Courses) > 0 {
+		n++
+	}
+	if rule.Accounts != nil {
+		n++
+	}
+	if n != 1 {
+		return res, fmt.Errorf("%w: give exactly one of --all, --course or --accounts-file", ErrInvalid)
+	}
+	if report == nil {
+		report = func(Problem) {}
+	}
+	_, err := s.mutateIncident(ctx, id, func(tx *sql.Tx, inc *Incident) error {
+		if !inc.Status.CanMove(StatusScoped) {
+			return fmt.Errorf("%w: incident %d is %s: its scope can no longer change", ErrConflict, id, inc.Status)
+		}
+		c, err := findController(ctx, tx, inc.ControllerID)
+		if err != nil {
+			return err
+		}
+		for _, cid := range rule.Courses {
+			var member string
+			err := tx.QueryRowContext(ctx, `SELECT member_id FROM courses WHERE id=?`, cid).Scan(&member)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: --course %s: no such course", ErrInvalid, cid)
+			}
+			if err != nil {
+				return fmt.Errorf("scope incident %d: %w", id, err)
+			}
+			if c.Member && member != c.ID {
+				return fmt.Errorf("%w: --course %s belongs to controller %s, not to %s whose copy was breached", ErrInvalid, cid, member, c.ID)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM affected WHERE incident_id=?`, id); err != nil {
+			return fmt.Errorf("scope incident %d: clear: %w", id, err)
+		}
+		sel, args := copyQuery(c, rule.Courses)
+		if rule.Accounts != nil {
+			notIn, err := s.scopeFromFile(ctx, tx, id, c, rule, report)
+			if err != nil {
+				return err
+			}
+			res.NotInCopy = notIn
+		} else {
+			q := `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
+				SELECT ?, x.* FROM (` + sel + `) x ORDER BY 1`
+			if _, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...); err != nil {
+				return fmt.Errorf("scope incident %d: %w", id, err)
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM affected WHERE incident_id=?`, id).Scan(&res.Affected); err != nil {
+			return fmt.Errorf("scope incident %d: count: %w", id, err)
+		}
+		if _, err := s.SetStatus(ctx, tx, id, StatusScoped); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET scope=? WHERE id=?`, res.Rule, id); err != nil {
+			return fmt.Errorf("scope incident %d: %w", id, err)
+		}
+		if err := s.audit(ctx, tx, "incident.scope", fmt.Sprintf("incident:%d", id), res); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventScopeSet, Incident: id,
+			Detail: map[string]any{"rule": res.Rule, "affected": res.Affected, "not_in_copy": res.NotInCopy}})
+	})
+	return res, err
+}
+
+// scopeFromFile loads the ids of an accounts file into a temporary table in
+// batches, then inserts those the copy holds and reports the others.
+func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Controller, rule ScopeRule, report func(Problem)) (int64, error) {
+	for _, q := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS scope_ids(id TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID`,
+		`DELETE FROM temp.scope_ids`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("scope incident %d: %w", id, err)
+		}
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO temp.scope_ids(id, line) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`)
+	if err != nil {
+		return 0, fmt.Errorf("scope incident %d: %w", id, err)
+	}
+	defer st.Close()
+	cr := csv.NewReader(bufio.NewReaderSize(rule.Accounts, 256<<10))
+	cr.FieldsPerRecord, cr.ReuseRecord, cr.LazyQuotes = -1, true, true
+	first := true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
+		}
+		v := strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff"))
+		if first {
+			first = false
+			if l := strings.ToLower(v); l == "id" || l == "account_id" {
+				continue
+			}
+		}
+		if v == "" {
+			continue
+		}
+		if _, err := st.ExecContext(ctx, v, line); err != nil {
+			return 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
+		}
+	}
+	sel, args := copyQuery(c, nil)
+	q := `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
+		SELECT ?, x.* FROM (` + sel + `) x WHERE x.id IN (SELECT id FROM temp.scope_ids) ORDER BY 1`
+	if c.Member {
+		// Narrow the grouped join to the listed ids before grouping.
+		sel = strings.Replace(sel, "WHERE 1=1", "WHERE e.account_id IN (SELECT id FROM temp.scope_ids)", 1)
+		q = `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
+			SELECT ?, x.* FROM (` + sel + `) x ORDER BY 1`
+	}
+	if _, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...); err != nil {
+		return 0, fmt.Errorf("scope incident %d: %w", id, err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.line FROM temp.scope_ids s
+		WHERE NOT EXISTS (SELECT 1 FROM affected a WHERE a.incident_id = ? AND a.account_id = s.id) ORDER BY s.line`, id)
+	if err != nil {
+		return 0, fmt.Errorf("scope incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var aid string
+		var line int
+		if err := rows.Scan(&aid, &line); err != nil {
+			return 0, fmt.Errorf("scope incident %d: %w", id, err)
+		}
+		n++
+		report(Problem{File: rule.AccountsFile, Line: line, Field: "account_id",
+			Reason: fmt.Sprintf("%q is not in the copy of %s: not added to the affected set", CleanText(aid), c.ID), Warning: true})
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	rows.Close()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.scope_ids`); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// ForEachAffected streams the incident's affected set in account-id order,
+// one row at a time: a million accounts never sit in memory. The Affected
+// value passed to fn is reused between calls.
+func (s *Store) ForEachAffected(ctx context.Context, id int64, fn func(*Affected) error) error {
+	if _, err := s.FindIncidentByID(ctx, id); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
+		a.region, a.postal_line1, a.postal_line2, a.city, a.postal_code, a.e_consent, a.status,
+		f.notice_email, f.notice_email_usable
+		FROM affected f JOIN accounts a ON a.id = f.account_id WHERE f.incident_id = ? ORDER BY f.account_id`, id)
+	if err != nil {
+		return fmt.Errorf("affected of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	var af Affected
+	var status string
+	for rows.Next() {
+		var eu, ec, neu int
+		if err := rows.Scan(&af.ID, &af.Username, &af.Name, &af.Email, &eu, &af.Locale, &af.Country, &af.Region,
+			&af.PostalLine1, &af.PostalLine2, &af.City, &af.PostalCode, &ec, &status, &af.NoticeEmail, &neu); err != nil {
+			return fmt.Errorf("affected of incident %d: %w", id, err)
+		}
+		af.EmailUsable, af.EConsent, af.NoticeEmailUsable = eu == 1, ec == 1, neu == 1
+		af.Status = AccountStatus(status)
+		if err := fn(&af); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

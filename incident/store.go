@@ -1,0 +1,172 @@
+package incident
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Journal records domain events in the caller's transaction, so an event
+// and the state change it describes commit together. The command wires it
+// to the per-controller delivery ledger; it is declared here, by its
+// consumer, so that this package imports nothing of the project.
+type Journal interface {
+	Record(ctx context.Context, tx *sql.Tx, ev Event) error
+}
+
+// Event kinds the store emits.
+const (
+	EventControllerCreated = "controller_created"
+	EventIncidentOpened    = "incident_opened"
+	EventScopeSet          = "scope_set"
+	EventHoldSet           = "hold_set"
+	EventHoldReleased      = "hold_released"
+	EventIncidentClosed    = "incident_closed"
+)
+
+// Event is something that happened to a controller's copy or incident.
+type Event struct {
+	Controller string
+	Kind       string
+	Incident   int64
+	At         time.Time
+	Detail     map[string]any
+}
+
+// Actor is who performs an action: a logged-in user, or the command line.
+type Actor struct {
+	Name string `json:"name"`
+	// Role is security, legal, member or cli.
+	Role string `json:"role"`
+	// Controller scopes a member actor to its own controller.
+	Controller string `json:"controller,omitempty"`
+}
+
+// CanSee reports whether the actor may see controller id's data: a member
+// sees only its own controller.
+func (a Actor) CanSee(controllerID string) bool {
+	return a.Role != "member" || a.Controller == controllerID
+}
+
+type actorKey struct{}
+
+// WithActor returns a context carrying the actor, read by the store for
+// authorization and the audit log.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the context's actor, or the command-line actor.
+func ActorFrom(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
+		return a
+	}
+	return Actor{Name: "cli", Role: "cli"}
+}
+
+// Store keeps the domain in SQLite. Exported methods each run in one
+// transaction; helpers take a *sql.Tx and compose.
+type Store struct {
+	db *sql.DB
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// Journal, when set, records events in the same transaction.
+	Journal Journal
+}
+
+// NewStore returns a store over an opened, migrated database.
+func NewStore(db *sql.DB) *Store {
+	return &Store{db: db, Now: time.Now}
+}
+
+// DB returns the underlying database, for packages that compose with the
+// store's tables in their own transactions.
+func (s *Store) DB() *sql.DB { return s.db }
+
+func (s *Store) now() time.Time { return s.Now().UTC() }
+
+// inTx runs fn in one transaction and commits it if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// audit records a state-changing action by the context's actor. Detail must
+// not hold personal data.
+func (s *Store) audit(ctx context.Context, tx *sql.Tx, action, object string, detail any) error {
+	a := ActorFrom(ctx)
+	d := ""
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return fmt.Errorf("audit %s: %w", action, err)
+		}
+		d = string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)`,
+		s.now().Format(time.RFC3339Nano), a.Role+":"+a.Name, action, object, d)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// record passes an event to the journal, if any.
+func (s *Store) record(ctx context.Context, tx *sql.Tx, ev Event) error {
+	if s.Journal == nil {
+		return nil
+	}
+	ev.At = s.now()
+	if err := s.Journal.Record(ctx, tx, ev); err != nil {
+		return fmt.Errorf("journal %s: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Object string    `json:"object"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// FindAudit returns the latest audit entries, newest first.
+func (s *Store) FindAudit(ctx context.Context, limit int) ([]AuditEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, action, object, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at string
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Object, &e.Detail); err != nil {
+			return nil, fmt.Errorf("find audit: %w", err)
+		}
+		e.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,82 @@
+package incident
+
+import (
+	"errors"
+	"net/mail"
+	"strings"
+	"unicode"
+)
+
+// CleanText removes control characters from a value that will be printed
+// in a header, a letter's address block or a table: CR, LF and tab become a
+// space, other control and format characters are dropped, runs of spaces
+// collapse and the ends are trimmed.
+func CleanText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean && !strings.Contains(s, "  ") && strings.TrimSpace(s) == s {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '\r' || r == '\n' || r == '\t' || r == '\u2028' || r == '\u2029' || r == ' ':
+			space = true
+			continue
+		case r < 0x20 || r == 0x7f || unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// CheckEmail checks that s is one bare, deliverable-looking address
+// (local@domain.tld, no display name, no spaces) and returns it with the
+// domain lower-cased.
+func CheckEmail(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("empty address")
+	}
+	if strings.ContainsAny(s, " \t\r\n<>,;\"") {
+		return "", errors.New("not a single bare address")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return "", errors.New("missing '@' or a part around it")
+	}
+	local, domain := s[:at], strings.ToLower(s[at+1:])
+	if len(local) > 64 || len(s) > 254 {
+		return "", errors.New("too long")
+	}
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return "", errors.New("domain " + domain + " is not a full domain name")
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "", errors.New("domain " + domain + " has an empty or malformed label")
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 0x7f && unicode.IsLetter(r)) {
+				return "", errors.New("domain " + domain + " holds an invalid character")
+			}
+		}
+	}
+	addr := local + "@" + domain
+	p, err := mail.ParseAddress(addr)
+	if err != nil || p.Address != addr || p.Name != "" {
+		return "", errors.New("not a valid address")
+	}
+	return addr, nil
+}
