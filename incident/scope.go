@@ -125,7 +125,7 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 			res.NotInCopy = notIn
 		} else {
 			q := `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
-				SELECT ?, x.* FROM (` + sel + `) x ORDER BY 1`
+				SELECT ?, x.* FROM (` + sel + `) x`
 			if _, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...); err != nil {
 				return fmt.Errorf("scope incident %d: %w", id, err)
 			}
@@ -192,12 +192,12 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 	}
 	sel, args := copyQuery(c, nil)
 	q := `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
-		SELECT ?, x.* FROM (` + sel + `) x WHERE x.id IN (SELECT id FROM temp.scope_ids) ORDER BY 1`
+		SELECT ?, x.* FROM (` + sel + `) x WHERE x.id IN (SELECT id FROM temp.scope_ids)`
 	if c.Member {
 		// Narrow the grouped join to the listed ids before grouping.
 		sel = strings.Replace(sel, "WHERE 1=1", "WHERE e.account_id IN (SELECT id FROM temp.scope_ids)", 1)
 		q = `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
-			SELECT ?, x.* FROM (` + sel + `) x ORDER BY 1`
+			SELECT ?, x.* FROM (` + sel + `) x`
 	}
 	if _, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...); err != nil {
 		return 0, fmt.Errorf("scope incident %d: %w", id, err)

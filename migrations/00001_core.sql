@@ -42,7 +42,7 @@ CREATE TABLE accounts (
     status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired')),
     rev          INTEGER NOT NULL DEFAULT 0,
     import_run   TEXT NOT NULL DEFAULT ''
-);
+) WITHOUT ROWID;
 
 CREATE TABLE enrollments (
     account_id   TEXT NOT NULL REFERENCES accounts(id),

@@ -1,0 +1,209 @@
+package incident_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/migrations"
+)
+
+// mustOpenStore opens a store on a fresh SQLite file in t.TempDir().
+func mustOpenStore(t testing.TB) *incident.Store {
+	t.Helper()
+	db, err := migrations.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := incident.NewStore(db)
+	st.Now = func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+	return st
+}
+
+// importFile imports a testdata file and returns the result and the
+// problem lines as the CLI prints them.
+func importFile(t *testing.T, st *incident.Store, name string, strict bool) (incident.ImportResult, []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var problems []string
+	res, err := st.ImportAccounts(context.Background(), f, incident.ImportOptions{
+		File: name, Format: incident.FormatOf(name), Strict: strict,
+		Report: func(p incident.Problem) { problems = append(problems, p.String()) },
+	})
+	if err != nil {
+		t.Fatalf("import %s: %v", name, err)
+	}
+	return res, problems
+}
+
+func findAccount(t *testing.T, st *incident.Store, id string) *incident.Account {
+	t.Helper()
+	var a incident.Account
+	var usable, consent int
+	var status string
+	err := st.DB().QueryRow(`SELECT id, username, name, email, email_usable, locale, country, region, postal_line1,
+		postal_line2, city, postal_code, e_consent, status FROM accounts WHERE id=?`, id).Scan(&a.ID, &a.Username,
+		&a.Name, &a.Email, &usable, &a.Locale, &a.Country, &a.Region, &a.PostalLine1, &a.PostalLine2, &a.City,
+		&a.PostalCode, &consent, &status)
+	if err != nil {
+		t.Fatalf("account %s: %v", id, err)
+	}
+	a.EmailUsable, a.EConsent, a.Status = usable == 1, consent == 1, incident.AccountStatus(status)
+	return &a
+}
+
+func countRows(t *testing.T, st *incident.Store, table string) int {
+	t.Helper()
+	var n int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestStore_ImportAccounts(t *testing.T) {
+	t.Run("RealWorldCSV", func(t *testing.T) {
+		// BOM, CRLF, a quoted field holding a comma, one holding a newline,
+		// doubled quotes, blank trailing lines.
+		st := mustOpenStore(t)
+		res, problems := importFile(t, st, "accounts_real.csv", false)
+		if res.Inserted != 3 || res.Rejected != 0 || res.Warnings != 1 {
+			t.Fatalf("result = %+v, problems %q", res, problems)
+		}
+		want := []string{"accounts_real.csv:5: email: unusable (missing '@' or a part around it): account kept, email flagged; a letter may be owed instead"}
+		if !reflect.DeepEqual(problems, want) {
+			t.Errorf("problems:\n got %q\nwant %q", problems, want)
+		}
+		u1 := findAccount(t, st, "u1")
+		if u1.Name != "García, Ana" || !u1.EConsent || u1.Country != "ES" || u1.Region != "MD" || !u1.EmailUsable {
+			t.Errorf("u1 = %+v", u1)
+		}
+		u2 := findAccount(t, st, "u2")
+		if u2.Name != "Bob Smith" {
+			t.Errorf("u2 name = %q: CR/LF must be removed from names", u2.Name)
+		}
+		if u2.Region != "TX" || u2.PostalLine2 != `Apt "4"` || u2.Status != incident.AccountActive || u2.EConsent {
+			t.Errorf("u2 = %+v", u2)
+		}
+		u3 := findAccount(t, st, "u3")
+		if u3.EmailUsable || u3.Email != "not-an-email" || u3.Status != incident.AccountRetired || u3.Region != "TX" {
+			t.Errorf("u3 = %+v: an unusable email is kept and flagged", u3)
+		}
+	})
+
+	t.Run("Rejections", func(t *testing.T) {
+		st := mustOpenStore(t)
+		res, problems := importFile(t, st, "accounts_bad.csv", false)
+		want := []string{
+			"accounts_bad.csv:3: id: missing: a row without an id cannot be identified",
+			`accounts_bad.csv:4: e_consent: "maybe" is not a boolean (true/false/yes/no/1/0)`,
+			`accounts_bad.csv:5: status: unknown status "deleted" (active or retired)`,
+			`accounts_bad.csv:6: country: unknown country code "XX" (ISO 3166-1 alpha-2 expected)`,
+			`accounts_bad.csv:7: id: id "a1" repeated in the file (the first row was kept)`,
+			"accounts_bad.csv:8: email: unusable (domain example is not a full domain name): account kept, email flagged; a letter may be owed instead",
+			`accounts_bad.csv:9: region: unknown US state or territory "ZZ": kept, residence will be reviewed`,
+			"accounts_bad.csv:10: row: 4 fields, header has 7",
+		}
+		if !reflect.DeepEqual(problems, want) {
+			t.Errorf("problems:\n got %s\nwant %s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		if res.Inserted != 3 || res.Rejected != 6 || res.Warnings != 2 {
+			t.Errorf("result = %+v, want 3 inserted (a1, a5, a6), 6 rejected, 2 warnings", res)
+		}
+		if a1 := findAccount(t, st, "a1"); a1.Name != "Alice" {
+			t.Errorf("a repeated id must keep the first row, got %q", a1.Name)
+		}
+		if a5 := findAccount(t, st, "a5"); a5.EmailUsable {
+			t.Errorf("a5's email must be flagged unusable")
+		}
+	})
+
+	t.Run("InvalidUTF8", func(t *testing.T) {
+		st := mustOpenStore(t)
+		res, problems := importFile(t, st, "accounts_utf8.csv", false)
+		if want := []string{"accounts_utf8.csv:3: name: invalid UTF-8"}; !reflect.DeepEqual(problems, want) {
+			t.Errorf("problems = %q, want %q", problems, want)
+		}
+		if res.Inserted != 1 || res.Rejected != 1 {
+			t.Errorf("result = %+v", res)
+		}
+	})
+
+	t.Run("Strict", func(t *testing.T) {
+		st := mustOpenStore(t)
+		res, problems := importFile(t, st, "accounts_bad.csv", true)
+		if !res.RolledBack || res.Rejected != 6 || len(problems) != 8 {
+			t.Errorf("result = %+v, %d problems: strict still reports every problem", res, len(problems))
+		}
+		if n := countRows(t, st, "accounts"); n != 0 {
+			t.Errorf("strict import with rejections wrote %d accounts, want 0", n)
+		}
+		res, _ = importFile(t, st, "accounts_real.csv", true)
+		if res.RolledBack || res.Inserted != 3 {
+			t.Errorf("strict import of a good file: %+v", res)
+		}
+	})
+
+	t.Run("ReimportUpdates", func(t *testing.T) {
+		st := mustOpenStore(t)
+		importFile(t, st, "accounts_real.csv", false)
+		res, _ := importFile(t, st, "accounts_real.csv", false)
+		if res.Inserted != 0 || res.Updated != 3 {
+			t.Errorf("re-import = %+v, want 0 inserted, 3 updated", res)
+		}
+		if n := countRows(t, st, "accounts"); n != 3 {
+			t.Errorf("accounts = %d after re-import, want 3", n)
+		}
+		// An updated row changes the stored account.
+		_, err := st.ImportAccounts(context.Background(), strings.NewReader("id,email,country,region\nu1,ana@new.example,US,US-CA\n"),
+			incident.ImportOptions{File: "update.csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u1 := findAccount(t, st, "u1"); u1.Email != "ana@new.example" || u1.Region != "CA" || u1.Country != "US" {
+			t.Errorf("after update u1 = %+v", u1)
+		}
+	})
+
+	t.Run("JSONL", func(t *testing.T) {
+		st := mustOpenStore(t)
+		res, problems := importFile(t, st, "accounts.jsonl", false)
+		want := []string{
+			"accounts.jsonl:3: email: unusable (domain example is not a full domain name): account kept, email flagged; a letter may be owed instead",
+			`accounts.jsonl:4: e_consent: "perhaps" is not a boolean (true/false/yes/no/1/0)`,
+			"accounts.jsonl:6: row: not a JSON object: invalid character 'o' in literal null (expecting 'u')",
+		}
+		if !reflect.DeepEqual(problems, want) {
+			t.Errorf("problems:\n got %s\nwant %s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		if res.Inserted != 3 || res.Rejected != 2 || res.Warnings != 1 {
+			t.Errorf("result = %+v", res)
+		}
+		j1 := findAccount(t, st, "j1")
+		if j1.Name != "Jo Anne" || j1.Country != "US" || j1.Region != "NY" || !j1.EConsent {
+			t.Errorf("j1 = %+v", j1)
+		}
+		if a := findAccount(t, st, "42"); a.Country != "FR" {
+			t.Errorf("numeric id = %+v", a)
+		}
+	})
+
+	t.Run("ErrNoHeaderID", func(t *testing.T) {
+		st := mustOpenStore(t)
+		_, err := st.ImportAccounts(context.Background(), strings.NewReader("name,email\nA,a@example.org\n"),
+			incident.ImportOptions{File: "noid.csv"})
+		if err == nil || !strings.Contains(err.Error(), `noid.csv:1: header: no "id" column`) {
+			t.Errorf("err = %v", err)
+		}
+	})
+}

@@ -1,0 +1,74 @@
+package law
+
+// eeaState is one EU or EEA member state under the GDPR.
+type eeaState struct {
+	code, name, authority string
+	eea                   bool // EFTA EEA state: GDPR applies through the EEA Agreement
+}
+
+// eeaStates lists the GDPR member states and their national supervisory
+// authorities. Source: not in the research file; the authorities are the
+// members of the European Data Protection Board
+// (edpb.europa.eu/about-edpb/about-edpb/members_en), named from the
+// implementer's knowledge and not re-verified this session. In Germany the
+// competent authority for a private controller is the data protection
+// authority of the Land where it is established; BfDI is the federal one.
+// The GDPR applies in IS, LI and NO through EEA Joint Committee Decision
+// 154/2018.
+var eeaStates = []eeaState{
+	{"AT", "Austria", "Österreichische Datenschutzbehörde (DSB)", false},
+	{"BE", "Belgium", "Autorité de protection des données / Gegevensbeschermingsautoriteit (APD/GBA)", false},
+	{"BG", "Bulgaria", "Commission for Personal Data Protection (CPDP)", false},
+	{"HR", "Croatia", "Agencija za zaštitu osobnih podataka (AZOP)", false},
+	{"CY", "Cyprus", "Commissioner for Personal Data Protection", false},
+	{"CZ", "Czechia", "Úřad pro ochranu osobních údajů (ÚOOÚ)", false},
+	{"DK", "Denmark", "Datatilsynet", false},
+	{"EE", "Estonia", "Andmekaitse Inspektsioon (Estonian Data Protection Inspectorate)", false},
+	{"FI", "Finland", "Office of the Data Protection Ombudsman (Tietosuojavaltuutetun toimisto)", false},
+	{"FR", "France", "Commission nationale de l'informatique et des libertés (CNIL)", false},
+	{"DE", "Germany", "data protection authority of the Land where the controller is established (federal: BfDI)", false},
+	{"GR", "Greece", "Hellenic Data Protection Authority (HDPA)", false},
+	{"HU", "Hungary", "Nemzeti Adatvédelmi és Információszabadság Hatóság (NAIH)", false},
+	{"IE", "Ireland", "Data Protection Commission (DPC)", false},
+	{"IT", "Italy", "Garante per la protezione dei dati personali", false},
+	{"LV", "Latvia", "Datu valsts inspekcija (Data State Inspectorate)", false},
+	{"LT", "Lithuania", "Valstybinė duomenų apsaugos inspekcija (State Data Protection Inspectorate)", false},
+	{"LU", "Luxembourg", "Commission nationale pour la protection des données (CNPD)", false},
+	{"MT", "Malta", "Information and Data Protection Commissioner (IDPC)", false},
+	{"NL", "Netherlands", "Autoriteit Persoonsgegevens (AP)", false},
+	{"PL", "Poland", "Urząd Ochrony Danych Osobowych (UODO)", false},
+	{"PT", "Portugal", "Comissão Nacional de Proteção de Dados (CNPD)", false},
+	{"RO", "Romania", "Autoritatea Națională de Supraveghere a Prelucrării Datelor cu Caracter Personal (ANSPDCP)", false},
+	{"SK", "Slovakia", "Úrad na ochranu osobných údajov Slovenskej republiky", false},
+	{"SI", "Slovenia", "Informacijski pooblaščenec (Information Commissioner)", false},
+	{"ES", "Spain", "Agencia Española de Protección de Datos (AEPD)", false},
+	{"SE", "Sweden", "Integritetsskyddsmyndigheten (IMY)", false},
+	{"IS", "Iceland", "Persónuvernd", true},
+	{"LI", "Liechtenstein", "Datenschutzstelle (DSS)", true},
+	{"NO", "Norway", "Datatilsynet", true},
+}
+
+// expandEEA turns the research's single EU/GDPR row into one row per member
+// state. Only the code, name, citation (EEA states), regulator and engine note
+// change; every legal fact is the GDPR row's.
+func expandEEA(eu Rule) []Rule {
+	out := make([]Rule, 0, len(eeaStates))
+	for _, s := range eeaStates {
+		r := eu
+		r.Code = s.code
+		r.Name = s.name + " (GDPR)"
+		r.DerivedFrom = eu.Code
+		if s.eea {
+			r.Name = s.name + " (GDPR via the EEA Agreement)"
+			r.Citation = eu.Citation + ", as incorporated into the EEA Agreement (EEA Joint Committee Decision 154/2018)"
+		}
+		// Art. 33 reports go to the authority competent under Art. 55-56:
+		// the lead authority of the controller's main establishment in a
+		// cross-border case, which need not be the residents' own.
+		r.Regulator = "competent supervisory authority under GDPR Arts. 55-56 (lead authority in a cross-border case); for residents of " +
+			s.name + ": " + s.authority
+		r.EngineNote = "expanded from the EU/GDPR row; supervisory authority from the EDPB member list (not in the research file)"
+		out = append(out, r)
+	}
+	return out
+}
