@@ -48,3 +48,6 @@ func NormalizeRegion(country, region string) string {
 	}
 	return r
 }
+
+// Countries lists the ISO 3166-1 alpha-2 codes.
+func Countries() []string { return strings.Fields(iso3166) }

@@ -43,32 +43,85 @@ type ScopeResult struct {
 	NotInCopy int64 `json:"not_in_copy"`
 }
 
-// copyFilter returns the FROM/WHERE clause selecting the accounts of the
-// controller's copy (optionally narrowed to courses), grouped per account,
-// and the notice-address expressions. The operator's copy holds every
-// account; a Member's copy the accounts enrolled in its courses, whose
-// notice goes to the enrollment's own address when it has a usable one.
-func copyQuery(c *Controller, courses []string) (string, []any) {
-	if !c.Member && len(courses) == 0 {
-		return `SELECT a.id, a.email, a.email_usable FROM accounts a`, nil
+// Reach flags: what the law engine's decision for a person depends on
+// besides residence, computed when the scope is resolved and stored with
+// each affected row.
+const (
+	ReachConsent     = 1 << iota // consented to electronic notice
+	ReachRetired                 // a retired account
+	ReachEmail                   // a usable notice address
+	ReachPostal                  // a complete postal address
+	ReachSameAddress             // the notice goes to the account's own address
+	// ReachCombinations is the number of distinct flag sets.
+	ReachCombinations = 1 << iota
+)
+
+// Reach computes the flags of an affected person, as scoping stores them.
+func (a *Affected) Reach() int {
+	r := 0
+	if a.EConsent {
+		r |= ReachConsent
 	}
-	q := `SELECT a.id,
-		COALESCE(MAX(CASE WHEN e.email_usable = 1 THEN e.email END), a.email),
-		CASE WHEN MAX(e.email_usable) = 1 THEN 1 ELSE a.email_usable END
-	FROM enrollments e JOIN courses c ON c.id = e.course_id JOIN accounts a ON a.id = e.account_id WHERE 1=1`
-	var args []any
-	if c.Member {
-		q += ` AND c.member_id = ?`
-		args = append(args, c.ID)
+	if a.Status == AccountRetired {
+		r |= ReachRetired
 	}
-	if len(courses) > 0 {
-		q += ` AND e.course_id IN (?` + strings.Repeat(",?", len(courses)-1) + `)`
-		for _, cid := range courses {
-			args = append(args, cid)
-		}
+	if a.NoticeEmailUsable && a.NoticeEmail != "" {
+		r |= ReachEmail
 	}
-	return q + ` GROUP BY a.id`, args
+	if a.PostalComplete() {
+		r |= ReachPostal
+	}
+	if strings.EqualFold(a.NoticeEmail, a.Email) {
+		r |= ReachSameAddress
+	}
+	return r
 }
+
+// copyQuery returns a SELECT of the affected rows' columns (account_id,
+// notice_email, notice_email_usable, country, region, reach) for the
+// accounts of the controller's copy, optionally narrowed to courses. The
+// operator's copy holds every account; a Member's copy the accounts
+// enrolled in its courses, whose notice goes to the enrollment's own
+// address when it has a usable one. accountFilter, when set, is an extra
+// condition on a.id.
+func copyQuery(c *Controller, courses []string, accountFilter string) (string, []any) {
+	var src string
+	var args []any
+	if !c.Member && len(courses) == 0 {
+		src = `SELECT a.*, a.email AS ne, a.email_usable AS neu FROM accounts a WHERE 1=1`
+		if accountFilter != "" {
+			src += " AND a.id " + accountFilter
+		}
+	} else {
+		src = `SELECT a.*,
+			COALESCE(MAX(CASE WHEN e.email_usable = 1 THEN e.email END), a.email) AS ne,
+			CASE WHEN MAX(e.email_usable) = 1 THEN 1 ELSE a.email_usable END AS neu
+		FROM enrollments e JOIN courses c ON c.id = e.course_id JOIN accounts a ON a.id = e.account_id WHERE 1=1`
+		if c.Member {
+			src += ` AND c.member_id = ?`
+			args = append(args, c.ID)
+		}
+		if len(courses) > 0 {
+			src += ` AND e.course_id IN (?` + strings.Repeat(",?", len(courses)-1) + `)`
+			for _, cid := range courses {
+				args = append(args, cid)
+			}
+		}
+		if accountFilter != "" {
+			src += " AND e.account_id " + accountFilter
+		}
+		src += ` GROUP BY a.id`
+	}
+	return `SELECT x.id, x.ne, x.neu, x.country, CASE WHEN x.country = 'US' THEN x.region ELSE '' END,
+		(x.e_consent <> 0)
+		| ((x.status = 'retired') << 1)
+		| ((x.neu <> 0 AND x.ne <> '') << 2)
+		| ((x.postal_line1 <> '' AND x.city <> '' AND x.postal_code <> '' AND x.country <> '') << 3)
+		| ((lower(x.ne) = lower(x.email)) << 4)
+	FROM (` + src + `) x`, args
+}
+
+const affectedInsert = `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable, country, region, reach) SELECT ?, y.* FROM (`
 
 // ScopeIncident resolves the incident's affected set inside its copy and
 // replaces any earlier set, in one transaction, with set-based SQL. Ids of
@@ -116,7 +169,6 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 		if _, err := tx.ExecContext(ctx, `DELETE FROM affected WHERE incident_id=?`, id); err != nil {
 			return fmt.Errorf("scope incident %d: clear: %w", id, err)
 		}
-		sel, args := copyQuery(c, rule.Courses)
 		if rule.Accounts != nil {
 			notIn, err := s.scopeFromFile(ctx, tx, id, c, rule, report)
 			if err != nil {
@@ -124,9 +176,8 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 			}
 			res.NotInCopy = notIn
 		} else {
-			q := `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
-				SELECT ?, x.* FROM (` + sel + `) x`
-			if _, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...); err != nil {
+			sel, args := copyQuery(c, rule.Courses, "")
+			if _, err := tx.ExecContext(ctx, affectedInsert+sel+`) y`, append([]any{id}, args...)...); err != nil {
 				return fmt.Errorf("scope incident %d: %w", id, err)
 			}
 		}
@@ -190,16 +241,8 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 			return 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
 		}
 	}
-	sel, args := copyQuery(c, nil)
-	q := `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
-		SELECT ?, x.* FROM (` + sel + `) x WHERE x.id IN (SELECT id FROM temp.scope_ids)`
-	if c.Member {
-		// Narrow the grouped join to the listed ids before grouping.
-		sel = strings.Replace(sel, "WHERE 1=1", "WHERE e.account_id IN (SELECT id FROM temp.scope_ids)", 1)
-		q = `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable)
-			SELECT ?, x.* FROM (` + sel + `) x`
-	}
-	if _, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...); err != nil {
+	sel, args := copyQuery(c, nil, "IN (SELECT id FROM temp.scope_ids)")
+	if _, err := tx.ExecContext(ctx, affectedInsert+sel+`) y`, append([]any{id}, args...)...); err != nil {
 		return 0, fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.line FROM temp.scope_ids s
@@ -229,6 +272,42 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 	return n, nil
 }
 
+// AffectedColumns selects an Affected from accounts a joined to affected f,
+// in the order ScanAffected reads them.
+const AffectedColumns = `a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
+		a.region, a.postal_line1, a.postal_line2, a.city, a.postal_code, a.e_consent, a.status,
+		f.notice_email, f.notice_email_usable`
+
+// ScanAffected reads one row selected with AffectedColumns.
+func ScanAffected(r interface{ Scan(...any) error }, af *Affected) error {
+	var eu, ec, neu int
+	var status string
+	if err := r.Scan(&af.ID, &af.Username, &af.Name, &af.Email, &eu, &af.Locale, &af.Country, &af.Region,
+		&af.PostalLine1, &af.PostalLine2, &af.City, &af.PostalCode, &ec, &status, &af.NoticeEmail, &neu); err != nil {
+		return err
+	}
+	af.EmailUsable, af.EConsent, af.NoticeEmailUsable = eu == 1, ec == 1, neu == 1
+	af.Status = AccountStatus(status)
+	return nil
+}
+
+// FindAffected returns one account of an incident's affected set.
+func (s *Store) FindAffected(ctx context.Context, incidentID int64, accountID string) (*Affected, error) {
+	if _, err := s.FindIncidentByID(ctx, incidentID); err != nil {
+		return nil, err
+	}
+	var af Affected
+	err := ScanAffected(s.db.QueryRowContext(ctx, `SELECT `+AffectedColumns+`
+		FROM affected f JOIN accounts a ON a.id = f.account_id WHERE f.incident_id = ? AND f.account_id = ?`, incidentID, accountID), &af)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: account %q is not affected by incident %d", ErrNotFound, accountID, incidentID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("affected %s of incident %d: %w", accountID, incidentID, err)
+	}
+	return &af, nil
+}
+
 // ForEachAffected streams the incident's affected set in account-id order,
 // one row at a time: a million accounts never sit in memory. The Affected
 // value passed to fn is reused between calls.
@@ -236,24 +315,17 @@ func (s *Store) ForEachAffected(ctx context.Context, id int64, fn func(*Affected
 	if _, err := s.FindIncidentByID(ctx, id); err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
-		a.region, a.postal_line1, a.postal_line2, a.city, a.postal_code, a.e_consent, a.status,
-		f.notice_email, f.notice_email_usable
+	rows, err := s.db.QueryContext(ctx, `SELECT `+AffectedColumns+`
 		FROM affected f JOIN accounts a ON a.id = f.account_id WHERE f.incident_id = ? ORDER BY f.account_id`, id)
 	if err != nil {
 		return fmt.Errorf("affected of incident %d: %w", id, err)
 	}
 	defer rows.Close()
 	var af Affected
-	var status string
 	for rows.Next() {
-		var eu, ec, neu int
-		if err := rows.Scan(&af.ID, &af.Username, &af.Name, &af.Email, &eu, &af.Locale, &af.Country, &af.Region,
-			&af.PostalLine1, &af.PostalLine2, &af.City, &af.PostalCode, &ec, &status, &af.NoticeEmail, &neu); err != nil {
+		if err := ScanAffected(rows, &af); err != nil {
 			return fmt.Errorf("affected of incident %d: %w", id, err)
 		}
-		af.EmailUsable, af.EConsent, af.NoticeEmailUsable = eu == 1, ec == 1, neu == 1
-		af.Status = AccountStatus(status)
 		if err := fn(&af); err != nil {
 			return err
 		}

@@ -17,33 +17,35 @@ CREATE TABLE ledger_logs (
     key_created_at TEXT NOT NULL DEFAULT ''
 );
 
--- One row per entry: record is the entry's canonical encoding (its line in
--- an export's entries.jsonl); hashes are the tlog stored hashes that
+-- The entries, in runs: each row holds up to 64 consecutive entries of one
+-- log appended by the same call. id is log_id << 40 | the index of the run's
+-- first entry, so a log's runs are one range of the rowid b-tree, in order,
+-- and appending writes at its end. records is the run's entries' canonical
+-- encodings, each followed by "\n" (exactly their lines in an export's
+-- entries.jsonl); hashes is, for each entry in turn, the tlog stored hashes
 -- appending it produced (tlog.StoredHashes: the leaf hash, then one hash per
--- subtree it completed, 32 bytes each), so stored hash (level L, node n)
--- lives in the row idx = (n+1)<<L - 1 at offset 32*L. incident_id and
--- account_id are copies for filtering.
-CREATE TABLE ledger_entries (
-    log_id      INTEGER NOT NULL REFERENCES ledger_logs(id),
-    idx         INTEGER NOT NULL,
-    incident_id INTEGER NOT NULL DEFAULT 0,
-    account_id  TEXT NOT NULL DEFAULT '',
-    record      BLOB NOT NULL,
-    hashes      BLOB NOT NULL,
-    PRIMARY KEY (log_id, idx)
-) WITHOUT ROWID;
-CREATE INDEX ledger_entries_incident ON ledger_entries(log_id, incident_id, idx) WHERE incident_id <> 0;
-CREATE INDEX ledger_entries_account ON ledger_entries(log_id, account_id, idx) WHERE account_id <> '';
+-- subtree it completed, 32 bytes each), so stored hash index x of the log
+-- sits at byte 32*(x - tlog.StoredHashIndex(0, first)) of its run's hashes.
+-- hashes comes before records so reading it skips the records' overflow
+-- pages. One row per run rather than per entry keeps appends cheap (the
+-- per-row cost of SQLite dominates); readers filter by incident or account
+-- by scanning the runs.
+CREATE TABLE ledger_runs (
+    id      INTEGER PRIMARY KEY,
+    n       INTEGER NOT NULL CHECK (n > 0),
+    hashes  BLOB NOT NULL,
+    records BLOB NOT NULL
+);
 
 -- The log is append-only: refuse edits at the database too.
 -- +goose StatementBegin
-CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+CREATE TRIGGER ledger_runs_no_update BEFORE UPDATE ON ledger_runs
 BEGIN
     SELECT RAISE(ABORT, 'ledger entries are append-only');
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+CREATE TRIGGER ledger_runs_no_delete BEFORE DELETE ON ledger_runs
 BEGIN
     SELECT RAISE(ABORT, 'ledger entries are append-only');
 END;
@@ -62,7 +64,7 @@ CREATE TABLE ledger_checkpoints (
 
 -- +goose Down
 DROP TABLE ledger_checkpoints;
-DROP TRIGGER ledger_entries_no_delete;
-DROP TRIGGER ledger_entries_no_update;
-DROP TABLE ledger_entries;
+DROP TRIGGER ledger_runs_no_delete;
+DROP TRIGGER ledger_runs_no_update;
+DROP TABLE ledger_runs;
 DROP TABLE ledger_logs;

@@ -22,6 +22,9 @@ func incidentCommands() map[string]func(a *app, ctx context.Context, args []stri
 		"hold":    (*app).incidentHold,
 		"release": (*app).incidentRelease,
 		"close":   (*app).incidentClose,
+
+		"plan":        (*app).incidentPlan,
+		"obligations": (*app).incidentObligations,
 	}
 }
 

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/law"
+)
+
+func (a *app) incidentPlan(ctx context.Context, args []string) error {
+	fs := a.flags("incident plan")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	show := fs.Bool("show", false, "print the stored plan without re-planning")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("plan", pos)
+	if err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	var p *notify.Plan
+	if *show {
+		p, err = notify.FindPlan(ctx, st, id)
+	} else {
+		p, err = notify.MakePlan(ctx, st, id)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(p)
+	}
+	return printPlan(a, p)
+}
+
+// printPlan writes the plan table: one line per jurisdiction and a total.
+func printPlan(a *app, p *notify.Plan) error {
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JURISDICTION\tPEOPLE\tOWED\tEMAIL\tLETTER\tUNREACHABLE\tDEADLINE\tREGULATOR DUE\tCRA\tSUBSTITUTE")
+	var tot law.Tally
+	for _, ob := range p.Jurisdictions {
+		t := ob.Tally
+		tot.People += t.People
+		tot.Owed += t.Owed
+		tot.Email += t.Email
+		tot.Letter += t.Letter
+		tot.Unreachable += t.Unreachable
+		j := ob.Jurisdiction
+		if ob.Review {
+			j += " (review)"
+		}
+		deadline := "-"
+		if !ob.Deadline.IsZero() {
+			deadline = ob.Deadline.String() + " " + ob.DeadlineKind
+		}
+		reg := "-"
+		if ob.Regulator.Required {
+			reg = ob.Regulator.Due.String() + " " + short(ob.Regulator.Name, 28)
+			if ob.Regulator.Due.IsZero() {
+				reg = short(ob.Regulator.Name, 28)
+			}
+		}
+		cra := "-"
+		if ob.CRA.Required {
+			cra = "yes"
+		}
+		sub := "-"
+		if ob.Substitute.Eligible {
+			sub = "eligible"
+			if ob.Substitute.MinPostingDays > 0 {
+				sub += " (post " + strconv.Itoa(ob.Substitute.MinPostingDays) + "d)"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", j, t.People, t.Owed, t.Email, t.Letter, t.Unreachable, deadline, reg, cra, sub)
+	}
+	fmt.Fprintf(tw, "TOTAL (%d)\t%d\t%d\t%d\t%d\t%d\t\t\t\t\n", len(p.Jurisdictions), tot.People, tot.Owed, tot.Email, tot.Letter, tot.Unreachable)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if p.Review > 0 {
+		fmt.Fprintf(a.stdout, "%d people need review (unknown or unsupported residence): planned under the strictest rule\n", p.Review)
+	}
+	return nil
+}
+
+func (a *app) incidentObligations(ctx context.Context, args []string) error {
+	fs := a.flags("incident obligations")
+	fs.Bool("jsonl", true, "one JSON object per affected person (the only format)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("obligations", pos)
+	if err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(a.stdout, 256<<10)
+	enc := json.NewEncoder(w)
+	if err := notify.ForEachDecision(ctx, st, id, func(d *law.Decision) error { return enc.Encode(d) }); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// short cuts s to n runes, marking the cut.
+func short(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

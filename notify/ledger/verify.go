@@ -1,0 +1,436 @@
+package ledger
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/breachnotice/breachnotice/incident"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// VerifyError is the first thing in a bundle that does not verify: a file,
+// and an entry of the log when one is to blame. It wraps incident.ErrInvalid.
+type VerifyError struct {
+	File  string // the bundle member at fault
+	Index int64  // the entry's index in the controller's log, or -1
+	Msg   string
+}
+
+func (e *VerifyError) Error() string {
+	if e.Index >= 0 {
+		return fmt.Sprintf("ledger: verify: entry %d (%s): %s", e.Index, e.File, e.Msg)
+	}
+	return fmt.Sprintf("ledger: verify: %s: %s", e.File, e.Msg)
+}
+
+func (e *VerifyError) Unwrap() error { return incident.ErrInvalid }
+
+func bad(file string, format string, args ...any) error {
+	return &VerifyError{File: file, Index: -1, Msg: fmt.Sprintf(format, args...)}
+}
+
+func badEntry(file string, index int64, format string, args ...any) error {
+	return &VerifyError{File: file, Index: index, Msg: fmt.Sprintf(format, args...)}
+}
+
+// maxLine bounds one line of entries.jsonl, proofs.jsonl or subtrees.jsonl.
+const maxLine = 16 << 20
+
+// Verify checks a bundle written by Export or Prove, offline: the manifest's
+// signature by the bundle's public key (which must equal pinnedKey when one
+// is given), every file's SHA-256 against the manifest, the checkpoint's
+// signature, every entry's canonical form and leaf hash, every record proof
+// and the batch inclusion proof against the signed tree head, the CSV copy
+// and the summary counts. It returns the bundle's summary, or a *VerifyError
+// naming the first entry or file that does not match.
+func Verify(ctx context.Context, zipPath string, pinnedKey string) (Summary, error) {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return Summary{}, bad(zipPath, "not a readable zip: %v", err)
+	}
+	defer zr.Close()
+	v := &verifier{ctx: ctx, files: map[string]*zip.File{}}
+	for _, f := range zr.File {
+		if v.files[f.Name] != nil {
+			return Summary{}, bad(f.Name, "appears twice in the zip")
+		}
+		v.files[f.Name] = f
+	}
+	return v.verify(pinnedKey)
+}
+
+type verifier struct {
+	ctx   context.Context
+	files map[string]*zip.File
+	m     manifest
+	sums  map[string]manifestFile
+}
+
+func (v *verifier) open(name string) (io.ReadCloser, error) {
+	f := v.files[name]
+	if f == nil {
+		return nil, bad(name, "missing from the bundle")
+	}
+	r, err := f.Open()
+	if err != nil {
+		return nil, bad(name, "cannot be read: %v", err)
+	}
+	return r, nil
+}
+
+func (v *verifier) readSmall(name string, max int64) ([]byte, error) {
+	r, err := v.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, bad(name, "cannot be read: %v", err)
+	}
+	if int64(len(b)) > max {
+		return nil, bad(name, "larger than %d bytes", max)
+	}
+	return b, nil
+}
+
+func (v *verifier) verify(pinnedKey string) (Summary, error) {
+	// The key, and the manifest it signs.
+	pub, err := v.readSmall(filePublicKey, 4096)
+	if err != nil {
+		return Summary{}, err
+	}
+	vkey := strings.TrimSpace(string(pub))
+	nv, err := note.NewVerifier(vkey)
+	if err != nil {
+		return Summary{}, bad(filePublicKey, "not a note verifier key: %v", err)
+	}
+	if pin := strings.TrimSpace(pinnedKey); pin != "" && pin != vkey {
+		return Summary{}, bad(filePublicKey, "key %s is not the pinned key %s", keyID(vkey), keyID(pin))
+	}
+	known := note.VerifierList(nv)
+	text, err := v.readSmall(fileManifest, 1<<20)
+	if err != nil {
+		return Summary{}, err
+	}
+	sig, err := v.readSmall(fileManifestSig, 64<<10)
+	if err != nil {
+		return Summary{}, err
+	}
+	msg := append(append(append([]byte{}, text...), '\n'), sig...)
+	if _, err := note.Open(msg, known); err != nil {
+		return Summary{}, bad(fileManifestSig, "manifest.json is not signed by public_key %s: %v", keyID(vkey), err)
+	}
+	if err := json.Unmarshal(text, &v.m); err != nil {
+		return Summary{}, bad(fileManifest, "%v", err)
+	}
+	if v.m.Format != bundleFormat {
+		return Summary{}, bad(fileManifest, "unknown format %q", v.m.Format)
+	}
+	if nv.Name() != KeyName(v.m.Controller) {
+		return Summary{}, bad(filePublicKey, "key %s is not controller %s's key", nv.Name(), v.m.Controller)
+	}
+
+	// Every file as the manifest lists it, and nothing else.
+	v.sums = map[string]manifestFile{}
+	for _, f := range v.m.Files {
+		if f.Name == fileManifest || f.Name == fileManifestSig || v.sums[f.Name].Name != "" {
+			return Summary{}, bad(fileManifest, "lists %s wrongly", f.Name)
+		}
+		v.sums[f.Name] = f
+	}
+	for name := range v.files {
+		if _, ok := v.sums[name]; !ok && name != fileManifest && name != fileManifestSig {
+			return Summary{}, bad(name, "not listed in manifest.json")
+		}
+	}
+	for _, name := range []string{fileEntries, fileCSV, fileCheckpoint, filePublicKey, fileSubtrees, fileSummary, fileSummaryPDF} {
+		if _, ok := v.sums[name]; !ok {
+			return Summary{}, bad(fileManifest, "does not list %s", name)
+		}
+	}
+
+	// The files' sums are checked while the entries are (the work is on two
+	// cores); a sum that differs is reported before anything found in the
+	// entries, as it comes first.
+	sums := make(chan error, 1)
+	go func() {
+		for _, f := range v.m.Files {
+			if err := v.checkSum(f); err != nil {
+				sums <- err
+				return
+			}
+		}
+		sums <- nil
+	}()
+	s, err := v.verifyEntries(pub, nv)
+	if sumErr := <-sums; sumErr != nil {
+		return Summary{}, sumErr
+	}
+	return s, err
+}
+
+func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) {
+	vkey := strings.TrimSpace(string(pub))
+	known := note.VerifierList(nv)
+
+	// The signed tree head.
+	cpText, err := v.readSmall(fileCheckpoint, 64<<10)
+	if err != nil {
+		return Summary{}, err
+	}
+	n, err := note.Open(cpText, known)
+	if err != nil {
+		return Summary{}, bad(fileCheckpoint, "not signed by public_key %s: %v", keyID(vkey), err)
+	}
+	tree, err := tlog.ParseTree([]byte(n.Text))
+	if err != nil {
+		return Summary{}, bad(fileCheckpoint, "%v", err)
+	}
+	if tree.N != v.m.TreeSize || tree.Hash.String() != v.m.Root {
+		return Summary{}, bad(fileManifest, "tree size %d root %s, the checkpoint signed size %d root %s", v.m.TreeSize, v.m.Root, tree.N, tree.Hash)
+	}
+
+	// The entries, their proofs, and what is derived from them.
+	leaves, counts, csvSum, err := v.entries(tree, vkey)
+	if err != nil {
+		return Summary{}, err
+	}
+	if _, ok := v.sums[fileProofs]; ok {
+		if err := v.recordProofs(tree, leaves); err != nil {
+			return Summary{}, err
+		}
+	}
+	if err := v.subtrees(tree, leaves); err != nil {
+		return Summary{}, err
+	}
+	if int64(len(leaves)) != v.m.Entries {
+		return Summary{}, bad(fileManifest, "says %d entries, entries.jsonl holds %d", v.m.Entries, len(leaves))
+	}
+	if csvSum != v.sums[fileCSV].SHA256 {
+		return Summary{}, bad(fileCSV, "does not match entries.jsonl")
+	}
+	if err := v.summary(counts); err != nil {
+		return Summary{}, err
+	}
+	return Summary{
+		Controller: v.m.Controller, Incident: v.m.Incident, Account: v.m.Account,
+		Entries: int64(len(leaves)), TreeSize: tree.N, Root: tree.Hash.String(),
+		KeyName: nv.Name(), PublicKey: vkey,
+	}, nil
+}
+
+// keyID names a verifier key by its name and hash, leaving out the key.
+func keyID(vkey string) string {
+	if i := strings.LastIndexByte(vkey, '+'); i > 0 {
+		return vkey[:i]
+	}
+	return vkey
+}
+
+func (v *verifier) checkSum(f manifestFile) error {
+	r, err := v.open(f.Name)
+	if err != nil {
+		return bad(f.Name, "listed in manifest.json but missing from the bundle")
+	}
+	defer r.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, r)
+	if err != nil {
+		return bad(f.Name, "cannot be read: %v", err)
+	}
+	if size != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return bad(f.Name, "SHA-256 or size differs from manifest.json")
+	}
+	return v.ctx.Err()
+}
+
+func (v *verifier) lines(name string, fn func(line []byte, lineNo int) error) error {
+	r, err := v.open(name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		if err := fn(sc.Bytes(), lineNo); err != nil {
+			return err
+		}
+		if lineNo%4096 == 0 {
+			if err := v.ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return bad(name, "line %d: %v", lineNo+1, err)
+	}
+	return nil
+}
+
+// entries reads entries.jsonl: each line canonical, of this bundle's
+// controller and slice, in increasing index order within the signed tree.
+// It returns the leaves, the summary counts and the SHA-256 of the CSV copy
+// re-derived from the entries.
+func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, Counts, string, error) {
+	var leaves []leaf
+	count := newCounter()
+	csvOut := startCSVSpool(nil)
+	defer csvOut.close()
+	prev := int64(-1)
+	err := v.lines(fileEntries, func(line []byte, lineNo int) error {
+		e, canonical, err := parseEntry(line)
+		if err != nil {
+			return bad(fileEntries, "line %d: %v", lineNo, err)
+		}
+		switch {
+		case !canonical:
+			return badEntry(fileEntries, e.Index, "line %d is not the entry's canonical encoding", lineNo)
+		case e.Controller != v.m.Controller:
+			return badEntry(fileEntries, e.Index, "belongs to controller %q, the bundle is for %q", e.Controller, v.m.Controller)
+		case e.Index <= prev:
+			return badEntry(fileEntries, e.Index, "out of order: line %d follows entry %d", lineNo, prev)
+		case e.Index >= tree.N:
+			return badEntry(fileEntries, e.Index, "beyond the signed tree of size %d", tree.N)
+		case v.m.Incident != 0 && e.Incident != v.m.Incident:
+			return badEntry(fileEntries, e.Index, "belongs to incident %d, the bundle is for incident %d", e.Incident, v.m.Incident)
+		case v.m.Account != "" && e.Account != v.m.Account:
+			return badEntry(fileEntries, e.Index, "belongs to another account, the bundle is for account %s", v.m.Account)
+		case e.Index == 0 && e.Kind == KindControllerCreated && strings.TrimSpace(e.detailFields().PublicKey) != vkey:
+			return badEntry(fileEntries, 0, "controller_created names another public key than public_key")
+		}
+		prev = e.Index
+		leaves = append(leaves, leaf{e.Index, tlog.RecordHash(line)})
+		count.add(&e)
+		csvOut.add(&e)
+		return nil
+	})
+	if err != nil {
+		return nil, Counts{}, "", err
+	}
+	res, err := csvOut.close()
+	if err != nil {
+		return nil, Counts{}, "", err
+	}
+	return leaves, count.counts(), res.sha256, nil
+}
+
+// recordProofs checks proofs.jsonl: one tlog record proof per entry, in
+// entry order, each against the signed tree head.
+func (v *verifier) recordProofs(tree tlog.Tree, leaves []leaf) error {
+	i := 0 // leaves[:i] have their proof
+	err := v.lines(fileProofs, func(line []byte, lineNo int) error {
+		var p recordProof
+		if err := json.Unmarshal(line, &p); err != nil {
+			return bad(fileProofs, "line %d: %v", lineNo, err)
+		}
+		j := sort.Search(len(leaves), func(k int) bool { return leaves[k].idx >= p.Index })
+		switch {
+		case j == len(leaves) || leaves[j].idx != p.Index:
+			return badEntry(fileEntries, p.Index, "missing, though proofs.jsonl line %d proves it", lineNo)
+		case j != i:
+			return bad(fileProofs, "line %d: proof for entry %d out of order", lineNo, p.Index)
+		}
+		if err := tlog.CheckRecord(p.Proof, tree.N, tree.Hash, p.Index, leaves[i].hash); err != nil {
+			return badEntry(fileEntries, p.Index, "not included in the signed tree of size %d: its record proof fails (%v)", tree.N, err)
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if i != len(leaves) {
+		return badEntry(fileEntries, leaves[i].idx, "has no record proof in proofs.jsonl")
+	}
+	return nil
+}
+
+// subtrees checks that the entries and the subtree hashes of subtrees.jsonl
+// give the signed root.
+func (v *verifier) subtrees(tree tlog.Tree, leaves []leaf) error {
+	r, err := v.open(fileSubtrees)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	lineNo := 0
+	next := func() (subtree, bool, error) {
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return subtree{}, false, bad(fileSubtrees, "line %d: %v", lineNo+1, err)
+			}
+			return subtree{}, false, nil
+		}
+		lineNo++
+		var s subtree
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return subtree{}, false, bad(fileSubtrees, "line %d: %v", lineNo, err)
+		}
+		return s, true, nil
+	}
+	root, err := rootOf(tree.N, leaves, func(lo, hi int64) (tlog.Hash, error) {
+		s, ok, err := next()
+		if err != nil {
+			return tlog.Hash{}, err
+		}
+		if !ok || s.Lo != lo || s.Hi != hi {
+			return tlog.Hash{}, badEntry(fileEntries, lo, "missing: neither entries.jsonl nor subtrees.jsonl accounts for entries [%d, %d) of the signed tree", lo, hi)
+		}
+		return s.Hash, nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, ok, err := next(); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return bad(fileSubtrees, "line %d: more subtree hashes than the entries leave room for", lineNo)
+	}
+	if root != tree.Hash {
+		return bad(fileEntries, "the entries and subtree hashes give root %s, the checkpoint signed %s", root, tree.Hash)
+	}
+	return nil
+}
+
+// summary checks summary.json against the bundle and the recomputed counts.
+func (v *verifier) summary(c Counts) error {
+	b, err := v.readSmall(fileSummary, 64<<20)
+	if err != nil {
+		return err
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return bad(fileSummary, "%v", err)
+	}
+	if rep.Controller != v.m.Controller || rep.Incident != v.m.Incident || rep.Account != v.m.Account ||
+		rep.TreeSize != v.m.TreeSize || rep.Root != v.m.Root {
+		return bad(fileSummary, "describes another bundle than manifest.json")
+	}
+	got, err1 := json.Marshal(rep.Counts)
+	want, err2 := json.Marshal(c)
+	if err := errors.Join(err1, err2); err != nil {
+		return bad(fileSummary, "%v", err)
+	}
+	if !bytes.Equal(got, want) {
+		return bad(fileSummary, "counts differ from the ones recomputed from entries.jsonl")
+	}
+	return nil
+}

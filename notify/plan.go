@@ -1,0 +1,363 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/law"
+)
+
+// EventPlanMade is the journal kind of a stored plan.
+const EventPlanMade = "plan_made"
+
+// Plan is an incident's stored obligations: per jurisdiction, and totals.
+type Plan struct {
+	Incident      int64            `json:"incident"`
+	Controller    string           `json:"controller"`
+	MadeAt        time.Time        `json:"made_at"`
+	People        int              `json:"people"`
+	Owed          int              `json:"owed"`
+	Review        int              `json:"review"`
+	Jurisdictions []law.Obligation `json:"jurisdictions"`
+}
+
+// variantKey identifies a distinct decision apart from the person. The law
+// engine shares its slices between decisions, so the slices' first elements
+// identify them; two keys for equal content only cost one more variant row.
+type variantKey struct {
+	jurisdiction, kind, profile string
+	notify, review, unreachable bool
+	deadline                    incident.Date
+	ch0                         *string
+	chn                         int
+	r0                          *law.Reason
+	rn                          int
+}
+
+func keyOf(d *law.Decision) variantKey {
+	k := variantKey{jurisdiction: d.Jurisdiction, kind: d.DeadlineKind, profile: d.ContentProfile,
+		notify: d.Notify, review: d.Review, unreachable: d.Unreachable, deadline: d.Deadline,
+		chn: len(d.Channels), rn: len(d.Reasons)}
+	if len(d.Channels) > 0 {
+		k.ch0 = &d.Channels[0]
+	}
+	if len(d.Reasons) > 0 {
+		k.r0 = &d.Reasons[0]
+	}
+	return k
+}
+
+// MakePlan decides, for every affected person of a scoped (or already
+// planned) incident, what the law owes, and stores the plan, replacing any
+// earlier one, in one transaction with its journal entry.
+//
+// The law engine's decision for a person depends only on the residence and
+// on the reach flags the scope stored with each affected row
+// (incident.Reach*). MakePlan therefore counts the affected set by those
+// (a single streaming pass in SQLite), decides once per combination that
+// occurs, and stores the combination → decision map: a million people cost
+// no per-person rows and no per-person Go work. TestMakePlan_MatchesDecide
+// holds this equal to deciding person by person.
+func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) {
+	inc, err := st.FindIncidentByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a := incident.ActorFrom(ctx); a.Role == "member" || a.Role == "legal" {
+		return nil, fmt.Errorf("plan incident %d: %w: role %s cannot plan", id, incident.ErrForbidden, a.Role)
+	}
+	if !inc.Status.CanMove(incident.StatusPlanned) {
+		return nil, fmt.Errorf("%w: incident %d is %s: plan needs a scoped incident (run incident scope first)", incident.ErrConflict, id, inc.Status)
+	}
+	c, err := st.FindControllerByID(ctx, inc.ControllerID)
+	if err != nil {
+		return nil, err
+	}
+	planner := law.NewPlanner(inc, c)
+	plan := &Plan{Incident: id, Controller: c.ID, MadeAt: st.Now().UTC()}
+	tallies := map[string]*law.Tally{}
+	// earliest holds each jurisdiction's earliest personal deadline: a
+	// jurisdiction under review has no rule row to take one from.
+	earliest := map[string]incident.Date{}
+	variants := map[variantKey]int64{}
+
+	err = st.InTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM plan_map WHERE incident_id=?`, `DELETE FROM plan_variants WHERE incident_id=?`,
+			`DELETE FROM plan_jurisdictions WHERE incident_id=?`, `DELETE FROM plans WHERE incident_id=?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("plan incident %d: clear: %w", id, err)
+			}
+		}
+		type combo struct {
+			country, region string
+			reach, people   int
+		}
+		// Count people per combination in one streaming pass; SQLite's GROUP
+		// BY would sort the whole set first.
+		counts := map[string]*combo{}
+		rows, err := tx.QueryContext(ctx, `SELECT country, region, reach FROM affected WHERE incident_id=?`, id)
+		if err != nil {
+			return fmt.Errorf("plan incident %d: count: %w", id, err)
+		}
+		var country, region sql.RawBytes
+		var reach int
+		var key []byte
+		for rows.Next() {
+			if err := rows.Scan(&country, &region, &reach); err != nil {
+				rows.Close()
+				return fmt.Errorf("plan incident %d: count: %w", id, err)
+			}
+			key = append(append(append(append(key[:0], country...), 0), region...), 0, byte(reach))
+			k := counts[string(key)] // a lookup with a converted key does not allocate
+			if k == nil {
+				k = &combo{country: string(country), region: string(region), reach: reach}
+				counts[string(key)] = k
+			}
+			k.people++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("plan incident %d: count: %w", id, err)
+		}
+		combos := make([]combo, 0, len(counts))
+		for _, k := range counts {
+			combos = append(combos, *k)
+		}
+		sort.Slice(combos, func(i, j int) bool {
+			a, b := combos[i], combos[j]
+			if a.country != b.country {
+				return a.country < b.country
+			}
+			if a.region != b.region {
+				return a.region < b.region
+			}
+			return a.reach < b.reach
+		})
+
+		insVariant, err := tx.PrepareContext(ctx, `INSERT INTO plan_variants(incident_id, variant, jurisdiction, notify,
+			channels, deadline, deadline_kind, content_profile, review, unreachable, reasons) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("plan incident %d: %w", id, err)
+		}
+		defer insVariant.Close()
+		insMap, err := tx.PrepareContext(ctx, `INSERT INTO plan_map(incident_id, country, region, reach, variant, people) VALUES (?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("plan incident %d: %w", id, err)
+		}
+		defer insMap.Close()
+		for _, k := range combos {
+			a := synthetic(k.country, k.region, k.reach)
+			d := planner.Decide(&a)
+			key := keyOf(&d)
+			v, ok := variants[key]
+			if !ok {
+				v = int64(len(variants) + 1)
+				variants[key] = v
+				reasons, err := json.Marshal(d.Reasons)
+				if err != nil {
+					return err
+				}
+				if _, err := insVariant.ExecContext(ctx, id, v, d.Jurisdiction, d.Notify, strings.Join(d.Channels, ","),
+					d.Deadline.String(), d.DeadlineKind, d.ContentProfile, d.Review, d.Unreachable, string(reasons)); err != nil {
+					return fmt.Errorf("plan incident %d: store variant: %w", id, err)
+				}
+			}
+			if _, err := insMap.ExecContext(ctx, id, k.country, k.region, k.reach, v, k.people); err != nil {
+				return fmt.Errorf("plan incident %d: store map: %w", id, err)
+			}
+			t := tallies[d.Jurisdiction]
+			if t == nil {
+				t = &law.Tally{}
+				tallies[d.Jurisdiction] = t
+			}
+			var one law.Tally
+			one.Add(d)
+			t.People += k.people * one.People
+			t.Owed += k.people * one.Owed
+			t.Email += k.people * one.Email
+			t.Letter += k.people * one.Letter
+			t.Unreachable += k.people * one.Unreachable
+			if e, ok := earliest[d.Jurisdiction]; d.Notify && !d.Deadline.IsZero() && (!ok || d.Deadline.Before(e.Time)) {
+				earliest[d.Jurisdiction] = d.Deadline
+			}
+			plan.People += k.people
+			if d.Notify {
+				plan.Owed += k.people
+			}
+			if d.Review {
+				plan.Review += k.people
+			}
+		}
+		codes := make([]string, 0, len(tallies))
+		for j := range tallies {
+			codes = append(codes, j)
+		}
+		sort.Strings(codes)
+		for _, j := range codes {
+			ob := law.Summarize(inc, c, j, *tallies[j])
+			if ob.Deadline.IsZero() && ob.Tally.Owed > 0 {
+				ob.Deadline, ob.DeadlineKind = earliest[j], law.DeadlineStatutory
+			}
+			b, err := json.Marshal(ob)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO plan_jurisdictions(incident_id, jurisdiction, people, owed, deadline,
+				regulator_due, cra_required, review, obligation) VALUES (?,?,?,?,?,?,?,?,?)`,
+				id, j, ob.Tally.People, ob.Tally.Owed, ob.Deadline.String(), regulatorDue(ob), ob.CRA.Required, ob.Review, string(b)); err != nil {
+				return fmt.Errorf("plan incident %d: store %s: %w", id, j, err)
+			}
+			plan.Jurisdictions = append(plan.Jurisdictions, ob)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO plans(incident_id, made_at, people, owed, review) VALUES (?,?,?,?,?)`,
+			id, plan.MadeAt.Format(time.RFC3339Nano), plan.People, plan.Owed, plan.Review); err != nil {
+			return fmt.Errorf("plan incident %d: %w", id, err)
+		}
+		if _, err := st.SetStatus(ctx, tx, id, incident.StatusPlanned); err != nil {
+			return err
+		}
+		summary := map[string]any{"people": plan.People, "owed": plan.Owed, "review": plan.Review,
+			"jurisdictions": len(plan.Jurisdictions), "variants": len(variants)}
+		if err := st.Audit(ctx, tx, "incident.plan", fmt.Sprintf("incident:%d", id), summary); err != nil {
+			return err
+		}
+		return st.Record(ctx, tx, incident.Event{Controller: c.ID, Kind: EventPlanMade, Incident: id, Detail: summary})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+func regulatorDue(ob law.Obligation) string {
+	if !ob.Regulator.Required {
+		return ""
+	}
+	return ob.Regulator.Due.String()
+}
+
+// FindPlan returns an incident's stored plan.
+func FindPlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) {
+	inc, err := st.FindIncidentByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Incident: id, Controller: inc.ControllerID}
+	var made string
+	err = st.DB().QueryRowContext(ctx, `SELECT made_at, people, owed, review FROM plans WHERE incident_id=?`, id).
+		Scan(&made, &p.People, &p.Owed, &p.Review)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: incident %d has no plan (run incident plan %d)", incident.ErrNotFound, id, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find plan %d: %w", id, err)
+	}
+	p.MadeAt, _ = time.Parse(time.RFC3339Nano, made)
+	rows, err := st.DB().QueryContext(ctx, `SELECT obligation FROM plan_jurisdictions WHERE incident_id=? ORDER BY jurisdiction`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find plan %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("find plan %d: %w", id, err)
+		}
+		var ob law.Obligation
+		if err := json.Unmarshal(b, &ob); err != nil {
+			return nil, fmt.Errorf("find plan %d: %w", id, err)
+		}
+		p.Jurisdictions = append(p.Jurisdictions, ob)
+	}
+	return p, rows.Err()
+}
+
+// ForEachDecision streams an incident's stored per-person decisions in
+// account-id order. The Decision passed to fn is reused between calls.
+func ForEachDecision(ctx context.Context, st *incident.Store, id int64, fn func(*law.Decision) error) error {
+	if _, err := FindPlan(ctx, st, id); err != nil {
+		return err
+	}
+	// The variants are few: read them once, then stream the people.
+	vrows, err := st.DB().QueryContext(ctx, `SELECT variant, jurisdiction, notify, channels, deadline, deadline_kind,
+		content_profile, review, unreachable, reasons FROM plan_variants WHERE incident_id=?`, id)
+	if err != nil {
+		return fmt.Errorf("decisions of incident %d: %w", id, err)
+	}
+	variants := map[int64]law.Decision{}
+	for vrows.Next() {
+		var v int64
+		var d law.Decision
+		var channels, deadline, reasons string
+		if err := vrows.Scan(&v, &d.Jurisdiction, &d.Notify, &channels, &deadline, &d.DeadlineKind, &d.ContentProfile,
+			&d.Review, &d.Unreachable, &reasons); err != nil {
+			vrows.Close()
+			return fmt.Errorf("decisions of incident %d: %w", id, err)
+		}
+		d.Channels = []string{}
+		if channels != "" {
+			d.Channels = strings.Split(channels, ",")
+		}
+		if deadline != "" {
+			d.Deadline, _ = incident.ParseDate(deadline)
+		}
+		if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
+			vrows.Close()
+			return fmt.Errorf("decisions of incident %d: variant %d: %w", id, v, err)
+		}
+		variants[v] = d
+	}
+	vrows.Close()
+	if err := vrows.Err(); err != nil {
+		return fmt.Errorf("decisions of incident %d: %w", id, err)
+	}
+	rows, err := st.DB().QueryContext(ctx, `SELECT f.account_id, m.variant FROM affected f
+		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
+		WHERE f.incident_id = ? ORDER BY f.account_id`, id)
+	if err != nil {
+		return fmt.Errorf("decisions of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	var d law.Decision
+	for rows.Next() {
+		var acct string
+		var v int64
+		if err := rows.Scan(&acct, &v); err != nil {
+			return fmt.Errorf("decisions of incident %d: %w", id, err)
+		}
+		d = variants[v]
+		d.AccountID = acct
+		if err := fn(&d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// synthetic builds a person with the given residence and reach flags, to
+// ask the planner what everyone with them is owed: law's Planner.Decide
+// reads nothing else.
+func synthetic(country, region string, reach int) incident.Affected {
+	a := incident.Affected{Account: incident.Account{ID: "-", Country: country, Region: region,
+		EConsent: reach&incident.ReachConsent != 0, Status: incident.AccountActive, Email: "account@address.invalid"}}
+	if reach&incident.ReachRetired != 0 {
+		a.Status = incident.AccountRetired
+	}
+	if reach&incident.ReachEmail != 0 {
+		a.NoticeEmail, a.NoticeEmailUsable, a.EmailUsable = "notice@address.invalid", true, true
+	}
+	if reach&incident.ReachSameAddress != 0 {
+		a.Email = a.NoticeEmail
+	}
+	if reach&incident.ReachPostal != 0 {
+		a.PostalLine1, a.City, a.PostalCode = "1 Street", "City", "00000"
+	}
+	return a
+}
