@@ -23,6 +23,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/migrations"
+	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
 func main() {
@@ -79,6 +80,7 @@ type app struct {
 	dbPath string
 	db     *sql.DB
 	store  *incident.Store
+	ledger *ledger.Ledger
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
@@ -101,6 +103,7 @@ func commands() []command {
 		{"accounts", "import FILE.csv|FILE.jsonl: the learners", (*app).cmdAccounts},
 		{"enrollments", "import FILE.csv: account_id,course_id[,email]", (*app).cmdEnrollments},
 		{"incident", "open | show | list | scope | hold | release | close", (*app).cmdIncident},
+		{"ledger", "checkpoint | export | verify | prove | list: the per-controller proof of notice", (*app).cmdLedger},
 		{"demo-data", "--accounts N --out DIR [--load]: realistic demo CSVs", (*app).cmdDemoData},
 	}
 }
