@@ -1,0 +1,291 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// cli runs breachnotice commands against one database in a temporary
+// directory, with a fixed clock.
+type cli struct {
+	t   *testing.T
+	dir string
+	env map[string]string
+	now time.Time
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	dir := t.TempDir()
+	return &cli{t: t, dir: dir, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), env: map[string]string{
+		"BREACHNOTICE_DB":     filepath.Join(dir, "bn.db"),
+		"BREACHNOTICE_SECRET": "test-secret-0123456789abcdef",
+	}}
+}
+
+// run runs one command and returns its stdout, stderr and exit status.
+func (c *cli) run(args ...string) (string, string, int) {
+	c.t.Helper()
+	var stdout, stderr bytes.Buffer
+	a := newApp(strings.NewReader(""), &stdout, &stderr, func(k string) string { return c.env[k] })
+	a.now = func() time.Time { return c.now }
+	err := a.run(context.Background(), args)
+	a.close()
+	code := exitCode(&stderr, err)
+	return stdout.String(), stderr.String(), code
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("breachnotice %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// file writes a file into the test directory and returns its path.
+func (c *cli) file(name, body string) string {
+	p := filepath.Join(c.dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+// seed adds an operator and a Member with one course, and a few learners.
+func (c *cli) seed() {
+	c.ok("controllers", "add", "--id", "op", "--name", "OpenLearn", "--from", "notice@openlearn.example",
+		"--postal-address", "141 Portland St;Cambridge, MA 02139", "--contact-email", "privacy@openlearn.example")
+	c.ok("controllers", "add", "--id", "nb", "--name", "Northbridge University", "--member", "--from", "privacy@nb.example", "--policy-days", "21")
+	c.ok("courses", "import", c.file("courses.csv", "course_id,member_id,title\nnb-cs50,nb,Intro to CS\n"))
+	c.ok("accounts", "import", c.file("accounts.csv", `id,username,name,email,locale,country,region,postal_line1,postal_line2,city,postal_code,e_consent,status
+a1,ana,Ana García,ana@example.org,es-US,US,US-CA,1 Main St,,Los Angeles,90012,yes,active
+a2,bo,Bo Li,bo@example.org,en,US,TX,2 Oak Ave,,Austin,78701,no,active
+a3,cy,Cy Müller,cy@example.org,de,DE,,Hauptstr. 1,,Berlin,10115,false,active
+`))
+	c.ok("enrollments", "import", c.file("enrollments.csv", "account_id,course_id,email\na1,nb-cs50,ana@nb.example\na3,nb-cs50,\n"))
+}
+
+func TestCLI_IncidentJSON(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	desc := c.file("what.txt", "An attacker copied the course database.\n")
+	golden(t, "incident_open", c.ok("incident", "open", "--controller", "nb", "--title", "LMS database copied",
+		"--discovered", "2026-11-20", "--elements", "password,name,email", "--description-file", desc,
+		"--occurred-from", "2026-11-01", "--occurred-to", "2026-11-19", "--json"))
+	golden(t, "incident_scope", c.ok("incident", "scope", "1", "--all", "--json"))
+	golden(t, "incident_show", c.ok("incident", "show", "1", "--json"))
+	golden(t, "controllers_list", c.ok("controllers", "list", "--json"))
+	golden(t, "incident_plan", c.ok("incident", "plan", "1"))
+	golden(t, "incident_obligations", c.ok("incident", "obligations", "1", "--jsonl"))
+}
+
+func TestCLI_Errors(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"UnknownController", []string{"incident", "open", "--controller", "nope", "--title", "t", "--discovered", "2026-11-20", "--elements", "name"}, 1, `breachnotice: not found: no controller "nope"`},
+		{"FutureDate", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2027-01-01", "--elements", "name"}, 1, "discovered date 2027-01-01 is in the future"},
+		{"BadDate", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "20-11-2026", "--elements", "name"}, 1, `--discovered: invalid: date "20-11-2026" is not YYYY-MM-DD`},
+		{"UnknownElement", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,shoe_size"}, 1, `unknown data element "shoe_size"`},
+		{"MissingFlags", []string{"incident", "open", "--controller", "op"}, 2, "--controller, --title, --discovered and --elements are required"},
+		{"UnknownCommand", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"ScopeNotFound", []string{"incident", "scope", "99", "--all"}, 1, "no incident 99"},
+		{"ScopeTwoRules", []string{"incident", "scope", "1", "--all", "--course", "x"}, 2, "exactly one of --all"},
+		{"DuplicateController", []string{"controllers", "add", "--id", "op", "--name", "X", "--from", "x@example.org"}, 1, `controller "op" already exists`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := c.run(tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, tc.code, tc.want)
+			}
+			if n := strings.Count(strings.TrimSpace(errOut), "\n"); tc.code == 1 && n > 0 {
+				t.Errorf("want one line of error, got %q", errOut)
+			}
+		})
+	}
+	// Nothing was written by the failed opens.
+	if out := c.ok("incident", "list", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("failed commands wrote incidents: %s", out)
+	}
+}
+
+func TestCLI_ImportExitStatus(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	bad := c.file("bad.csv", "id,email,country,e_consent\nb1,b1@example.org,US,yes\nb2,b2@example.org,US,perhaps\nb3,bad-address,FR,no\n")
+	out, errOut, code := c.run("accounts", "import", bad)
+	if code != 1 {
+		t.Errorf("exit %d with a rejected row, want 1", code)
+	}
+	wantErr := bad + `:3: e_consent: "perhaps" is not a boolean (true/false/yes/no/1/0)` + "\n" +
+		bad + ":4: email: unusable (missing '@' or a part around it): account kept, email flagged; a letter may be owed instead (warning)\n"
+	if errOut != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
+	}
+	if want := bad + ": 2 inserted, 0 updated, 1 rejected, 1 warnings\n"; out != want {
+		t.Errorf("summary %q, want %q", out, want)
+	}
+	// --strict imports nothing; a clean re-import exits 0 and updates.
+	c.run("accounts", "import", "--strict", c.file("bad2.csv", "id,country\nz1,US\nz2,XX\n"))
+	if out := c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,ssn", "--json"); !strings.Contains(out, `"status": "open"`) {
+		t.Fatal(out)
+	}
+	if out := c.ok("incident", "scope", "1", "--all", "--json"); !strings.Contains(out, `"affected": 5`) {
+		t.Errorf("strict import with a bad row wrote accounts: %s", out)
+	}
+	if out := c.ok("accounts", "import", c.file("good.csv", "id,country\nb1,US\n")); !strings.Contains(out, "0 inserted, 1 updated, 0 rejected") {
+		t.Errorf("re-import: %s", out)
+	}
+}
+
+func TestCLI_LedgerRoundTrip(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok("incident", "open", "--controller", "nb", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+	zip := filepath.Join(c.dir, "proof.zip")
+	c.ok("ledger", "export", "--controller", "nb", "--incident", "1", "--out", zip)
+	out := c.ok("ledger", "verify", zip)
+	if !strings.HasPrefix(out, "ok: controller nb, incident 1: 3 entries") {
+		t.Errorf("verify: %q", out)
+	}
+	// The affected count in one entry changed: verify fails, exit 1.
+	rewriteZip(t, zip, "entries.jsonl", func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"affected":2`), []byte(`"affected":1`), 1)
+	})
+	_, errOut, code := c.run("ledger", "verify", zip)
+	if code != 1 || !strings.Contains(errOut, "verify proof.zip") {
+		t.Errorf("tampered bundle: exit %d, %q", code, errOut)
+	}
+	// Until deliveries exist no entry names a learner: prove says so.
+	if _, errOut, code := c.run("ledger", "prove", "--controller", "nb", "--account", "a1"); code != 1 ||
+		!strings.Contains(errOut, `no entries for account "a1"`) {
+		t.Errorf("prove without entries: exit %d, %q", code, errOut)
+	}
+}
+
+// TestCLI_ImportWhileScoping runs an import in a child process while this
+// one scopes and re-scopes the same database: WAL and busy_timeout must let
+// both finish without "database is locked".
+func TestCLI_ImportWhileScoping(t *testing.T) {
+	if os.Getenv("BN_CHILD_IMPORT") != "" {
+		return
+	}
+	c := newCLI(t)
+	c.seed()
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,ssn")
+	var big strings.Builder
+	big.WriteString("id,name,email,country,region\n")
+	for i := 0; i < 60000; i++ {
+		fmt.Fprintf(&big, "x%d,Learner %d,l%d@example.org,US,TX\n", i, i, i)
+	}
+	path := c.file("big.csv", big.String())
+
+	bin := filepath.Join(c.dir, "breachnotice")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "accounts", "import", path)
+	cmd.Env = append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
+	var childOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &childOut, &childOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	scopes := 0
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("child import failed: %v\n%s", err, childOut.String())
+			}
+			running = false
+		default:
+			c.ok("incident", "scope", "1", "--all")
+			scopes++
+		}
+	}
+	if !strings.Contains(childOut.String(), "60000 inserted") {
+		t.Errorf("child import: %s", childOut.String())
+	}
+	out := c.ok("incident", "scope", "1", "--all", "--json")
+	if !strings.Contains(out, `"affected": 60003`) || scopes == 0 {
+		t.Errorf("after import: %s (%d scopes ran during it)", out, scopes)
+	}
+}
+
+// rewriteZip replaces one file of a zip with edit(its content).
+func rewriteZip(t *testing.T, path, name string, edit func([]byte) []byte) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	found := false
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == name {
+			nb := edit(b)
+			if bytes.Equal(nb, b) {
+				t.Fatalf("edit changed nothing in %s", name)
+			}
+			b, found = nb, true
+		}
+		w, _ := zw.Create(f.Name)
+		w.Write(b)
+	}
+	zr.Close()
+	zw.Close()
+	if !found {
+		t.Fatalf("no %s in %s", name, path)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
