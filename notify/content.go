@@ -1,0 +1,181 @@
+package notify
+
+import (
+	"strings"
+
+	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/law"
+	"github.com/breachnotice/breachnotice/templates"
+)
+
+// NoticeFor builds the props of one person's notice from the incident, the
+// controller whose copy was breached, the person and the law's decision for
+// them. The content profile is d.ContentProfile; the jurisdiction's rule
+// (law.Lookup) supplies the regulator and complaint authority. US residents get the three nationwide
+// consumer reporting agencies and the FTC, plus their state's attorney
+// general where one is listed; the profile decides which are printed. The
+// Agencies slice is shared between notices and must not be modified.
+//
+// The notice date is left unset: the sender stamps it (n.NoticeDate) with
+// its own clock.
+func NoticeFor(inc *incident.Incident, c *incident.Controller, a *incident.Affected, d law.Decision) templates.Notice {
+	n := templates.Notice{
+		Profile:             d.ContentProfile,
+		Description:         inc.Description,
+		Discovered:          inc.Discovered.Time,
+		OccurredFrom:        inc.OccurredFrom.Time,
+		OccurredTo:          inc.OccurredTo.Time,
+		Elements:            elementNames(inc.Elements),
+		Affected:            inc.Affected,
+		LawEnforcementDelay: inc.Hold != nil,
+		Agencies:            agenciesFor(d.Jurisdiction),
+		Protection:          protectionFor(d.Jurisdiction, inc),
+	}
+	if n.Profile == "" {
+		n.Profile = law.ProfileGeneric
+	}
+	if a != nil {
+		n.Locale = a.Locale
+		n.RecipientName = a.Name
+	}
+	if c != nil {
+		n.Controller = templates.Party{
+			Name:          c.Name,
+			PostalAddress: c.Contact.PostalAddress,
+			Phone:         c.Contact.Phone,
+			Email:         c.Contact.Email,
+			Web:           c.Contact.Web,
+			DPO:           c.Contact.DPO,
+		}
+	}
+	if r, ok := law.Lookup(d.Jurisdiction); ok {
+		n.Regulator, n.ComplaintAuthority = r.Regulator, r.Regulator
+		if r.DerivedFrom != "" {
+			// An EEA row's regulator is "the competent authority (the lead
+			// one in a cross-border case); for residents of X: <national
+			// authority>". Reports go to the competent authority, which the
+			// notice does not name; complaints may go to the national one
+			// (Art. 77).
+			n.Regulator = ""
+			if _, rest, ok := strings.Cut(r.Regulator, "for residents of "); ok {
+				if _, auth, ok := strings.Cut(rest, ": "); ok {
+					n.ComplaintAuthority = auth
+				}
+			}
+		}
+	}
+	return n
+}
+
+func elementNames(es []incident.Element) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = string(e)
+	}
+	return out
+}
+
+// Agency contact details. Source: not in the research file; these are the
+// addresses, toll-free numbers and websites US breach notices commonly
+// print (the bureaus' security-freeze addresses, the FTC's identity-theft
+// site and the attorneys general's consumer-protection offices), from the
+// implementer's knowledge and not re-verified this session. Counsel or
+// operations should confirm them before a real mailing.
+var (
+	equifax = templates.Agency{ID: "equifax", Kind: templates.AgencyCRA, Name: "Equifax",
+		PostalAddress: "P.O. Box 105788\nAtlanta, GA 30348-5788", Phone: "1-888-298-0045",
+		Web: "www.equifax.com/personal/credit-report-services"}
+	experian = templates.Agency{ID: "experian", Kind: templates.AgencyCRA, Name: "Experian",
+		PostalAddress: "P.O. Box 9554\nAllen, TX 75013", Phone: "1-888-397-3742",
+		Web: "www.experian.com/help"}
+	transunion = templates.Agency{ID: "transunion", Kind: templates.AgencyCRA, Name: "TransUnion",
+		PostalAddress: "P.O. Box 160\nWoodlyn, PA 19094", Phone: "1-888-909-8872",
+		Web: "www.transunion.com/credit-help"}
+	ftc = templates.Agency{ID: "ftc", Kind: templates.AgencyFTC, Name: "Federal Trade Commission",
+		PostalAddress: "600 Pennsylvania Avenue NW\nWashington, DC 20580", Phone: "1-877-438-4338",
+		Web: "www.identitytheft.gov"}
+
+	// stateAgencies lists the state offices for the jurisdictions whose
+	// content requirements name the attorney general (or, for New York,
+	// state agencies) as a contact.
+	stateAgencies = map[string][]templates.Agency{
+		"US-AZ": {{ID: "ag", Kind: templates.AgencyState, Name: "Arizona Office of the Attorney General",
+			PostalAddress: "2005 North Central Avenue\nPhoenix, AZ 85004", Phone: "1-602-542-5025", Web: "www.azag.gov"}},
+		"US-DC": {{ID: "ag", Kind: templates.AgencyState, Name: "Office of the Attorney General for the District of Columbia",
+			PostalAddress: "400 6th Street NW\nWashington, DC 20001", Phone: "1-202-727-3400", Web: "oag.dc.gov"}},
+		"US-IA": {{ID: "ag", Kind: templates.AgencyState, Name: "Iowa Attorney General, Consumer Protection Division",
+			PostalAddress: "1305 East Walnut Street\nDes Moines, IA 50319", Phone: "1-515-281-5926", Web: "www.iowaattorneygeneral.gov"}},
+		"US-MD": {{ID: "ag", Kind: templates.AgencyState, Name: "Maryland Office of the Attorney General, Identity Theft Unit",
+			PostalAddress: "200 St. Paul Place\nBaltimore, MD 21202", Phone: "1-888-743-0023", Web: "www.marylandattorneygeneral.gov"}},
+		"US-NC": {{ID: "ag", Kind: templates.AgencyState, Name: "North Carolina Attorney General, Consumer Protection Division",
+			PostalAddress: "9001 Mail Service Center\nRaleigh, NC 27699-9001", Phone: "1-877-566-7226", Web: "www.ncdoj.gov"}},
+		"US-NY": {
+			{ID: "ag", Kind: templates.AgencyState, Name: "New York Office of the Attorney General",
+				PostalAddress: "The Capitol\nAlbany, NY 12224-0341", Phone: "1-800-771-7755", Web: "ag.ny.gov"},
+			{ID: "ny-dos", Kind: templates.AgencyState, Name: "New York Department of State, Division of Consumer Protection",
+				Phone: "1-800-697-1220", Web: "dos.ny.gov/consumer-protection"},
+		},
+		"US-OR": {{ID: "ag", Kind: templates.AgencyState, Name: "Oregon Department of Justice",
+			PostalAddress: "1162 Court Street NE\nSalem, OR 97301-4096", Phone: "1-877-877-9392", Web: "www.doj.state.or.us"}},
+		"US-RI": {{ID: "ag", Kind: templates.AgencyState, Name: "Rhode Island Office of the Attorney General",
+			PostalAddress: "150 South Main Street\nProvidence, RI 02903", Phone: "1-401-274-4400", Web: "www.riag.ri.gov"}},
+	}
+
+	usAgencies = []templates.Agency{equifax, experian, transunion, ftc}
+
+	// agenciesByCode is every US jurisdiction's agency list, built once.
+	agenciesByCode = func() map[string][]templates.Agency {
+		m := make(map[string][]templates.Agency, len(stateAgencies))
+		for code, st := range stateAgencies {
+			all := make([]templates.Agency, 0, len(usAgencies)+len(st))
+			m[code] = append(append(all, usAgencies...), st...)
+		}
+		return m
+	}()
+)
+
+// agenciesFor returns the agencies a resident of a jurisdiction may
+// contact: none outside the US.
+func agenciesFor(code string) []templates.Agency {
+	if !strings.HasPrefix(code, "US-") {
+		return nil
+	}
+	if as, ok := agenciesByCode[code]; ok {
+		return as
+	}
+	return usAgencies
+}
+
+// protectionOffer is a state's duty to offer identity theft protection
+// when certain elements are exposed (the rules table's other_obligations).
+type protectionOffer struct {
+	offer    *templates.Protection // shared between notices: read only
+	elements []incident.Element
+}
+
+var protectionOffers = map[string]protectionOffer{
+	// Cal. Civ. Code 1798.82(d)(2)(G): 12 months if SSN or DL/ID exposed
+	// and the entity was the source of the breach.
+	"US-CA": {&templates.Protection{Months: 12}, []incident.Element{incident.ElemSSN, incident.ElemDriversLicense, incident.ElemGovID}},
+	"US-CT": {&templates.Protection{Months: 24}, []incident.Element{incident.ElemSSN}}, // C.G.S. 36a-701b(b)(2)(B); ITIN not modelled
+	"US-DC": {&templates.Protection{Months: 18}, []incident.Element{incident.ElemSSN}}, // D.C. Code 28-3852(a-1); TIN not modelled
+	"US-DE": {&templates.Protection{Months: 12}, []incident.Element{incident.ElemSSN}}, // Del. Code tit. 6, 12B-102(e)
+	"US-MA": {&templates.Protection{Months: 18}, []incident.Element{incident.ElemSSN}}, // M.G.L. c.93H §3A
+	"US-PA": {&templates.Protection{Months: 12}, []incident.Element{incident.ElemSSN, incident.ElemFinancialAccount, incident.ElemDriversLicense, incident.ElemGovID}},
+}
+
+// protectionFor returns the identity-protection offer a jurisdiction
+// requires for the incident's elements, or nil. Enrolment goes through the
+// controller's contact details.
+func protectionFor(code string, inc *incident.Incident) *templates.Protection {
+	o, ok := protectionOffers[code]
+	if !ok {
+		return nil
+	}
+	for _, e := range o.elements {
+		if inc.Has(e) {
+			return o.offer
+		}
+	}
+	return nil
+}
