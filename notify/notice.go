@@ -1,0 +1,109 @@
+package notify
+
+import (
+	"context"
+	"time"
+)
+
+// Channels a notice goes by.
+const (
+	ChannelEmail  = "email"
+	ChannelLetter = "letter"
+)
+
+// Notice states. Email: pending → sending → sent | deferred | failed.
+// Letter: queued → exported → mailed | returned; unprintable when the
+// address cannot be printed.
+const (
+	StatePending     = "pending"
+	StateSending     = "sending"
+	StateSent        = "sent"
+	StateDeferred    = "deferred"
+	StateFailed      = "failed"
+	StateQueued      = "queued"
+	StateExported    = "exported"
+	StateMailed      = "mailed"
+	StateReturned    = "returned"
+	StateUnprintable = "unprintable"
+)
+
+// Notice is one person's notice of an incident on one channel.
+type Notice struct {
+	ID         int64     `json:"id"`
+	Incident   int64     `json:"incident"`
+	Controller string    `json:"controller"`
+	Account    string    `json:"account"`
+	Channel    string    `json:"channel"`
+	Address    string    `json:"address,omitempty"`
+	State      string    `json:"state"`
+	Attempts   int       `json:"attempts"`
+	RetryAt    time.Time `json:"retry_at,omitzero"`
+	MessageID  string    `json:"message_id,omitempty"`
+	SHA256     string    `json:"content_sha256,omitempty"`
+	LastCode   int       `json:"last_code,omitempty"`
+	LastReply  string    `json:"last_reply,omitempty"`
+	Batch      string    `json:"batch,omitempty"`
+}
+
+// Message is one rendered email notice, ready for a transport.
+type Message struct {
+	NoticeID int64
+	// MessageID is stable for the notice ("<...@domain>"): a re-send after a
+	// crash carries the same one, so the recipient's mail system and the
+	// ledger can tell the copies apart from new mail.
+	MessageID string
+	From      string // address
+	FromName  string // header-safe display name
+	To        string
+	ToName    string
+	Subject   string // header-safe
+	HTML      string
+	Text      string
+}
+
+// Outcome classifies one delivery attempt.
+type Outcome int
+
+// Delivery outcomes: a 2xx reply; a 4xx reply, timeout or dropped
+// connection (try again later); a 5xx reply (never again by email).
+const (
+	Delivered Outcome = iota
+	Temporary
+	Permanent
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Delivered:
+		return "delivered"
+	case Temporary:
+		return "temporary"
+	}
+	return "permanent"
+}
+
+// Result is what a transport says about one message.
+type Result struct {
+	Outcome Outcome
+	// Code is the SMTP reply code, 0 when there was none (a connection
+	// error or timeout).
+	Code int
+	// Reply is the server's reply text, or the error.
+	Reply string
+	// Broken says the connection can no longer be used: the worker closes
+	// it and opens another before the next message.
+	Broken bool
+}
+
+// Transport opens connections for the dispatcher's workers; each worker
+// owns one connection and reuses it for many messages. notify/email
+// provides the SMTP and outbox transports.
+type Transport interface {
+	Open(ctx context.Context) (Conn, error)
+}
+
+// Conn sends messages one at a time over one connection.
+type Conn interface {
+	Send(ctx context.Context, m *Message) Result
+	Close() error
+}
