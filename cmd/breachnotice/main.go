@@ -98,6 +98,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "play a whole incident on the embedded defaults (demo data, SQLite file, outbox)", (*app).cmdDemo},
 		{"controllers", "add | update | list: the holders of data copies (operator and Members)", (*app).cmdControllers},
 		{"courses", "import FILE.csv: course_id,member_id,title", (*app).cmdCourses},
 		{"accounts", "import FILE.csv|FILE.jsonl: the learners", (*app).cmdAccounts},
