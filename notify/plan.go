@@ -286,37 +286,9 @@ func ForEachDecision(ctx context.Context, st *incident.Store, id int64, fn func(
 		return err
 	}
 	// The variants are few: read them once, then stream the people.
-	vrows, err := st.DB().QueryContext(ctx, `SELECT variant, jurisdiction, notify, channels, deadline, deadline_kind,
-		content_profile, review, unreachable, reasons FROM plan_variants WHERE incident_id=?`, id)
+	variants, err := loadVariants(ctx, st, id)
 	if err != nil {
-		return fmt.Errorf("decisions of incident %d: %w", id, err)
-	}
-	variants := map[int64]law.Decision{}
-	for vrows.Next() {
-		var v int64
-		var d law.Decision
-		var channels, deadline, reasons string
-		if err := vrows.Scan(&v, &d.Jurisdiction, &d.Notify, &channels, &deadline, &d.DeadlineKind, &d.ContentProfile,
-			&d.Review, &d.Unreachable, &reasons); err != nil {
-			vrows.Close()
-			return fmt.Errorf("decisions of incident %d: %w", id, err)
-		}
-		d.Channels = []string{}
-		if channels != "" {
-			d.Channels = strings.Split(channels, ",")
-		}
-		if deadline != "" {
-			d.Deadline, _ = incident.ParseDate(deadline)
-		}
-		if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
-			vrows.Close()
-			return fmt.Errorf("decisions of incident %d: variant %d: %w", id, v, err)
-		}
-		variants[v] = d
-	}
-	vrows.Close()
-	if err := vrows.Err(); err != nil {
-		return fmt.Errorf("decisions of incident %d: %w", id, err)
+		return err
 	}
 	rows, err := st.DB().QueryContext(ctx, `SELECT f.account_id, m.variant FROM affected f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach

@@ -88,5 +88,23 @@ Next: breachnotice incident obligations `+fmt.Sprint(inc.ID)+` --jsonl | head
 	return nil
 }
 
-// demoDeliver is replaced by real delivery once the dispatcher lands.
-func (a *app) demoDeliver(ctx context.Context, id int64, dir string) error { return nil }
+// demoDeliver sends the incident's emails to the outbox (or the relay in
+// BREACHNOTICE_SMTP) and queues its letters.
+func (a *app) demoDeliver(ctx context.Context, id int64, dir string) error {
+	f := sendFlags{channel: "all", outbox: filepath.Join(dir, "outbox"), concurrency: 4, attempts: 8,
+		retryBase: time.Minute, lease: 2 * time.Minute}
+	res, err := a.send(ctx, id, &f)
+	if err != nil {
+		return err
+	}
+	where := f.outbox + " (one .eml per message)"
+	if u := a.getenv("BREACHNOTICE_SMTP"); u != "" {
+		where = "the SMTP relay"
+	}
+	fmt.Fprintf(a.stdout, "==> delivered: %d emails sent to %s, %d failed, %d letters queued for the mail house\n",
+		res.Sent, where, res.Failed, res.LettersQueued)
+	if res.Interrupted {
+		return errInterrupted
+	}
+	return nil
+}

@@ -25,6 +25,7 @@ func incidentCommands() map[string]func(a *app, ctx context.Context, args []stri
 
 		"plan":        (*app).incidentPlan,
 		"obligations": (*app).incidentObligations,
+		"send":        (*app).incidentSend,
 	}
 }
 

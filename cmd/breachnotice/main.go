@@ -55,6 +55,8 @@ func exitCode(stderr io.Writer, err error) int {
 		return 0
 	case errors.Is(err, errSilent):
 		return 1
+	case errors.Is(err, errInterrupted):
+		return 130
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/email"
+)
+
+// errInterrupted exits 130 after the command said what remains.
+var errInterrupted = errors.New("interrupted")
+
+// sendFlags are the delivery settings shared by incident send and demo.
+type sendFlags struct {
+	channel, smtp, outbox string
+	concurrency, attempts int
+	rate                  float64
+	retryBase, lease      time.Duration
+}
+
+func (a *app) bindSendFlags(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}, f *sendFlags) {
+	fs.StringVar(&f.channel, "channel", "all", "email, letter or all")
+	fs.StringVar(&f.smtp, "smtp", "", "SMTP relay smtp://user:pass@host:port?tls=none|starttls|implicit (env BREACHNOTICE_SMTP; default: write .eml files to --outbox)")
+	fs.StringVar(&f.outbox, "outbox", "outbox", "folder for .eml files when no SMTP relay is set")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "SMTP connections")
+	fs.Float64Var(&f.rate, "rate", 0, "messages per second (0: unlimited)")
+	fs.DurationVar(&f.retryBase, "retry-base", time.Minute, "first backoff after a temporary failure (doubles per attempt, with jitter)")
+	fs.IntVar(&f.attempts, "max-attempts", 8, "attempts before a temporary failure becomes final")
+	fs.DurationVar(&f.lease, "lease", 2*time.Minute, "how long a claimed message may be in flight before another run re-sends it")
+}
+
+// transport picks the SMTP relay, or the outbox when none is configured.
+func (a *app) transport(f *sendFlags) (notify.Transport, string, error) {
+	url := f.smtp
+	if url == "" {
+		url = a.getenv("BREACHNOTICE_SMTP")
+	}
+	if url == "" {
+		return email.NewOutbox(f.outbox), "outbox " + f.outbox, nil
+	}
+	cfg, err := email.ParseURL(url)
+	if err != nil {
+		return nil, "", fmt.Errorf("--smtp: %w", err)
+	}
+	return email.NewSMTP(cfg), "SMTP " + cfg.String(), nil
+}
+
+func (a *app) incidentSend(ctx context.Context, args []string) error {
+	fs := a.flags("incident send")
+	var f sendFlags
+	a.bindSendFlags(fs, &f)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("send", pos)
+	if err != nil {
+		return err
+	}
+	switch f.channel {
+	case "email", "letter", "all":
+	default:
+		return usagef("incident send: --channel %q: want email, letter or all", f.channel)
+	}
+	if _, err := a.open(ctx); err != nil {
+		return err
+	}
+	res, err := a.send(ctx, id, &f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "incident %d: %d sent, %d failed, %d letters queued, %d possible duplicates flagged\n",
+			id, res.Sent, res.Failed, res.LettersQueued, res.Duplicates)
+	}
+	if res.Interrupted {
+		fmt.Fprintf(a.stderr, "breachnotice: interrupted: %d email notices remain; run incident send %d again to finish\n", res.Remaining, id)
+		return errInterrupted
+	}
+	return nil
+}
+
+// send runs the dispatcher with progress on a terminal.
+func (a *app) send(ctx context.Context, id int64, f *sendFlags) (notify.SendResult, error) {
+	opt := notify.SendOptions{Channel: f.channel, Concurrency: f.concurrency, Rate: f.rate, RetryBase: f.retryBase,
+		MaxAttempts: f.attempts, Lease: f.lease, Now: a.now}
+	if f.channel != "letter" {
+		tr, name, err := a.transport(f)
+		if err != nil {
+			return notify.SendResult{}, err
+		}
+		opt.Transport = tr
+		if isTerminal(a.stderr) {
+			fmt.Fprintf(a.stderr, "sending through %s\n", name)
+		}
+	}
+	if isTerminal(a.stderr) {
+		opt.Progress = func(p notify.SendProgress) {
+			fmt.Fprintf(a.stderr, "\r%d sent, %d deferred, %d failed, %d letters queued   ", p.Sent, p.Deferred, p.Failed, p.LettersQueued)
+		}
+	}
+	res, err := notify.Send(ctx, a.store, id, opt)
+	if opt.Progress != nil {
+		fmt.Fprintln(a.stderr)
+	}
+	return res, err
+}

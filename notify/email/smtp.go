@@ -1,0 +1,295 @@
+// Package email delivers notify.Message values by SMTP or, when no relay is
+// configured, into an outbox directory of .eml files.
+//
+// Both transports build the same MIME message with go-mail: From and To
+// with display names, the notice's stable Message-ID (never a generated
+// one), a Date, and multipart/alternative with the text part before the
+// HTML part. Header values are cleaned of control characters, so no input
+// can add a header.
+//
+// The SMTP transport keeps one connection open per notify.Conn and sends
+// many messages over it (no NOOP before and no RSET after each message).
+// Each message is bounded by the configured timeout and by the caller's
+// context. Outcomes map as the notify package defines them:
+//
+//   - 2xx after DATA: Delivered, with the server's reply;
+//   - a 4xx reply: Temporary; a 5xx reply: Permanent; with the code;
+//   - a timeout, a reset or closed connection, or any other error without a
+//     reply code: Temporary with Code 0 and Broken set, because the state of
+//     the SMTP session is then unknown. A 421 reply also breaks the
+//     connection.
+//
+// A reused connection that turns out to be dead before the message content
+// was sent (the relay closed it while idle) is reopened once within the
+// same Send: nothing can have been delivered yet, so this cannot duplicate.
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/breachnotice/breachnotice/notify"
+)
+
+// quitTimeout bounds the QUIT exchange in Close.
+const quitTimeout = 5 * time.Second
+
+// SMTP is the transport to one relay. It is safe for concurrent use; each
+// Conn it opens is not.
+type SMTP struct {
+	cfg Config
+	err error // from validating cfg, reported by Open
+}
+
+var _ notify.Transport = (*SMTP)(nil)
+
+// NewSMTP returns a transport that opens connections to the relay cfg
+// describes. A bad Config is reported by Open.
+func NewSMTP(cfg Config) notify.Transport {
+	cfg = cfg.withDefaults()
+	return &SMTP{cfg: cfg, err: cfg.validate()}
+}
+
+// Open dials the relay, greets it, starts TLS and authenticates as
+// configured, and returns a connection ready for Send.
+func (s *SMTP) Open(ctx context.Context) (notify.Conn, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	c := &smtpConn{cfg: s.cfg}
+	if err := c.dial(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// smtpConn is one SMTP session over one TCP connection.
+type smtpConn struct {
+	cfg    Config
+	client *mail.Client
+	raw    net.Conn // the TCP (or TLS) connection under client, for deadlines
+	sent   int      // messages sent over this connection
+	broken bool
+}
+
+var _ notify.Conn = (*smtpConn)(nil)
+
+// dial opens a new session and makes it the current one.
+func (c *smtpConn) dial(ctx context.Context) error {
+	tlsConfig := &tls.Config{
+		ServerName:         c.cfg.Host,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: c.cfg.SkipVerify, //nolint:gosec // tests only, documented on Config
+	}
+	var raw net.Conn
+	dialer := &net.Dialer{Timeout: c.cfg.Timeout, KeepAlive: 30 * time.Second}
+	dialFunc := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var (
+			conn net.Conn
+			err  error
+		)
+		if c.cfg.TLS == TLSImplicit {
+			conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConfig}).DialContext(ctx, network, addr)
+		} else {
+			conn, err = dialer.DialContext(ctx, network, addr)
+		}
+		raw = conn
+		return conn, err
+	}
+
+	opts := []mail.Option{
+		mail.WithPort(c.cfg.Port),
+		mail.WithTimeout(c.cfg.Timeout),
+		mail.WithoutNoop(),
+		mail.WithoutRset(),
+		mail.WithTLSConfig(tlsConfig),
+		mail.WithDialContextFunc(dialFunc),
+	}
+	switch c.cfg.TLS {
+	case TLSNone:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case TLSStartTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case TLSImplicit:
+		// dialFunc already speaks TLS; WithSSL keeps go-mail from trying
+		// STARTTLS on top.
+		opts = append(opts, mail.WithSSL(), mail.WithTLSPolicy(mail.NoTLS))
+	}
+	if c.cfg.HELO != "" {
+		opts = append(opts, mail.WithHELO(c.cfg.HELO))
+	}
+	if c.cfg.Username != "" {
+		// The strongest mechanism the relay offers. PLAIN and LOGIN send
+		// the password only over TLS or to a loopback relay (go-mail
+		// refuses otherwise).
+		opts = append(opts,
+			mail.WithUsername(c.cfg.Username),
+			mail.WithPassword(c.cfg.Password),
+			mail.WithOpportunisticSMTPAuth(
+				mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1,
+				mail.SMTPAuthPlain, mail.SMTPAuthLogin, mail.SMTPAuthCramMD5),
+		)
+	}
+	client, err := mail.NewClient(c.cfg.Host, opts...)
+	if err != nil {
+		return fmt.Errorf("email: smtp client for %s: %w", c.cfg, err)
+	}
+	if err := client.DialWithContext(ctx); err != nil {
+		if raw != nil {
+			_ = raw.Close()
+		}
+		return fmt.Errorf("email: open %s: %w", c.cfg, err)
+	}
+	c.client, c.raw, c.sent, c.broken = client, raw, 0, false
+	return nil
+}
+
+// Send delivers one message over the session. A Broken result means the
+// caller must Close this Conn and Open another.
+func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
+	if c.broken || c.client == nil {
+		return notify.Result{Outcome: notify.Temporary, Reply: "connection already broken", Broken: true}
+	}
+	if err := ctx.Err(); err != nil {
+		return notify.Result{Outcome: notify.Temporary, Reply: err.Error()}
+	}
+	msg, err := buildMsg(m, c.cfg.now())
+	if err != nil {
+		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+	}
+
+	r, retry := c.send(ctx, msg)
+	if retry && ctx.Err() == nil {
+		// The relay closed the idle session before anything of the
+		// message went out: reopen once and try again.
+		c.closeRaw()
+		if err := c.dial(ctx); err != nil {
+			c.broken = true
+			return notify.Result{Outcome: notify.Temporary, Reply: err.Error(), Broken: true}
+		}
+		msg, err = buildMsg(m, c.cfg.now())
+		if err != nil {
+			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+		}
+		r, _ = c.send(ctx, msg)
+	}
+	c.broken = r.Broken
+	return r
+}
+
+// send makes one attempt. retry says the session was found dead before
+// DATA on a connection that had been used before.
+func (c *smtpConn) send(ctx context.Context, msg *mail.Msg) (notify.Result, bool) {
+	// go-mail sets the connection deadline from the timeout at the start
+	// of each message; a done context moves it to the past, which makes
+	// the blocked read or write return at once.
+	raw := c.raw
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	err := c.client.Send(msg)
+	interrupted := !stop()
+
+	if err == nil {
+		c.sent++
+		return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: oneLine(msg.ServerResponse())}, false
+	}
+	r, preData := classify(err)
+	if interrupted && r.Code == 0 {
+		r.Reply = fmt.Sprintf("%v: %s", ctx.Err(), r.Reply)
+	}
+	retry := preData && r.Broken && !interrupted && c.sent > 0 && (r.Code == 421 || !isTimeout(err))
+	return r, retry
+}
+
+// classify maps a go-mail send error to a Result. preData says nothing of
+// the message content had been sent when it failed.
+func classify(err error) (notify.Result, bool) {
+	var se *mail.SendError
+	if !errors.As(err, &se) {
+		return notify.Result{Outcome: notify.Temporary, Reply: oneLine(err.Error()), Broken: true}, false
+	}
+	preData := false
+	switch se.Reason {
+	case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
+		// Refused before any I/O: the message is at fault, not the link.
+		return notify.Result{Outcome: notify.Permanent, Reply: oneLine(se.Error())}, false
+	case mail.ErrConnCheck, mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData:
+		preData = true
+	}
+	code := se.ErrorCode()
+	if code < 400 || code > 599 {
+		// No reply code: a network error or timeout mid-exchange.
+		return notify.Result{Outcome: notify.Temporary, Reply: oneLine(se.Error()), Broken: true}, preData
+	}
+	r := notify.Result{Outcome: notify.Permanent, Code: code, Reply: replyText(se.Error(), code)}
+	if se.IsTemp() {
+		r.Outcome = notify.Temporary
+	}
+	// 421: the relay is closing the session.
+	r.Broken = code == 421
+	return r, preData
+}
+
+// replyText picks the server's reply ("451 4.7.1 Try later") out of a
+// go-mail SendError text, which wraps it in the failed step and the
+// affected recipients and message id.
+func replyText(s string, code int) string {
+	prefix := strconv.Itoa(code) + " "
+	if i := strings.Index(s, prefix); i >= 0 {
+		s = s[i:]
+	}
+	for _, tail := range []string{", affected recipient(s): ", ", affected message ID: "} {
+		if i := strings.LastIndex(s, tail); i >= 0 {
+			s = s[:i]
+		}
+	}
+	return oneLine(s)
+}
+
+// oneLine joins a multi-line reply into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func isTimeout(err error) bool {
+	// go-mail's SendError keeps the underlying error to itself, so the
+	// text is all there is to go by.
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return strings.Contains(err.Error(), "i/o timeout")
+}
+
+// Close ends the session with QUIT unless it is broken, and closes the
+// connection in any case.
+func (c *smtpConn) Close() error {
+	if c.client == nil {
+		return nil
+	}
+	var err error
+	if !c.broken {
+		_ = c.raw.SetDeadline(time.Now().Add(min(c.cfg.Timeout, quitTimeout)))
+		if qerr := c.client.Close(); qerr != nil {
+			err = fmt.Errorf("email: close %s: %w", c.cfg, qerr)
+		}
+	}
+	c.closeRaw()
+	c.client, c.broken = nil, true
+	return err
+}
+
+// closeRaw drops the TCP connection without a word to the server.
+func (c *smtpConn) closeRaw() {
+	if c.raw != nil {
+		_ = c.raw.Close()
+		c.raw = nil
+	}
+}

@@ -1,0 +1,340 @@
+// Package smtptest runs an SMTP server in the test process, on a real TCP
+// port on 127.0.0.1, for tests and benchmarks of SMTP clients.
+//
+// The server accepts every message by default and keeps it for
+// inspection. Behave programs a response per recipient and attempt, to
+// provoke temporary and permanent replies, a connection dropped in the
+// middle of DATA, or a server that stops answering. It is safe for
+// concurrent connections.
+package smtptest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	netmail "net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Behaviour is the server's response to one recipient of one message.
+type Behaviour int
+
+// Behaviours. The ones after DATA apply to the whole message when any of
+// its recipients asks for them.
+const (
+	// Accept takes the message and stores it.
+	Accept Behaviour = iota
+	// Reply451 refuses the recipient with 451 4.7.1 (try again later).
+	Reply451
+	// Reply550 refuses the recipient with 550 5.1.1 (no such user).
+	Reply550
+	// Reply451AtData takes the message content, then replies 451 4.3.0.
+	Reply451AtData
+	// Reply550AtData takes the message content, then replies 550 5.7.1.
+	Reply550AtData
+	// DropInData closes the connection while the content comes in.
+	DropInData
+	// Stall reads the content and then says nothing for the stall
+	// duration (WithStall), longer than any sane client timeout.
+	Stall
+	// Discard accepts the message without storing it.
+	Discard
+)
+
+func (b Behaviour) String() string {
+	names := [...]string{"accept", "reply451", "reply550", "reply451-at-data",
+		"reply550-at-data", "drop-in-data", "stall", "discard"}
+	if b >= 0 && int(b) < len(names) {
+		return names[b]
+	}
+	return fmt.Sprintf("Behaviour(%d)", int(b))
+}
+
+// Received is one message the server accepted.
+type Received struct {
+	From string
+	To   []string
+	Data []byte
+	// MessageID is the Message-Id header, angle brackets included.
+	MessageID string
+}
+
+// Option configures a Server.
+type Option func(*options)
+
+type options struct {
+	discard bool
+	stall   time.Duration
+	user    string
+	pass    string
+	idle    time.Duration
+}
+
+// WithDiscard accepts every message fast without storing it, whatever
+// Behave says: for throughput benchmarks. Count still counts.
+func WithDiscard() Option { return func(o *options) { o.discard = true } }
+
+// WithStall sets how long Stall keeps silent (default 10s; Close ends it
+// early).
+func WithStall(d time.Duration) Option { return func(o *options) { o.stall = d } }
+
+// WithAuth requires AUTH PLAIN with these credentials, over plain text.
+func WithAuth(user, pass string) Option {
+	return func(o *options) { o.user, o.pass = user, pass }
+}
+
+// WithIdleTimeout makes the server close a connection idle this long, with
+// a 421 reply, as real relays do.
+func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idle = d } }
+
+// Server is a running test server.
+type Server struct {
+	opts options
+	srv  *smtp.Server
+	ln   net.Listener
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu       sync.Mutex
+	behave   func(rcpt string, attempt int) Behaviour
+	attempts map[string]int
+	messages []Received
+	count    int
+	conns    int
+	closed   bool
+}
+
+// Start starts a server on 127.0.0.1 and stops it when the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := &Server{
+		opts:     options{stall: 10 * time.Second},
+		done:     make(chan struct{}),
+		attempts: make(map[string]int),
+	}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("smtptest: listen: %v", err)
+	}
+	s.ln = ln
+	s.srv = smtp.NewServer(backend{s})
+	s.srv.Domain = "smtptest.localhost"
+	s.srv.MaxMessageBytes = 32 << 20
+	s.srv.MaxRecipients = 100
+	s.srv.AllowInsecureAuth = true
+	s.srv.ReadTimeout = s.opts.idle
+	s.srv.ErrorLog = log.New(io.Discard, "", 0)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.srv.Serve(ln)
+	}()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is a relay URL for the server, without TLS.
+func (s *Server) URL() string { return "smtp://" + s.Addr() + "?tls=none" }
+
+// Behave sets the response to each recipient; attempt counts from 1 per
+// recipient address over the server's life. nil restores Accept.
+func (s *Server) Behave(f func(rcpt string, attempt int) Behaviour) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.behave = f
+}
+
+// Messages returns a copy of the messages stored so far.
+func (s *Server) Messages() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Received, len(s.messages))
+	copy(out, s.messages)
+	return out
+}
+
+// Count is the number of messages accepted, stored or discarded.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
+
+// Connections is the number of connections accepted so far.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// Attempts is the number of RCPT commands seen for rcpt.
+func (s *Server) Attempts(rcpt string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[strings.ToLower(rcpt)]
+}
+
+// Close stops the server and drops its connections. Start arranges for it
+// to run when the test ends; calling it earlier is fine.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.done)
+	_ = s.srv.Close()
+	s.wg.Wait()
+}
+
+// decide counts an attempt for rcpt and returns what to do with it.
+func (s *Server) decide(rcpt string) Behaviour {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(rcpt)
+	s.attempts[key]++
+	if s.opts.discard {
+		return Discard
+	}
+	if s.behave == nil {
+		return Accept
+	}
+	return s.behave(rcpt, s.attempts[key])
+}
+
+func (s *Server) store(r Received, keep bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count++
+	if keep {
+		s.messages = append(s.messages, r)
+	}
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.s.mu.Lock()
+	b.s.conns++
+	b.s.mu.Unlock()
+	return &session{s: b.s, conn: c}, nil
+}
+
+// session is one SMTP session; go-smtp calls it from one goroutine.
+type session struct {
+	s      *Server
+	conn   *smtp.Conn
+	authed bool
+	from   string
+	to     []string
+	after  Behaviour // what to do after DATA
+}
+
+var _ smtp.AuthSession = (*session)(nil)
+
+func (ss *session) AuthMechanisms() []string {
+	if ss.s.opts.user == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain || ss.s.opts.user == "" {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != ss.s.opts.user || pass != ss.s.opts.pass {
+			return smtp.ErrAuthFailed
+		}
+		ss.authed = true
+		return nil
+	}), nil
+}
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.s.opts.user != "" && !ss.authed {
+		return smtp.ErrAuthRequired
+	}
+	ss.from = from
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	switch b := ss.s.decide(to); b {
+	case Reply451:
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, try again later"}
+	case Reply550:
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	case Accept:
+	default:
+		// The first behaviour past plain acceptance wins.
+		if ss.after == Accept || ss.after == Discard {
+			ss.after = b
+		}
+	}
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	switch ss.after {
+	case DropInData:
+		_, _ = io.CopyN(io.Discard, r, 16)
+		_ = ss.conn.Conn().Close()
+		return errors.New("smtptest: connection dropped")
+	case Discard:
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return err
+		}
+		ss.s.store(Received{}, false)
+		return nil
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	switch ss.after {
+	case Stall:
+		t := time.NewTimer(ss.s.opts.stall)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ss.s.done:
+		}
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Woke up too late"}
+	case Reply451AtData:
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Queue full, try again later"}
+	case Reply550AtData:
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message refused by policy"}
+	}
+	rec := Received{From: ss.from, To: append([]string(nil), ss.to...), Data: data}
+	if m, err := netmail.ReadMessage(bytes.NewReader(data)); err == nil {
+		rec.MessageID = m.Header.Get("Message-Id")
+	}
+	ss.s.store(rec, true)
+	return nil
+}
+
+func (ss *session) Reset() {
+	ss.from, ss.to, ss.after = "", nil, Accept
+}
+
+func (ss *session) Logout() error { return nil }
