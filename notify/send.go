@@ -44,7 +44,9 @@ type SendOptions struct {
 	// Grace is how long in-flight messages may take to finish after the
 	// run is interrupted (default 5s).
 	Grace time.Duration
-	// Claim is the number of notices claimed at once (default 200).
+	// Claim is the number of notices claimed at once (default 16 per
+	// connection, 32 to 512): the window of possible duplicates after a
+	// crash.
 	Claim int
 	// Progress, when set, is called after each committed batch.
 	Progress func(SendProgress)
@@ -94,7 +96,7 @@ func (o *SendOptions) defaults() {
 		o.Grace = 5 * time.Second
 	}
 	if o.Claim <= 0 {
-		o.Claim = 200
+		o.Claim = min(max(16*o.Concurrency, 32), 512)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
