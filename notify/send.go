@@ -212,6 +212,10 @@ type job struct {
 	duplicate bool // claimed from an expired lease: may have been sent before
 	prevState string
 	prevRetry string
+	// What the worker renders the message from.
+	af      incident.Affected
+	dec     law.Decision
+	created string
 }
 
 // outcome is a worker's answer for a job.
@@ -312,6 +316,12 @@ func (d *dispatcher) work(sendCtx, runCtx context.Context, limiter *rate.Limiter
 				continue
 			}
 		}
+		if err := d.render(sendCtx, j); err != nil {
+			// A notice that cannot be rendered is not sent; it is retried
+			// with backoff and in the end fails over to a letter.
+			outs <- outcome{j: j, at: d.opt.Now(), r: Result{Outcome: Temporary, Reply: err.Error()}}
+			continue
+		}
 		if conn == nil {
 			c, err := d.opt.Transport.Open(sendCtx)
 			if err != nil {
@@ -394,7 +404,9 @@ func indexOf(b []*job, j *job) int {
 	return len(b)
 }
 
-// claim leases a batch of due notices to this run and renders them.
+// claim leases a batch of due notices to this run. Each branch of the
+// candidate query walks an index and the LIMIT stops it early, so a claim
+// costs the same with ten notices left or a million.
 func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 	now := d.opt.Now().UTC()
 	ts := now.Format(time.RFC3339Nano)
@@ -402,65 +414,53 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.created_at,
 				`+incident.AffectedColumns+`
-			FROM notices n
+			FROM (
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
+				UNION ALL
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'sending' AND lease_until <= ?2
+				UNION ALL
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'pending'
+				LIMIT ?3
+			) c
+			JOIN notices n ON n.id = c.id
 			JOIN affected f ON f.incident_id = n.incident_id AND f.account_id = n.account_id
-			JOIN accounts a ON a.id = n.account_id
-			WHERE n.incident_id = ? AND n.channel = 'email'
-				AND (n.state = 'pending' OR (n.state = 'deferred' AND n.retry_at <= ?) OR (n.state = 'sending' AND n.lease_until <= ?))
-			ORDER BY n.id LIMIT ?`, d.inc.ID, ts, ts, d.opt.Claim)
+			JOIN accounts a ON a.id = n.account_id`, d.inc.ID, ts, d.opt.Claim)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		type row struct {
-			j       *job
-			af      incident.Affected
-			variant int64
-			created string
-		}
-		var got []row
 		for rows.Next() {
-			var r row
-			r.j = &job{}
-			n := &r.j.n
-			var dest []any
-			dest = append(dest, &n.ID, &n.Account, &n.Address, &n.Attempts, &r.j.prevState, &r.j.prevRetry, &r.variant, &r.created)
+			j := &job{}
+			n := &j.n
+			var variant int64
+			dest := []any{&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &j.created}
 			if err := incident.ScanAffected(scanFunc(func(v ...any) error {
 				return rows.Scan(append(dest, v...)...)
-			}), &r.af); err != nil {
+			}), &j.af); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}
-			got = append(got, r)
+			n.Incident, n.Controller, n.Channel = d.inc.ID, d.c.ID, ChannelEmail
+			n.Attempts++
+			j.duplicate = j.prevState == StateSending
+			j.dec = d.variants[variant]
+			j.deadline, j.juris = j.dec.Deadline, j.dec.Jurisdiction
+			batch = append(batch, j)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		if len(got) == 0 {
+		if len(batch) == 0 {
 			return nil
 		}
-		upd, err := tx.PrepareContext(ctx, `UPDATE notices SET state='sending', lease_owner=?, lease_until=?, attempts=attempts+1,
-			message_id=?, content_sha256=?, updated_at=? WHERE id=?`)
+		args := []any{d.opt.Owner, now.Add(d.opt.Lease).Format(time.RFC3339Nano), ts}
+		for _, j := range batch {
+			args = append(args, j.n.ID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE notices SET state='sending', lease_owner=?, lease_until=?, attempts=attempts+1,
+			updated_at=? WHERE id IN (?`+strings.Repeat(",?", len(batch)-1)+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
-		}
-		defer upd.Close()
-		leaseUntil := now.Add(d.opt.Lease).Format(time.RFC3339Nano)
-		for i := range got {
-			r := &got[i]
-			j := r.j
-			j.n.Incident, j.n.Controller, j.n.Channel = d.inc.ID, d.c.ID, ChannelEmail
-			j.n.Attempts++
-			j.duplicate = j.prevState == StateSending
-			dec := d.variants[r.variant]
-			j.deadline, j.juris = dec.Deadline, dec.Jurisdiction
-			if err := d.render(ctx, j, &r.af, dec, r.created); err != nil {
-				return err
-			}
-			if _, err := upd.ExecContext(ctx, d.opt.Owner, leaseUntil, j.msg.MessageID, j.n.SHA256, ts, j.n.ID); err != nil {
-				return fmt.Errorf("claim: %w", err)
-			}
-			batch = append(batch, j)
 		}
 		return nil
 	})
@@ -471,12 +471,12 @@ type scanFunc func(...any) error
 
 func (f scanFunc) Scan(v ...any) error { return f(v...) }
 
-// render builds the notice's message. Its Message-ID and content depend
-// only on the notice (its id, incident, person, decision and creation
-// date), so a re-send after a crash is byte-for-byte the same message.
-func (d *dispatcher) render(ctx context.Context, j *job, af *incident.Affected, dec law.Decision, created string) error {
-	n := NoticeFor(d.inc, d.c, af, dec)
-	if t, err := time.Parse(time.RFC3339Nano, created); err == nil {
+// render builds the notice's message, on a worker. Its Message-ID and
+// content depend only on the notice (its id, incident, person, decision and
+// creation date), so a re-send after a crash is the same message.
+func (d *dispatcher) render(ctx context.Context, j *job) error {
+	n := NoticeFor(d.inc, d.c, &j.af, j.dec)
+	if t, err := time.Parse(time.RFC3339Nano, j.created); err == nil {
 		n.NoticeDate = t.UTC().Truncate(24 * time.Hour)
 	}
 	e, err := templates.RenderEmail(ctx, n)
@@ -555,7 +555,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 	var progress SendProgress
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
 		upd, err := tx.PrepareContext(ctx, `UPDATE notices SET state=?, retry_at=?, lease_owner='', lease_until='',
-			last_code=?, last_reply=?, final_at=?, updated_at=? WHERE id=? AND lease_owner=?`)
+			last_code=?, last_reply=?, final_at=?, updated_at=?, message_id=?, content_sha256=? WHERE id=? AND lease_owner=?`)
 		if err != nil {
 			return err
 		}
@@ -593,7 +593,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 			if j.duplicate {
 				progress.Duplicates++
 			}
-			res, err := upd.ExecContext(ctx, state, retry, o.r.Code, o.r.Reply, final, ts, j.n.ID, d.opt.Owner)
+			res, err := upd.ExecContext(ctx, state, retry, o.r.Code, o.r.Reply, final, ts, j.msg.MessageID, j.n.SHA256, j.n.ID, d.opt.Owner)
 			if err != nil {
 				return fmt.Errorf("record notice %d: %w", j.n.ID, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -11,8 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/breachnotice/breachnotice/migrations"
+	"github.com/breachnotice/breachnotice/notify/email/smtptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -64,6 +69,16 @@ func (c *cli) file(name, body string) string {
 		c.t.Fatal(err)
 	}
 	return p
+}
+
+// openDB opens the test database directly, to check what a command left.
+func (c *cli) openDB() *sql.DB {
+	c.t.Helper()
+	db, err := migrations.Open(context.Background(), c.env["BREACHNOTICE_DB"])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return db
 }
 
 func golden(t *testing.T, name, got string) {
@@ -288,4 +303,86 @@ func rewriteZip(t *testing.T, path, name string, edit func([]byte) []byte) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCLI_SendStopsCleanlyOnSIGTERM sends SIGTERM to a running incident
+// send: it stops claiming, lets the messages in flight finish, records
+// them, says how many remain and exits 130; a second run finishes the job
+// without sending anyone a second copy.
+func TestCLI_SendStopsCleanlyOnSIGTERM(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	var big strings.Builder
+	big.WriteString("id,name,email,country,region,postal_line1,city,postal_code\n")
+	const n = 1500
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&big, "s%04d,Learner %d,s%04d@example.org,US,CA,%d Main St,Los Angeles,90012\n", i, i, i, i+1)
+	}
+	c.ok("accounts", "import", c.file("many.csv", big.String()))
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+
+	srv := smtptest.Start(t)
+	srv.Behave(func(string, int) smtptest.Behaviour { time.Sleep(3 * time.Millisecond); return smtptest.Accept })
+	bin := filepath.Join(c.dir, "breachnotice")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	env := append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
+	cmd := exec.Command(bin, "incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--concurrency", "2")
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); srv.Count() < 100 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("incident send did not stop within 15 s of SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 || !strings.Contains(stderr.String(), "email notices remain") {
+		t.Fatalf("after SIGTERM: exit %d, stderr %q", code, stderr.String())
+	}
+	var sending, sent int
+	db := c.openDB()
+	db.QueryRow(`SELECT count(*) FROM notices WHERE state='sending'`).Scan(&sending)
+	db.QueryRow(`SELECT count(*) FROM notices WHERE state='sent'`).Scan(&sent)
+	db.Close()
+	received := srv.Count()
+	if sending != 0 || sent != received || received >= n {
+		t.Errorf("after SIGTERM: %d notices left in flight, %d recorded sent, %d received by the server (of %d)", sending, sent, received, n)
+	}
+
+	cmd = exec.Command(bin, "incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--concurrency", "4")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	seen := map[string]int{}
+	for _, m := range srv.Messages() {
+		seen[m.MessageID]++
+	}
+	for id, k := range seen {
+		if k > 1 {
+			t.Errorf("%s delivered %d times after a clean stop", id, k)
+		}
+	}
+	var owed int
+	db = c.openDB()
+	db.QueryRow(`SELECT count(*) FROM notices WHERE channel='email'`).Scan(&owed)
+	db.QueryRow(`SELECT count(*) FROM notices WHERE channel='email' AND state='sent'`).Scan(&sent)
+	db.Close()
+	if len(seen) != owed || sent != owed || owed < n {
+		t.Errorf("%d distinct notices delivered, %d recorded sent, of %d email notices (%d seeded learners)", len(seen), sent, owed, n)
+	}
+	t.Logf("SIGTERM after %d messages: stopped with them all recorded sent and none in flight; the second run sent the other %d", received, owed-received)
 }
