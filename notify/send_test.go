@@ -62,7 +62,7 @@ func (e *sendEnv) planned(t testing.TB, accounts string) int64 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
 	inc, err := e.st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "Database copied",
-		Discovered: incident.Date{Time: time.Now().UTC().Truncate(24 * time.Hour).AddDate(0, 0, -2)},
+		Discovered: incident.Date{Time: time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -2)},
 		Elements:   []incident.Element{incident.ElemName, incident.ElemEmail, incident.ElemPassword}})
 	if err != nil {
 		t.Fatal(err)
