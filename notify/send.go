@@ -215,6 +215,7 @@ type job struct {
 	// What the worker renders the message from.
 	af      incident.Affected
 	dec     law.Decision
+	variant int64
 	created string
 }
 
@@ -238,6 +239,7 @@ type dispatcher struct {
 	// committed; committed is signalled after each commit.
 	inflight  atomic.Int64
 	committed chan struct{}
+	cache     *templates.EmailCache
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
@@ -246,6 +248,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 		return err
 	}
 	d.committed = make(chan struct{}, 1)
+	d.cache = templates.NewEmailCache()
 	d.domain = "breachnotice.invalid"
 	if at := strings.LastIndexByte(d.c.From, '@'); at >= 0 {
 		d.domain = d.c.From[at+1:]
@@ -442,7 +445,7 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 			n.Incident, n.Controller, n.Channel = d.inc.ID, d.c.ID, ChannelEmail
 			n.Attempts++
 			j.duplicate = j.prevState == StateSending
-			j.dec = d.variants[variant]
+			j.dec, j.variant = d.variants[variant], variant
 			j.deadline, j.juris = j.dec.Deadline, j.dec.Jurisdiction
 			batch = append(batch, j)
 		}
@@ -479,7 +482,9 @@ func (d *dispatcher) render(ctx context.Context, j *job) error {
 	if t, err := time.Parse(time.RFC3339Nano, j.created); err == nil {
 		n.NoticeDate = t.UTC().Truncate(24 * time.Hour)
 	}
-	e, err := templates.RenderEmail(ctx, n)
+	// Within an incident the content is decided by the plan variant and
+	// the notice date; only the name differs from person to person.
+	e, err := d.cache.Render(ctx, n, strconv.FormatInt(j.variant, 10)+"|"+n.NoticeDate.Format(incident.DateLayout))
 	if err != nil {
 		return fmt.Errorf("render notice %d: %w", j.n.ID, err)
 	}

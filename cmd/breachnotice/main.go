@@ -106,6 +106,7 @@ func commands() []command {
 		{"accounts", "import FILE.csv|FILE.jsonl: the learners", (*app).cmdAccounts},
 		{"enrollments", "import FILE.csv: account_id,course_id[,email]", (*app).cmdEnrollments},
 		{"incident", "open | show | list | scope | hold | release | close", (*app).cmdIncident},
+		{"letters", "export | confirm | returned | list: written notice through a mail house", (*app).cmdLetters},
 		{"ledger", "checkpoint | export | verify | prove | list: the per-controller proof of notice", (*app).cmdLedger},
 		{"demo-data", "--accounts N --out DIR [--load]: realistic demo CSVs", (*app).cmdDemoData},
 	}

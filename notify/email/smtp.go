@@ -219,14 +219,14 @@ func classify(err error) (notify.Result, bool) {
 	switch se.Reason {
 	case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
 		// Refused before any I/O: the message is at fault, not the link.
-		return notify.Result{Outcome: notify.Permanent, Reply: oneLine(se.Error())}, false
+		return notify.Result{Outcome: notify.Permanent, Reply: trimSendError(se.Error())}, false
 	case mail.ErrConnCheck, mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData:
 		preData = true
 	}
 	code := se.ErrorCode()
 	if code < 400 || code > 599 {
 		// No reply code: a network error or timeout mid-exchange.
-		return notify.Result{Outcome: notify.Temporary, Reply: oneLine(se.Error()), Broken: true}, preData
+		return notify.Result{Outcome: notify.Temporary, Reply: trimSendError(se.Error()), Broken: true}, preData
 	}
 	r := notify.Result{Outcome: notify.Permanent, Code: code, Reply: replyText(se.Error(), code)}
 	if se.IsTemp() {
@@ -238,13 +238,27 @@ func classify(err error) (notify.Result, bool) {
 }
 
 // replyText picks the server's reply ("451 4.7.1 Try later") out of a
-// go-mail SendError text, which wraps it in the failed step and the
-// affected recipients and message id.
+// go-mail SendError text, which wraps it in the failed step, the affected
+// recipients and message id, and quotes it (net/textproto formats a reply
+// as 451 "text").
 func replyText(s string, code int) string {
 	prefix := strconv.Itoa(code) + " "
-	if i := strings.Index(s, prefix); i >= 0 {
-		s = s[i:]
+	i := strings.Index(s, prefix)
+	if i < 0 {
+		return trimSendError(s)
 	}
+	rest := s[i+len(prefix):]
+	if q, err := strconv.QuotedPrefix(rest); err == nil {
+		if text, err := strconv.Unquote(q); err == nil {
+			return oneLine(prefix + text)
+		}
+	}
+	return trimSendError(s[i:])
+}
+
+// trimSendError drops the affected recipients and message id that go-mail
+// appends to a SendError text: the ledger has them already.
+func trimSendError(s string) string {
 	for _, tail := range []string{", affected recipient(s): ", ", affected message ID: "} {
 		if i := strings.LastIndex(s, tail); i >= 0 {
 			s = s[:i]

@@ -201,6 +201,8 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	close(s.done)
 	_ = s.srv.Close()
+	// Serve may not have registered the listener with go-smtp yet.
+	_ = s.ln.Close()
 	s.wg.Wait()
 }
 

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify"
+)
+
+// letterCommands are the sub-commands of "letters": the mail-house round
+// trip of written notice.
+func letterCommands() map[string]func(a *app, ctx context.Context, args []string) error {
+	return map[string]func(a *app, ctx context.Context, args []string) error{
+		"export":   (*app).lettersExport,
+		"confirm":  (*app).lettersConfirm,
+		"returned": (*app).lettersReturned,
+		"list":     (*app).lettersList,
+	}
+}
+
+// cmdLetters runs "letters export | confirm | returned | list".
+func (a *app) cmdLetters(ctx context.Context, args []string) error {
+	cmds := letterCommands()
+	if len(args) == 0 {
+		return usagef("letters: want one of %s", strings.Join(sortedKeys(cmds), ", "))
+	}
+	run, ok := cmds[args[0]]
+	if !ok {
+		return usagef("letters: unknown sub-command %q (want one of %s)", args[0], strings.Join(sortedKeys(cmds), ", "))
+	}
+	return run(a, ctx, args[1:])
+}
+
+// letterIncidentID parses the one incident ID of a letters command.
+func letterIncidentID(cmd string, pos []string) (int64, error) {
+	if len(pos) != 1 {
+		return 0, usagef("letters %s: want exactly one incident ID", cmd)
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("letters %s: %q is not an incident ID", cmd, pos[0])
+	}
+	return id, nil
+}
+
+func (a *app) lettersExport(ctx context.Context, args []string) error {
+	fs := a.flags("letters export")
+	out := fs.String("out", "", "the mail-house batch zip to write")
+	again := fs.String("again", "", "write batch BATCH again (same id, same letters) instead of a new batch")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := letterIncidentID("export", pos)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("letters export: --out FILE.zip is required")
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := notify.ExportLetters(ctx, st, id, *out, *again)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(res)
+	}
+	switch {
+	case res.Letters == 0:
+		fmt.Fprintf(a.stdout, "incident %d: no queued letters to export\n", id)
+	case res.Again:
+		fmt.Fprintf(a.stdout, "batch %s written again: %d letters, %d pages in %s\n", res.Batch, res.Letters, res.Pages, res.File)
+	default:
+		fmt.Fprintf(a.stdout, "batch %s: %d letters, %d pages in %s\n", res.Batch, res.Letters, res.Pages, res.File)
+	}
+	return nil
+}
+
+func (a *app) lettersConfirm(ctx context.Context, args []string) error {
+	return a.lettersFile(ctx, "confirm", args, notify.ConfirmLetters, "mailed")
+}
+
+func (a *app) lettersReturned(ctx context.Context, args []string) error {
+	return a.lettersFile(ctx, "returned", args, notify.ReturnedLetters, "returned")
+}
+
+// lettersFile applies a mail-house CSV: every rejected line is printed to
+// stderr as FILE:LINE: FIELD: reason, and the exit status is 1 if any was.
+func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
+	apply func(context.Context, *incident.Store, io.Reader, string, func(incident.Problem)) (notify.LetterResult, error), verb string) error {
+	fs := a.flags("letters " + cmd)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("letters %s: want exactly one FILE.csv (- for stdin)", cmd)
+	}
+	name := pos[0]
+	var r io.Reader = a.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("letters %s: %w", cmd, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := apply(ctx, st, r, name, func(p incident.Problem) { fmt.Fprintln(a.stderr, p) })
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "%s: %d %s, %d rejected\n", name, res.Accepted, verb, res.Rejected)
+	}
+	if res.Rejected > 0 {
+		return errSilent
+	}
+	return nil
+}
+
+func (a *app) lettersList(ctx context.Context, args []string) error {
+	fs := a.flags("letters list")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := letterIncidentID("list", pos)
+	if err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	lc, err := notify.LetterStats(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(lc)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tLETTERS")
+	for _, s := range []string{notify.StateQueued, notify.StateExported, notify.StateMailed, notify.StateReturned, notify.StateUnprintable} {
+		fmt.Fprintf(tw, "%s\t%d\n", s, lc.States[s])
+	}
+	fmt.Fprintf(tw, "total\t%d\n", lc.Total)
+	fmt.Fprintf(tw, "substitute notice\t%d\n", lc.Substitute)
+	return tw.Flush()
+}
