@@ -77,51 +77,57 @@ func (a *Affected) Reach() int {
 	return r
 }
 
-// copyQuery returns a SELECT of the affected rows' columns (account_id,
-// notice_email, notice_email_usable, country, region, reach) for the
-// accounts of the controller's copy, optionally narrowed to courses. The
-// operator's copy holds every account; a Member's copy the accounts
-// enrolled in its courses, whose notice goes to the enrollment's own
-// address when it has a usable one. accountFilter, when set, is an extra
-// condition on a.id.
-func copyQuery(c *Controller, courses []string, accountFilter string) (string, []any) {
-	var src string
-	var args []any
-	if !c.Member && len(courses) == 0 {
-		src = `SELECT a.*, a.email AS ne, a.email_usable AS neu FROM accounts a WHERE 1=1`
-		if accountFilter != "" {
-			src += " AND a.id " + accountFilter
-		}
-	} else {
-		src = `SELECT a.*,
-			COALESCE(MAX(CASE WHEN e.email_usable = 1 THEN e.email END), a.email) AS ne,
-			CASE WHEN MAX(e.email_usable) = 1 THEN 1 ELSE a.email_usable END AS neu
-		FROM enrollments e JOIN courses c ON c.id = e.course_id JOIN accounts a ON a.id = e.account_id WHERE 1=1`
-		if c.Member {
-			src += ` AND c.member_id = ?`
-			args = append(args, c.ID)
-		}
-		if len(courses) > 0 {
-			src += ` AND e.course_id IN (?` + strings.Repeat(",?", len(courses)-1) + `)`
-			for _, cid := range courses {
-				args = append(args, cid)
-			}
-		}
-		if accountFilter != "" {
-			src += " AND e.account_id " + accountFilter
-		}
-		src += ` GROUP BY a.id`
-	}
-	return `SELECT x.id, x.ne, x.neu, x.country, CASE WHEN x.country = 'US' THEN x.region ELSE '' END,
-		(x.e_consent <> 0)
+// reachSQL computes the Reach flags of account x whose notice goes to the
+// address ne ('' for the account's own) with usability neu.
+const reachSQL = `(x.e_consent <> 0)
 		| ((x.status = 'retired') << 1)
-		| ((x.neu <> 0 AND x.ne <> '') << 2)
+		| ((NEU <> 0 AND (NE <> '' OR x.email <> '')) << 2)
 		| ((x.postal_line1 <> '' AND x.city <> '' AND x.postal_code <> '' AND x.country <> '') << 3)
-		| ((lower(x.ne) = lower(x.email)) << 4)
-	FROM (` + src + `) x`, args
+		| ((NE = '') << 4)`
+
+// copyQuery returns a SELECT of the affected rows' columns (account_id,
+// notice_email, country, region, reach) for the accounts of the
+// controller's copy, optionally narrowed to courses. The operator's copy
+// holds every account; a Member's copy the accounts enrolled in its
+// courses, whose notice goes to the enrollment's own address when it has a
+// usable one. accountFilter, when set, is an extra condition on the
+// account id.
+func copyQuery(c *Controller, courses []string, accountFilter string) (string, []any) {
+	region := `CASE WHEN x.country = 'US' THEN x.region ELSE '' END`
+	if !c.Member && len(courses) == 0 {
+		q := `SELECT x.id, '', x.country, ` + region + `, ` +
+			strings.NewReplacer("NEU", "x.email_usable", "NE", "''").Replace(reachSQL) + ` FROM accounts x`
+		if accountFilter != "" {
+			q += " WHERE x.id " + accountFilter
+		}
+		return q, nil
+	}
+	src := `SELECT a.*, COALESCE(MAX(CASE WHEN e.email_usable = 1 THEN e.email END), '') AS enrolled
+		FROM enrollments e JOIN courses c ON c.id = e.course_id JOIN accounts a ON a.id = e.account_id WHERE 1=1`
+	var args []any
+	if c.Member {
+		src += ` AND c.member_id = ?`
+		args = append(args, c.ID)
+	}
+	if len(courses) > 0 {
+		src += ` AND e.course_id IN (?` + strings.Repeat(",?", len(courses)-1) + `)`
+		for _, cid := range courses {
+			args = append(args, cid)
+		}
+	}
+	if accountFilter != "" {
+		src += " AND e.account_id " + accountFilter
+	}
+	src += ` GROUP BY a.id`
+	// ne: the enrollment's usable address when it differs from the
+	// account's own, else ''.
+	ne := `(CASE WHEN x.enrolled <> '' AND lower(x.enrolled) <> lower(x.email) THEN x.enrolled ELSE '' END)`
+	neu := `(CASE WHEN x.enrolled <> '' THEN 1 ELSE x.email_usable END)`
+	return `SELECT x.id, ` + ne + `, x.country, ` + region + `, ` +
+		strings.NewReplacer("NEU", neu, "NE", ne).Replace(reachSQL) + ` FROM (` + src + `) x`, args
 }
 
-const affectedInsert = `INSERT INTO affected(incident_id, account_id, notice_email, notice_email_usable, country, region, reach) SELECT ?, y.* FROM (`
+const affectedInsert = `INSERT INTO affected(incident_id, account_id, notice_email, country, region, reach) SELECT ?, y.* FROM (`
 
 // ScopeIncident resolves the incident's affected set inside its copy and
 // replaces any earlier set, in one transaction, with set-based SQL. Ids of
@@ -276,7 +282,7 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 // in the order ScanAffected reads them.
 const AffectedColumns = `a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
 		a.region, a.postal_line1, a.postal_line2, a.city, a.postal_code, a.e_consent, a.status,
-		f.notice_email, f.notice_email_usable`
+		CASE WHEN f.notice_email <> '' THEN f.notice_email ELSE a.email END, (f.reach & 4) <> 0`
 
 // ScanAffected reads one row selected with AffectedColumns.
 func ScanAffected(r interface{ Scan(...any) error }, af *Affected) error {

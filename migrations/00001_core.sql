@@ -74,20 +74,20 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_controller ON incidents(controller_id);
 
 -- The affected set: one row per affected account. notice_email is where its
--- email notice goes (a Member's enrollment address when there is one).
--- country, region (US only) and reach (incident.Reach* flags) are what the
--- law engine decides on, kept with the row when the scope is resolved so
--- a plan of a million people needs no join. Rows are only ever written by
--- INSERT ... SELECT from accounts, so account_id needs no foreign-key probe
--- per row (it would cost as much as the insert).
+-- email notice goes when that is not the account's own address (a Member's
+-- enrollment address); '' means the account's own. country, region (US
+-- only) and reach (incident.Reach* flags) are what the law engine decides
+-- on, kept with the row when the scope is resolved, so a plan of a million
+-- people needs no join. Rows are only ever written by scope's INSERT ...
+-- SELECT from accounts after it checked the incident, so they carry no
+-- foreign keys: a probe per row would cost as much as the insert.
 CREATE TABLE affected (
-    incident_id         INTEGER NOT NULL REFERENCES incidents(id),
-    account_id          TEXT NOT NULL,
-    notice_email        TEXT NOT NULL DEFAULT '',
-    notice_email_usable INTEGER NOT NULL DEFAULT 0,
-    country             TEXT NOT NULL DEFAULT '',
-    region              TEXT NOT NULL DEFAULT '',
-    reach               INTEGER NOT NULL DEFAULT 0,
+    incident_id  INTEGER NOT NULL,
+    account_id   TEXT NOT NULL,
+    notice_email TEXT NOT NULL DEFAULT '',
+    country      TEXT NOT NULL DEFAULT '',
+    region       TEXT NOT NULL DEFAULT '',
+    reach        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (incident_id, account_id)
 ) WITHOUT ROWID;
 
