@@ -303,6 +303,21 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	go func() {
 		defer close(batches)
 		batch := make([]parsedAccount, 0, 256)
+		// send marks which accounts exist already (for the inserted and
+		// updated counts: a read on its own connection, off the writer's
+		// core) and hands the batch on.
+		send := func() bool {
+			if err := s.markExisting(pctx, batch); err != nil {
+				readErr = err
+				return false
+			}
+			select {
+			case batches <- batch:
+				return true
+			case <-pctx.Done():
+				return false
+			}
+		}
 		for {
 			rec, err := src.next()
 			if err != nil {
@@ -321,19 +336,14 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 			it.warns = append(it.warns, readerWarns...)
 			readerWarns = readerWarns[:0]
 			if len(batch) == cap(batch) {
-				select {
-				case batches <- batch:
-				case <-pctx.Done():
+				if !send() {
 					return
 				}
 				batch = make([]parsedAccount, 0, 256)
 			}
 		}
 		if len(batch) > 0 {
-			select {
-			case batches <- batch:
-			case <-pctx.Done():
-			}
+			send()
 		}
 	}()
 	ch := &accountChunk{im: im, seen: map[string]bool{}}
@@ -367,6 +377,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 		ch.seen[it.a.ID] = true
 		ch.lines = append(ch.lines, it.line)
 		ch.rows = append(ch.rows, it.a)
+		ch.existed = append(ch.existed, it.existed)
 		if len(ch.rows) == accountChunkSize {
 			return rowBuffered, nil, ch.flush(ctx)
 		}
@@ -377,10 +388,43 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 // parsedAccount is one validated row on its way from the reader to the
 // writer.
 type parsedAccount struct {
-	line  int
-	a     Account
-	rej   *Problem
-	warns []Problem
+	line    int
+	a       Account
+	rej     *Problem
+	warns   []Problem
+	existed bool // the account was in the store before this import
+}
+
+// markExisting sets existed on the batch's valid accounts that the store
+// already holds (as committed: an earlier row of this same import is not
+// yet visible, and is a repeat the writer catches).
+func (s *Store) markExisting(ctx context.Context, batch []parsedAccount) error {
+	args := make([]any, 0, len(batch))
+	idx := make(map[string]int, len(batch))
+	for i := range batch {
+		if batch[i].rej == nil {
+			args = append(args, batch[i].a.ID)
+			idx[batch[i].a.ID] = i
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("import: look up ids: %w", err)
+	}
+	defer rows.Close()
+	var id sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("import: look up ids: %w", err)
+		}
+		if i, ok := idx[string(id)]; ok {
+			batch[i].existed = true
+		}
+	}
+	return rows.Err()
 }
 
 func outcome(existed bool) rowOutcome {
@@ -394,16 +438,17 @@ func dupProblem(im *importer, line int, id string) *Problem {
 	return &Problem{File: im.opt.File, Line: line, Field: "id", Reason: fmt.Sprintf("id %q repeated in the file (the first row was kept)", id)}
 }
 
-// accountChunkSize rows are written by one multi-row upsert: 13 columns
-// bound per row stays well under SQLite's 32,766 parameters.
-const accountChunkSize = 500
+// accountChunkSize rows are written by one multi-row upsert: 14 columns
+// bound per row stays under SQLite's 32,766 parameters.
+const accountChunkSize = 1000
 
 // accountChunk buffers validated accounts and writes them with one lookup
 // and one multi-row upsert per chunk, instead of a statement per row.
 type accountChunk struct {
 	im    *importer
-	rows  []Account
-	lines []int
+	rows    []Account
+	lines   []int
+	existed []bool
 	// seen holds the ids of this chunk, to catch a repeat within it; a
 	// repeat of an earlier chunk is caught by the upsert's WHERE.
 	seen map[string]bool
@@ -420,73 +465,132 @@ const accountOnConflict = ` ON CONFLICT(id) DO UPDATE SET username=excluded.user
 	region=excluded.region, postal_line1=excluded.postal_line1, postal_line2=excluded.postal_line2,
 	city=excluded.city, postal_code=excluded.postal_code, e_consent=excluded.e_consent, status=excluded.status,
 	rev=accounts.rev+1, import_run=excluded.import_run
-	WHERE accounts.import_run <> excluded.import_run RETURNING id, rev`
+	WHERE accounts.import_run <> excluded.import_run`
 
-func accountUpsertSQL(n int) string {
-	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+// accountUpsertSQL writes n rows; run, the import's own hex id, is written
+// into the statement rather than bound once per row.
+func accountUpsertSQL(n int, run string) string {
+	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
 	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1) + accountOnConflict
 }
 
-// flush writes the buffered accounts with one multi-row upsert. Its
-// RETURNING names every row written: rev 0 for an insert, more for an
-// update. A row the upsert's WHERE skipped was already written by this
-// import: its id is repeated in the file.
+// flush writes the buffered accounts with one multi-row upsert. The
+// upsert's WHERE skips a row this import already wrote (its id is repeated
+// in the file); that is rare, so it is detected by the count of rows
+// written, and then the chunk is rolled back to its savepoint and written
+// again without the repeats, which are reported.
 func (c *accountChunk) flush(ctx context.Context) error {
 	if len(c.rows) == 0 {
 		return nil
 	}
 	im, tx := c.im, c.im.tx
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT chunk"); err != nil {
+		return fmt.Errorf("import %s: %w", im.opt.File, err)
+	}
+	written, err := c.upsert(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if written < len(c.rows) {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO chunk"); err != nil {
+			return fmt.Errorf("import %s: %w", im.opt.File, err)
+		}
+		if err := c.dropRepeats(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := c.upsert(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE chunk"); err != nil {
+		return fmt.Errorf("import %s: %w", im.opt.File, err)
+	}
+	c.rows, c.lines, c.existed = c.rows[:0], c.lines[:0], c.existed[:0]
+	clear(c.seen)
+	return nil
+}
+
+// upsert writes the chunk's rows and counts them, returning how many the
+// database wrote.
+func (c *accountChunk) upsert(ctx context.Context, tx *sql.Tx) (int, error) {
+	im := c.im
+	if len(c.rows) == 0 {
+		return 0, nil
+	}
 	c.args = c.args[:0]
 	for i := range c.rows {
 		a := &c.rows[i]
 		c.args = append(c.args, a.ID, a.Username, a.Name, a.Email, boolInt(a.EmailUsable), a.Locale, a.Country,
-			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, boolInt(a.EConsent), string(a.Status), im.run)
+			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, boolInt(a.EConsent), string(a.Status))
 	}
-	var rows *sql.Rows
+	var res sql.Result
 	var err error
 	if n := len(c.rows); n == accountChunkSize {
 		if c.tx != tx || c.stmt == nil {
-			if c.stmt, err = tx.PrepareContext(ctx, accountUpsertSQL(n)); err != nil {
-				return fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
+			if c.stmt, err = tx.PrepareContext(ctx, accountUpsertSQL(n, im.run)); err != nil {
+				return 0, fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
 			}
 			c.tx = tx
 		}
-		rows, err = c.stmt.QueryContext(ctx, c.args...)
+		res, err = c.stmt.ExecContext(ctx, c.args...)
 	} else {
-		rows, err = tx.QueryContext(ctx, accountUpsertSQL(n), c.args...)
+		res, err = tx.ExecContext(ctx, accountUpsertSQL(n, im.run), c.args...)
 	}
 	if err != nil {
-		return fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
+		return 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
 	}
-	written := 0
-	for rows.Next() {
-		var id string
-		var rev int64
-		if err := rows.Scan(&id, &rev); err != nil {
-			rows.Close()
-			return fmt.Errorf("import %s: %w", im.opt.File, err)
-		}
-		c.seen[id] = false // written
-		written++
-		if rev == 0 {
-			im.res.Inserted++
-		} else {
-			im.res.Updated++
-		}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
-	}
-	if written < len(c.rows) {
-		for i := range c.rows {
-			if c.seen[c.rows[i].ID] {
-				im.report(*dupProblem(im, c.lines[i], c.rows[i].ID))
+	if int(n) == len(c.rows) {
+		for _, e := range c.existed {
+			if e {
+				im.res.Updated++
+			} else {
+				im.res.Inserted++
 			}
 		}
 	}
-	c.rows, c.lines = c.rows[:0], c.lines[:0]
-	clear(c.seen)
+	return int(n), nil
+}
+
+// dropRepeats removes from the chunk, and reports, the rows whose id this
+// import already wrote in an earlier chunk.
+func (c *accountChunk) dropRepeats(ctx context.Context, tx *sql.Tx) error {
+	im := c.im
+	args := []any{im.run}
+	for i := range c.rows {
+		args = append(args, c.rows[i].ID)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM accounts WHERE import_run = ? AND id IN (?`+
+		strings.Repeat(",?", len(c.rows)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", im.opt.File, err)
+	}
+	repeated := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("import %s: %w", im.opt.File, err)
+		}
+		repeated[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("import %s: %w", im.opt.File, err)
+	}
+	keep := 0
+	for i := range c.rows {
+		if repeated[c.rows[i].ID] {
+			im.report(*dupProblem(im, c.lines[i], c.rows[i].ID))
+			continue
+		}
+		c.rows[keep], c.lines[keep], c.existed[keep] = c.rows[i], c.lines[i], c.existed[i]
+		keep++
+	}
+	c.rows, c.lines, c.existed = c.rows[:keep], c.lines[:keep], c.existed[:keep]
 	return nil
 }
 
