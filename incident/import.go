@@ -445,7 +445,7 @@ const accountChunkSize = 1000
 // accountChunk buffers validated accounts and writes them with one lookup
 // and one multi-row upsert per chunk, instead of a statement per row.
 type accountChunk struct {
-	im    *importer
+	im      *importer
 	rows    []Account
 	lines   []int
 	existed []bool

@@ -78,7 +78,7 @@ func (a *Affected) Reach() int {
 }
 
 // reachSQL computes the Reach flags of account x whose notice goes to the
-// address ne ('' for the account's own) with usability neu.
+// address ne (” for the account's own) with usability neu.
 const reachSQL = `(x.e_consent <> 0)
 		| ((x.status = 'retired') << 1)
 		| ((NEU <> 0 AND (NE <> '' OR x.email <> '')) << 2)
