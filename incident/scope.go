@@ -85,8 +85,8 @@ const reachSQL = `(x.e_consent <> 0)
 		| ((x.postal_line1 <> '' AND x.city <> '' AND x.postal_code <> '' AND x.country <> '') << 3)
 		| ((NE = '') << 4)`
 
-// copyQuery returns a SELECT of the affected rows' columns (account_id,
-// notice_email, country, region, reach) for the accounts of the
+// copyQuery returns a SELECT of the affected rows' columns (incident_id
+// as the first parameter, account_id, notice_email, country, region, reach) for the accounts of the
 // controller's copy, optionally narrowed to courses. The operator's copy
 // holds every account; a Member's copy the accounts enrolled in its
 // courses, whose notice goes to the enrollment's own address when it has a
@@ -95,7 +95,7 @@ const reachSQL = `(x.e_consent <> 0)
 func copyQuery(c *Controller, courses []string, accountFilter string) (string, []any) {
 	region := `CASE WHEN x.country = 'US' THEN x.region ELSE '' END`
 	if !c.Member && len(courses) == 0 {
-		q := `SELECT x.id, '', x.country, ` + region + `, ` +
+		q := `SELECT ?, x.id, '', x.country, ` + region + `, ` +
 			strings.NewReplacer("NEU", "x.email_usable", "NE", "''").Replace(reachSQL) + ` FROM accounts x`
 		if accountFilter != "" {
 			q += " WHERE x.id " + accountFilter
@@ -123,11 +123,11 @@ func copyQuery(c *Controller, courses []string, accountFilter string) (string, [
 	// account's own, else ''.
 	ne := `(CASE WHEN x.enrolled <> '' AND lower(x.enrolled) <> lower(x.email) THEN x.enrolled ELSE '' END)`
 	neu := `(CASE WHEN x.enrolled <> '' THEN 1 ELSE x.email_usable END)`
-	return `SELECT x.id, ` + ne + `, x.country, ` + region + `, ` +
+	return `SELECT ?, x.id, ` + ne + `, x.country, ` + region + `, ` +
 		strings.NewReplacer("NEU", neu, "NE", ne).Replace(reachSQL) + ` FROM (` + src + `) x`, args
 }
 
-const affectedInsert = `INSERT INTO affected(incident_id, account_id, notice_email, country, region, reach) SELECT ?, y.* FROM (`
+const affectedInsert = `INSERT INTO affected(incident_id, account_id, notice_email, country, region, reach) `
 
 // ScopeIncident resolves the incident's affected set inside its copy and
 // replaces any earlier set, in one transaction, with set-based SQL. Ids of
@@ -176,19 +176,20 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 			return fmt.Errorf("scope incident %d: clear: %w", id, err)
 		}
 		if rule.Accounts != nil {
-			notIn, err := s.scopeFromFile(ctx, tx, id, c, rule, report)
+			notIn, n, err := s.scopeFromFile(ctx, tx, id, c, rule, report)
 			if err != nil {
 				return err
 			}
-			res.NotInCopy = notIn
+			res.NotInCopy, res.Affected = notIn, n
 		} else {
 			sel, args := copyQuery(c, rule.Courses, "")
-			if _, err := tx.ExecContext(ctx, affectedInsert+sel+`) y`, append([]any{id}, args...)...); err != nil {
+			r, err := tx.ExecContext(ctx, affectedInsert+sel, append([]any{id}, args...)...)
+			if err != nil {
 				return fmt.Errorf("scope incident %d: %w", id, err)
 			}
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM affected WHERE incident_id=?`, id).Scan(&res.Affected); err != nil {
-			return fmt.Errorf("scope incident %d: count: %w", id, err)
+			if res.Affected, err = r.RowsAffected(); err != nil {
+				return fmt.Errorf("scope incident %d: %w", id, err)
+			}
 		}
 		if _, err := s.SetStatus(ctx, tx, id, StatusScoped); err != nil {
 			return err
@@ -207,18 +208,18 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 
 // scopeFromFile loads the ids of an accounts file into a temporary table in
 // batches, then inserts those the copy holds and reports the others.
-func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Controller, rule ScopeRule, report func(Problem)) (int64, error) {
+func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Controller, rule ScopeRule, report func(Problem)) (notIn, affected int64, err error) {
 	for _, q := range []string{
 		`CREATE TEMP TABLE IF NOT EXISTS scope_ids(id TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID`,
 		`DELETE FROM temp.scope_ids`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, fmt.Errorf("scope incident %d: %w", id, err)
+			return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
 		}
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO temp.scope_ids(id, line) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`)
 	if err != nil {
-		return 0, fmt.Errorf("scope incident %d: %w", id, err)
+		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	defer st.Close()
 	cr := csv.NewReader(bufio.NewReaderSize(rule.Accounts, 256<<10))
@@ -231,7 +232,7 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 		}
 		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
+			return 0, 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
 		}
 		v := strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff"))
 		if first {
@@ -244,17 +245,21 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 			continue
 		}
 		if _, err := st.ExecContext(ctx, v, line); err != nil {
-			return 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
+			return 0, 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
 		}
 	}
 	sel, args := copyQuery(c, nil, "IN (SELECT id FROM temp.scope_ids)")
-	if _, err := tx.ExecContext(ctx, affectedInsert+sel+`) y`, append([]any{id}, args...)...); err != nil {
-		return 0, fmt.Errorf("scope incident %d: %w", id, err)
+	r, err := tx.ExecContext(ctx, affectedInsert+sel, append([]any{id}, args...)...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+	}
+	if affected, err = r.RowsAffected(); err != nil {
+		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.line FROM temp.scope_ids s
 		WHERE NOT EXISTS (SELECT 1 FROM affected a WHERE a.incident_id = ? AND a.account_id = s.id) ORDER BY s.line`, id)
 	if err != nil {
-		return 0, fmt.Errorf("scope incident %d: %w", id, err)
+		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	defer rows.Close()
 	var n int64
@@ -262,20 +267,20 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 		var aid string
 		var line int
 		if err := rows.Scan(&aid, &line); err != nil {
-			return 0, fmt.Errorf("scope incident %d: %w", id, err)
+			return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
 		}
 		n++
 		report(Problem{File: rule.AccountsFile, Line: line, Field: "account_id",
 			Reason: fmt.Sprintf("%q is not in the copy of %s: not added to the affected set", CleanText(aid), c.ID), Warning: true})
 	}
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rows.Close()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.scope_ids`); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return n, nil
+	return n, affected, nil
 }
 
 // AffectedColumns selects an Affected from accounts a joined to affected f,
