@@ -408,7 +408,10 @@ func applyLetterFile(ctx context.Context, st *incident.Store, r io.Reader, file 
 	if err := flush(); err != nil {
 		return res, err
 	}
-	return res, nil
+	err := st.InTx(ctx, func(tx *sql.Tx) error {
+		return st.Audit(ctx, tx, "letters."+string(ev.kind), "file:"+filepath.Base(file), res)
+	})
+	return res, err
 }
 
 // parseMailDate reads YYYY-MM-DD or an RFC 3339 time.

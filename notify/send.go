@@ -149,16 +149,16 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 	if err != nil {
 		return res, err
 	}
-	if inc.Status == incident.StatusPlanned {
-		err := st.InTx(ctx, func(tx *sql.Tx) error {
+	err = st.InTx(ctx, func(tx *sql.Tx) error {
+		if inc.Status == incident.StatusPlanned {
 			if _, err := st.SetStatus(ctx, tx, id, incident.StatusNotifying); err != nil {
 				return err
 			}
-			return st.Audit(ctx, tx, "incident.send", fmt.Sprintf("incident:%d", id), map[string]any{"channel": opt.Channel})
-		})
-		if err != nil {
-			return res, err
 		}
+		return st.Audit(ctx, tx, "incident.send", fmt.Sprintf("incident:%d", id), map[string]any{"channel": opt.Channel})
+	})
+	if err != nil {
+		return res, err
 	}
 	if opt.Channel == ChannelLetter || opt.Channel == "all" {
 		n, err := QueueLetters(ctx, st, id)

@@ -76,6 +76,11 @@ func (a *app) ledgerCheckpoint(ctx context.Context, args []string) error {
 			return err
 		}
 		cps = append(cps, cp)
+		if err := st.InTx(ctx, func(tx *sql.Tx) error {
+			return st.Audit(ctx, tx, "ledger.checkpoint", "controller:"+id, map[string]any{"size": cp.Size})
+		}); err != nil {
+			return err
+		}
 		if !*asJSON {
 			fmt.Fprintf(a.stdout, "%s: signed tree of size %d, root %s\n", id, cp.Size, cp.Root)
 		}

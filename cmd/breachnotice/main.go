@@ -108,6 +108,7 @@ func commands() []command {
 		{"incident", "open | show | list | scope | hold | release | close", (*app).cmdIncident},
 		{"letters", "export | confirm | returned | list: written notice through a mail house", (*app).cmdLetters},
 		{"ledger", "checkpoint | export | verify | prove | list: the per-controller proof of notice", (*app).cmdLedger},
+		{"audit", "the audit log: every state-changing action, newest first", (*app).cmdAudit},
 		{"demo-data", "--accounts N --out DIR [--load]: realistic demo CSVs", (*app).cmdDemoData},
 	}
 }
@@ -124,6 +125,13 @@ func (a *app) run(ctx context.Context, args []string) error {
 		a.usage()
 		return nil
 	}
+	// The command line acts with full rights, as the OS user who ran it:
+	// the audit log names them.
+	who := a.getenv("USER")
+	if who == "" {
+		who = "unknown"
+	}
+	ctx = incident.WithActor(ctx, incident.Actor{Name: who, Role: "cli"})
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(a, ctx, args[1:])
