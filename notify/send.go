@@ -118,6 +118,12 @@ func (o *SendOptions) defaults() {
 	}
 }
 
+// timeLayout writes the times that claims compare as strings (retry_at,
+// lease_until): fixed width, always UTC, so that string order is time
+// order. (RFC 3339 with trimmed fractions is not: "…:00.5Z" sorts before
+// "…:00Z".) time.Parse reads it as RFC 3339.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
 // ErrOnHold is returned for an incident under a law-enforcement hold.
 var ErrOnHold = errors.New("on hold")
 
@@ -187,7 +193,7 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 // Nobody the plan says is not owed notice is ever emailed.
 func createEmailNotices(ctx context.Context, st *incident.Store, id int64, c *incident.Controller, now time.Time) error {
 	return st.InTx(ctx, func(tx *sql.Tx) error {
-		ts := now.UTC().Format(time.RFC3339Nano)
+		ts := now.UTC().Format(timeLayout)
 		_, err := tx.ExecContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, address,
 				state, created_at, updated_at)
 			SELECT f.incident_id, ?2, f.account_id, 'email', m.variant,
@@ -414,7 +420,7 @@ func indexOf(b []*job, j *job) int {
 // costs the same with ten notices left or a million.
 func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 	now := d.opt.Now().UTC()
-	ts := now.Format(time.RFC3339Nano)
+	ts := now.Format(timeLayout)
 	var batch []*job
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.created_at,
@@ -458,7 +464,7 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		args := []any{d.opt.Owner, now.Add(d.opt.Lease).Format(time.RFC3339Nano), ts}
+		args := []any{d.opt.Owner, now.Add(d.opt.Lease).Format(timeLayout), ts}
 		for _, j := range batch {
 			args = append(args, j.n.ID)
 		}
@@ -481,7 +487,7 @@ func (f scanFunc) Scan(v ...any) error { return f(v...) }
 // creation date), so a re-send after a crash is the same message.
 func (d *dispatcher) render(ctx context.Context, j *job) error {
 	n := NoticeFor(d.inc, d.c, &j.af, j.dec)
-	if t, err := time.Parse(time.RFC3339Nano, j.created); err == nil {
+	if t, err := time.Parse(timeLayout, j.created); err == nil {
 		n.NoticeDate = t.UTC().Truncate(24 * time.Hour)
 	}
 	// Within an incident the content is decided by the plan variant and
@@ -575,7 +581,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 				continue
 			}
 			at := o.at.UTC()
-			ts := at.Format(time.RFC3339Nano)
+			ts := at.Format(timeLayout)
 			detail := map[string]any{"message_id": j.msg.MessageID, "to": j.n.Address, "attempt": j.n.Attempts,
 				"code": o.r.Code, "reply": o.r.Reply, "sha256": j.n.SHA256, "jurisdiction": j.juris}
 			if !j.deadline.IsZero() {
@@ -587,7 +593,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 				progress.Sent++
 			case o.r.Outcome == Temporary && j.n.Attempts < d.opt.MaxAttempts:
 				next := at.Add(d.backoff(j.n.Attempts))
-				state, kind, retry, final = StateDeferred, ledger.KindEmailDeferred, next.Format(time.RFC3339Nano), ""
+				state, kind, retry, final = StateDeferred, ledger.KindEmailDeferred, next.Format(timeLayout), ""
 				detail["retry_at"] = retry
 				progress.Deferred++
 			default:
@@ -673,7 +679,7 @@ func (d *dispatcher) nextDue(ctx context.Context) (time.Time, int, error) {
 	}
 	next := d.opt.Now().Add(time.Hour)
 	for _, s := range []sql.NullString{retry, lease} {
-		if t, err := time.Parse(time.RFC3339Nano, s.String); s.Valid && err == nil && t.Before(next) {
+		if t, err := time.Parse(timeLayout, s.String); s.Valid && err == nil && t.Before(next) {
 			next = t
 		}
 	}
