@@ -13,6 +13,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/incident/demodata"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 )
 
 // benchAccounts is the size of the import benchmark: BENCH_ACCOUNTS, or a
@@ -68,7 +69,7 @@ func BenchmarkImportScope(b *testing.B) {
 
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		st := mustOpenStore(b)
+		st := storetest.Open(b)
 		if err := st.CreateController(ctx, &incident.Controller{ID: "op", Name: "Operator", From: "n@op.example"}); err != nil {
 			b.Fatal(err)
 		}

@@ -7,24 +7,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
-	"github.com/breachnotice/breachnotice/migrations"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 )
-
-// mustOpenStore opens a store on a fresh SQLite file in t.TempDir().
-func mustOpenStore(t testing.TB) *incident.Store {
-	t.Helper()
-	db, err := migrations.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := incident.NewStore(db)
-	st.Now = func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
-	return st
-}
 
 // importFile imports a testdata file and returns the result and the
 // problem lines as the CLI prints them.
@@ -75,7 +61,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	t.Run("RealWorldCSV", func(t *testing.T) {
 		// BOM, CRLF, a quoted field holding a comma, one holding a newline,
 		// doubled quotes, blank trailing lines.
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		res, problems := importFile(t, st, "accounts_real.csv", false)
 		if res.Inserted != 3 || res.Rejected != 0 || res.Warnings != 1 {
 			t.Fatalf("result = %+v, problems %q", res, problems)
@@ -102,7 +88,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	})
 
 	t.Run("Rejections", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		res, problems := importFile(t, st, "accounts_bad.csv", false)
 		want := []string{
 			"accounts_bad.csv:3: id: missing: a row without an id cannot be identified",
@@ -129,7 +115,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	})
 
 	t.Run("InvalidUTF8", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		res, problems := importFile(t, st, "accounts_utf8.csv", false)
 		if want := []string{"accounts_utf8.csv:3: name: invalid UTF-8"}; !reflect.DeepEqual(problems, want) {
 			t.Errorf("problems = %q, want %q", problems, want)
@@ -140,7 +126,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	})
 
 	t.Run("Strict", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		res, problems := importFile(t, st, "accounts_bad.csv", true)
 		if !res.RolledBack || res.Rejected != 6 || len(problems) != 8 {
 			t.Errorf("result = %+v, %d problems: strict still reports every problem", res, len(problems))
@@ -155,7 +141,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	})
 
 	t.Run("ReimportUpdates", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		importFile(t, st, "accounts_real.csv", false)
 		res, _ := importFile(t, st, "accounts_real.csv", false)
 		if res.Inserted != 0 || res.Updated != 3 {
@@ -176,7 +162,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	})
 
 	t.Run("JSONL", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		res, problems := importFile(t, st, "accounts.jsonl", false)
 		want := []string{
 			"accounts.jsonl:3: email: unusable (domain example is not a full domain name): account kept, email flagged; a letter may be owed instead",
@@ -199,7 +185,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 	})
 
 	t.Run("ErrNoHeaderID", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		_, err := st.ImportAccounts(context.Background(), strings.NewReader("name,email\nA,a@example.org\n"),
 			incident.ImportOptions{File: "noid.csv"})
 		if err == nil || !strings.Contains(err.Error(), `noid.csv:1: header: no "id" column`) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 )
 
 // seed creates an operator, two Members with a course each, five accounts
@@ -72,7 +73,7 @@ func affected(t *testing.T, st *incident.Store, id int64) []string {
 }
 
 func TestStore_CreateIncident(t *testing.T) {
-	st := mustOpenStore(t)
+	st := storetest.Open(t)
 	seed(t, st)
 	ctx := context.Background()
 	good := incident.NewIncident{ControllerID: "m1", Title: "Leak", Discovered: discovered,
@@ -126,7 +127,7 @@ func TestStore_CreateIncident(t *testing.T) {
 func TestStore_ScopeIncident(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OperatorCopyHoldsEveryone", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		seed(t, st)
 		inc := openIncident(t, st, "op")
 		res, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{All: true}, nil)
@@ -153,7 +154,7 @@ func TestStore_ScopeIncident(t *testing.T) {
 	})
 
 	t.Run("MemberCopyHoldsItsEnrollments", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		seed(t, st)
 		inc := openIncident(t, st, "m1")
 		if _, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{All: true}, nil); err != nil {
@@ -172,7 +173,7 @@ func TestStore_ScopeIncident(t *testing.T) {
 	})
 
 	t.Run("ErrCourseOfAnotherController", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		seed(t, st)
 		inc := openIncident(t, st, "m1")
 		_, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{Courses: []string{"c2"}}, nil)
@@ -185,7 +186,7 @@ func TestStore_ScopeIncident(t *testing.T) {
 	})
 
 	t.Run("AccountsFileReportsIdsNotInCopy", func(t *testing.T) {
-		st := mustOpenStore(t)
+		st := storetest.Open(t)
 		seed(t, st)
 		inc := openIncident(t, st, "m1")
 		var problems []string
@@ -213,7 +214,7 @@ func TestStore_ScopeIncident(t *testing.T) {
 
 func TestStore_IncidentLifecycle(t *testing.T) {
 	ctx := context.Background()
-	st := mustOpenStore(t)
+	st := storetest.Open(t)
 	seed(t, st)
 	inc := openIncident(t, st, "op")
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
@@ -25,7 +26,7 @@ import (
 func letterStore(t *testing.T) (*incident.Store, int64) {
 	t.Helper()
 	ctx := context.Background()
-	st := mustOpenStore(t)
+	st := storetest.Open(t)
 	led, err := ledger.New([]byte("letters-test-secret-0123456789"), st.Now)
 	if err != nil {
 		t.Fatal(err)

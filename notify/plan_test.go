@@ -15,22 +15,10 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/incident/demodata"
-	"github.com/breachnotice/breachnotice/migrations"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/law"
 )
-
-func mustOpenStore(t testing.TB) *incident.Store {
-	t.Helper()
-	db, err := migrations.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := incident.NewStore(db)
-	st.Now = func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
-	return st
-}
 
 var discovered = incident.Date{Time: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
 
@@ -57,7 +45,7 @@ func scopedIncident(t testing.TB, st *incident.Store, accounts string, elements 
 
 func TestMakePlan(t *testing.T) {
 	ctx := context.Background()
-	st := mustOpenStore(t)
+	st := storetest.Open(t)
 	id := scopedIncident(t, st, `id,name,email,country,region,postal_line1,city,postal_code,e_consent,status
 ca1,Ana,ana@example.org,US,CA,1 Main St,Los Angeles,90012,true,active
 ca2,Ben,,US,CA,2 Main St,Los Angeles,90012,false,active
@@ -147,7 +135,7 @@ ret,,,US,CA,,,,false,retired
 // go to enrollment addresses.
 func TestMakePlan_MatchesDecide(t *testing.T) {
 	ctx := context.Background()
-	st := mustOpenStore(t)
+	st := storetest.Open(t)
 	dir := t.TempDir()
 	files, err := demodata.Write(ctx, dir, demodata.Options{Accounts: 3000, Seed: 5})
 	if err != nil {
@@ -229,7 +217,7 @@ func TestMakePlan_MatchesDecide(t *testing.T) {
 
 func TestMakePlan_ErrNotScoped(t *testing.T) {
 	ctx := context.Background()
-	st := mustOpenStore(t)
+	st := storetest.Open(t)
 	st.CreateController(ctx, &incident.Controller{ID: "op", Name: "Operator", From: "n@op.example"})
 	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: discovered,
 		Elements: []incident.Element{incident.ElemSSN}})
@@ -255,7 +243,7 @@ func benchPeople() int {
 func BenchmarkMakePlan(b *testing.B) {
 	n := benchPeople()
 	ctx := context.Background()
-	st := mustOpenStore(b)
+	st := storetest.Open(b)
 	path := filepath.Join(b.TempDir(), "accounts.csv")
 	f, _ := os.Create(path)
 	bw := bufio.NewWriterSize(f, 1<<20)

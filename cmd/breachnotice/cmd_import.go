@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/breachnotice/breachnotice/incident"
 )
@@ -42,15 +41,11 @@ func (a *app) importCmd(ctx context.Context, group string, args []string, pick f
 		return usagef("%s import: want exactly one FILE (- for stdin)", group)
 	}
 	name := pos[0]
-	var r io.Reader = a.stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("%s import: %w", group, err)
-		}
-		defer f.Close()
-		r = f
+	r, closeInput, err := a.input(name)
+	if err != nil {
+		return fmt.Errorf("%s import: %w", group, err)
 	}
+	defer closeInput()
 	fmtv := incident.Format(*format)
 	if fmtv == "" {
 		fmtv = incident.FormatOf(name)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -109,15 +108,11 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 		return usagef("letters %s: want exactly one FILE.csv (- for stdin)", cmd)
 	}
 	name := pos[0]
-	var r io.Reader = a.stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("letters %s: %w", cmd, err)
-		}
-		defer f.Close()
-		r = f
+	r, closeInput, err := a.input(name)
+	if err != nil {
+		return fmt.Errorf("letters %s: %w", cmd, err)
 	}
+	defer closeInput()
 	st, err := a.open(ctx)
 	if err != nil {
 		return err

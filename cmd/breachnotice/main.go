@@ -212,6 +212,18 @@ func (a *app) close() {
 	}
 }
 
+// input opens the file name, or stdin for "-"; close releases it.
+func (a *app) input(name string) (r io.Reader, close func(), err error) {
+	if name == "-" {
+		return a.stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
 // printJSON writes v as indented JSON.
 func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
