@@ -149,6 +149,9 @@ func ExportLetters(ctx context.Context, st *incident.Store, incidentID int64, ou
 			if n, err := r.RowsAffected(); err != nil || n != int64(res.Letters) {
 				return fmt.Errorf("%w: export letters: %d letters written but %d still queued (another export ran?)", incident.ErrConflict, res.Letters, n)
 			}
+			if err := recordExported(ctx, tx, inc, res.Batch, st.Now().UTC()); err != nil {
+				return err
+			}
 			return st.Audit(ctx, tx, auditExport, "batch:"+res.Batch, map[string]any{"incident": incidentID, "letters": res.Letters, "pages": res.Pages})
 		})
 		if err != nil {
@@ -533,4 +536,29 @@ func LetterStats(ctx context.Context, st *incident.Store, incidentID int64) (Let
 	}
 	lc.Substitute = lc.States[StateReturned] + lc.States[StateUnprintable]
 	return lc, rows.Err()
+}
+
+// recordExported appends a letter_exported entry for every letter of the
+// batch, in the transaction that marks them exported.
+func recordExported(ctx context.Context, tx *sql.Tx, inc *incident.Incident, batch string, at time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, account_id FROM notices WHERE incident_id = ? AND channel = 'letter' AND batch = ? ORDER BY id`,
+		inc.ID, batch)
+	if err != nil {
+		return fmt.Errorf("export letters: %w", err)
+	}
+	defer rows.Close()
+	detail, _ := json.Marshal(map[string]string{"batch": batch})
+	var entries []ledger.Entry
+	for rows.Next() {
+		e := ledger.Entry{Controller: inc.ControllerID, At: at, Kind: ledger.KindLetterExported, Incident: inc.ID,
+			Channel: ChannelLetter, Detail: detail}
+		if err := rows.Scan(&e.Notice, &e.Account); err != nil {
+			return fmt.Errorf("export letters: %w", err)
+		}
+		entries = append(entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export letters: %w", err)
+	}
+	return ledger.Append(ctx, tx, entries...)
 }

@@ -99,26 +99,34 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 	if err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: insert: %w", inc.ID, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.variant, v.jurisdiction, v.deadline
+	rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.state, n.variant, v.jurisdiction, v.deadline
 		FROM notices n JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
-		WHERE n.id > ? AND n.incident_id = ? AND n.channel = 'letter' AND n.state = 'queued' ORDER BY n.id`, maxID, inc.ID)
+		WHERE n.id > ? AND n.incident_id = ? AND n.channel = 'letter' ORDER BY n.id`, maxID, inc.ID)
 	if err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
 	}
 	defer rows.Close()
 	var entries []ledger.Entry
+	queued := 0
 	for rows.Next() {
 		var id int64
 		var d letterDetail
-		var acct string
-		if err := rows.Scan(&id, &acct, &d.Variant, &d.Jurisdiction, &d.Deadline); err != nil {
+		var acct, state string
+		if err := rows.Scan(&id, &acct, &state, &d.Variant, &d.Jurisdiction, &d.Deadline); err != nil {
 			return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
 		}
 		detail, err := json.Marshal(d)
 		if err != nil {
 			return 0, err
 		}
-		entries = append(entries, ledger.Entry{Controller: inc.ControllerID, At: now, Kind: ledger.KindLetterQueued,
+		// A letter that cannot be printed is recorded too: the person is
+		// unreachable by letter and counts towards substitute notice.
+		kind := ledger.KindLetterUnprintable
+		if state == StateQueued {
+			kind = ledger.KindLetterQueued
+			queued++
+		}
+		entries = append(entries, ledger.Entry{Controller: inc.ControllerID, At: now, Kind: kind,
 			Incident: inc.ID, Account: acct, Notice: id, Channel: ChannelLetter, Detail: detail})
 	}
 	if err := rows.Err(); err != nil {
@@ -128,7 +136,7 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 	if err := ledger.Append(ctx, tx, entries...); err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
 	}
-	return len(entries), nil
+	return queued, nil
 }
 
 // QueueFallbackLetter queues a letter for one person, inside the caller's

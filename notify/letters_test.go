@@ -132,8 +132,8 @@ func TestLetters_RoundTrip(t *testing.T) {
 	if lc := stats(t, st, id); lc.States["queued"] != 4 || lc.States["unprintable"] != 1 || lc.Substitute != 1 {
 		t.Fatalf("stats after queue: %+v", lc)
 	}
-	if k := letterKinds(t, st); k[ledger.KindLetterQueued] != 4 {
-		t.Fatalf("ledger: %v, want 4 letter_queued", k)
+	if k := letterKinds(t, st); k[ledger.KindLetterQueued] != 4 || k[ledger.KindLetterUnprintable] != 1 {
+		t.Fatalf("ledger: %v, want 4 letter_queued and 1 letter_unprintable", k)
 	}
 
 	// Batch 1: the four queued letters.
@@ -276,8 +276,9 @@ func TestLetters_RoundTrip(t *testing.T) {
 		t.Errorf("stats: %+v", lc)
 	}
 	k := letterKinds(t, st)
-	if k[ledger.KindLetterQueued] != 5 || k[ledger.KindLetterMailed] != 3 || k[ledger.KindLetterReturned] != 1 {
-		t.Errorf("ledger kinds: %v", k)
+	if k[ledger.KindLetterQueued] != 5 || k[ledger.KindLetterMailed] != 3 || k[ledger.KindLetterReturned] != 1 ||
+		k[ledger.KindLetterUnprintable] != 1 || k[ledger.KindLetterExported] != lc.Total-lc.States["queued"]-lc.States["unprintable"] {
+		t.Errorf("ledger kinds: %v (letters %+v): every exported letter has a letter_exported entry", k, lc)
 	}
 	var tracking, final string
 	st.DB().QueryRow(`SELECT tracking, final_at FROM notices WHERE id = ?`, ids["l1"]).Scan(&tracking, &final)

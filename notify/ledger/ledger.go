@@ -95,6 +95,8 @@ const (
 	KindEmailDeferred     Kind = "email_deferred"
 	KindEmailFailed       Kind = "email_failed"
 	KindLetterQueued      Kind = "letter_queued"
+	KindLetterUnprintable Kind = "letter_unprintable"
+	KindLetterExported    Kind = "letter_exported"
 	KindLetterMailed      Kind = "letter_mailed"
 	KindLetterReturned    Kind = "letter_returned"
 	KindBannerPublished   Kind = "banner_published"
@@ -106,7 +108,7 @@ var Kinds = []Kind{
 	KindControllerCreated, KindIncidentOpened, KindScopeSet, KindPlanMade,
 	KindHoldSet, KindHoldReleased, KindIncidentClosed, KindCheckpoint,
 	KindEmailSent, KindEmailDeferred, KindEmailFailed, KindLetterQueued,
-	KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn,
+	KindLetterUnprintable, KindLetterExported, KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn,
 }
 
 // Valid reports whether k is a known kind.
@@ -131,6 +133,10 @@ func (k Kind) status() string {
 		return "failed"
 	case KindLetterQueued:
 		return "queued"
+	case KindLetterUnprintable:
+		return "unprintable"
+	case KindLetterExported:
+		return "exported"
 	case KindLetterMailed:
 		return "mailed"
 	case KindLetterReturned:
