@@ -3,12 +3,15 @@ package incident_test
 import (
 	"context"
 	"errors"
+	"io"
+	"os"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/incident/demodata"
 	"github.com/breachnotice/breachnotice/incident/storetest"
 )
 
@@ -285,4 +288,56 @@ func TestStore_IncidentLifecycle(t *testing.T) {
 			t.Errorf("member m2 sees controllers %v", cs)
 		}
 	})
+}
+
+// TestStore_ScopeReach holds the reach flags the scope computes in SQL
+// equal to Affected.Reach computed in Go, for both kinds of copy over the
+// demo population (consent, retired accounts, unusable and missing emails,
+// incomplete addresses, enrollment addresses).
+func TestStore_ScopeReach(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	files, err := demodata.Write(ctx, t.TempDir(), demodata.Options{Accounts: 1500, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range demodata.Controllers() {
+		if err := st.CreateController(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []struct {
+		path string
+		imp  func(context.Context, io.Reader, incident.ImportOptions) (incident.ImportResult, error)
+	}{{files.Courses, st.ImportCourses}, {files.Accounts, st.ImportAccounts}, {files.Enrollments, st.ImportEnrollments}} {
+		in, _ := os.Open(f.path)
+		if _, err := f.imp(ctx, in, incident.ImportOptions{File: f.path}); err != nil {
+			t.Fatal(err)
+		}
+		in.Close()
+	}
+	for _, controller := range []string{"openlearn", "northbridge"} {
+		inc := openIncident(t, st, controller)
+		if _, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{All: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]int{}
+		err := st.ForEachAffected(ctx, inc.ID, func(a *incident.Affected) error {
+			var stored int
+			if err := st.DB().QueryRow(`SELECT reach FROM affected WHERE incident_id=? AND account_id=?`, inc.ID, a.ID).Scan(&stored); err != nil {
+				return err
+			}
+			if want := a.Reach(); stored != want {
+				t.Errorf("%s %s: stored reach %05b, Go computes %05b", controller, a.ID, stored, want)
+			}
+			seen[stored]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) < 6 {
+			t.Errorf("%s: only %d distinct reach values: the population does not exercise the flags", controller, len(seen))
+		}
+	}
 }

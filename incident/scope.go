@@ -95,8 +95,13 @@ const reachSQL = `(x.e_consent <> 0)
 func copyQuery(c *Controller, courses []string, accountFilter string) (string, []any) {
 	region := `CASE WHEN x.country = 'US' THEN x.region ELSE '' END`
 	if !c.Member && len(courses) == 0 {
-		q := `SELECT ?, x.id, '', x.country, ` + region + `, ` +
-			strings.NewReplacer("NEU", "x.email_usable", "NE", "''").Replace(reachSQL) + ` FROM accounts x`
+		// The operator's copy: the notice goes to the account's own
+		// address (ReachSameAddress, 16), which needs no comparison.
+		q := `SELECT ?, x.id, '', x.country, ` + region + `, x.e_consent
+			| ((x.status = 'retired') << 1)
+			| ((x.email_usable AND x.email <> '') << 2)
+			| ((x.postal_line1 <> '' AND x.city <> '' AND x.postal_code <> '' AND x.country <> '') << 3)
+			| 16 FROM accounts x`
 		if accountFilter != "" {
 			q += " WHERE x.id " + accountFilter
 		}
