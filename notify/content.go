@@ -17,7 +17,9 @@ import (
 // Agencies slice is shared between notices and must not be modified.
 //
 // The notice date is left unset: the sender stamps it (n.NoticeDate) with
-// its own clock.
+// its own clock. Of the person, it reads only the name and locale: the
+// dispatcher's claim reads no more of the account, and renders once per
+// plan variant and language (templates.EmailCache).
 func NoticeFor(inc *incident.Incident, c *incident.Controller, a *incident.Affected, d law.Decision) templates.Notice {
 	n := templates.Notice{
 		Profile:             d.ContentProfile,

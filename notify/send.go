@@ -44,9 +44,9 @@ type SendOptions struct {
 	// Grace is how long in-flight messages may take to finish after the
 	// run is interrupted (default 5s).
 	Grace time.Duration
-	// Claim is the number of notices claimed at once (default 16 per
-	// connection, 32 to 512): the window of possible duplicates after a
-	// crash.
+	// Claim is the number of notices claimed at once (default 8 per
+	// connection, 16 to 256): with the jobs queued for the workers, this is
+	// the window of possible duplicates after a crash.
 	Claim int
 	// Progress, when set, is called after each committed batch.
 	Progress func(SendProgress)
@@ -96,7 +96,7 @@ func (o *SendOptions) defaults() {
 		o.Grace = 5 * time.Second
 	}
 	if o.Claim <= 0 {
-		o.Claim = min(max(16*o.Concurrency, 32), 512)
+		o.Claim = min(max(8*o.Concurrency, 16), 256)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -220,7 +220,8 @@ type job struct {
 	duplicate bool // claimed from an expired lease: may have been sent before
 	prevState string
 	prevRetry string
-	// What the worker renders the message from.
+	// What the worker renders the message from: the person's name and
+	// locale (all NoticeFor reads of them), and the decision.
 	af      incident.Affected
 	dec     law.Decision
 	variant int64
@@ -423,8 +424,10 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 	ts := now.Format(timeLayout)
 	var batch []*job
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.created_at,
-				`+incident.AffectedColumns+`
+		// A notice's content needs only the person's name and language
+		// (NoticeFor): the claim reads nothing else of the account.
+		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant,
+				n.created_at, a.name, a.locale
 			FROM (
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
 				UNION ALL
@@ -434,7 +437,6 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 				LIMIT ?3
 			) c
 			JOIN notices n ON n.id = c.id
-			JOIN affected f ON f.incident_id = n.incident_id AND f.account_id = n.account_id
 			JOIN accounts a ON a.id = n.account_id`, d.inc.ID, ts, d.opt.Claim)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
@@ -443,13 +445,12 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 			j := &job{}
 			n := &j.n
 			var variant int64
-			dest := []any{&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &j.created}
-			if err := incident.ScanAffected(scanFunc(func(v ...any) error {
-				return rows.Scan(append(dest, v...)...)
-			}), &j.af); err != nil {
+			if err := rows.Scan(&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &j.created,
+				&j.af.Name, &j.af.Locale); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}
+			j.af.ID = n.Account
 			n.Incident, n.Controller, n.Channel = d.inc.ID, d.c.ID, ChannelEmail
 			n.Attempts++
 			j.duplicate = j.prevState == StateSending
@@ -477,10 +478,6 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 	})
 	return batch, err
 }
-
-type scanFunc func(...any) error
-
-func (f scanFunc) Scan(v ...any) error { return f(v...) }
 
 // render builds the notice's message, on a worker. Its Message-ID and
 // content depend only on the notice (its id, incident, person, decision and
@@ -582,10 +579,10 @@ func (d *dispatcher) commit(batch []outcome) error {
 			}
 			at := o.at.UTC()
 			ts := at.Format(timeLayout)
-			detail := map[string]any{"message_id": j.msg.MessageID, "to": j.n.Address, "attempt": j.n.Attempts,
-				"code": o.r.Code, "reply": o.r.Reply, "sha256": j.n.SHA256, "jurisdiction": j.juris}
+			detail := deliveryDetail{MessageID: j.msg.MessageID, To: j.n.Address, Attempt: j.n.Attempts,
+				Code: o.r.Code, Reply: o.r.Reply, SHA256: j.n.SHA256, Jurisdiction: j.juris}
 			if !j.deadline.IsZero() {
-				detail["deadline"] = j.deadline.String()
+				detail.Deadline = j.deadline.String()
 			}
 			state, kind, retry, final := StateSent, ledger.KindEmailSent, "", ts
 			switch {
@@ -594,12 +591,12 @@ func (d *dispatcher) commit(batch []outcome) error {
 			case o.r.Outcome == Temporary && j.n.Attempts < d.opt.MaxAttempts:
 				next := at.Add(d.backoff(j.n.Attempts))
 				state, kind, retry, final = StateDeferred, ledger.KindEmailDeferred, next.Format(timeLayout), ""
-				detail["retry_at"] = retry
+				detail.RetryAt = retry
 				progress.Deferred++
 			default:
 				state, kind = StateFailed, ledger.KindEmailFailed
 				if o.r.Outcome == Temporary {
-					detail["reason"] = fmt.Sprintf("gave up after %d attempts", j.n.Attempts)
+					detail.Reason = fmt.Sprintf("gave up after %d attempts", j.n.Attempts)
 				}
 				progress.Failed++
 			}
@@ -613,7 +610,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 			if n, _ := res.RowsAffected(); n == 0 {
 				// Another run took the notice over after our lease expired:
 				// its outcome is recorded by that run. Ours is still a fact.
-				detail["lease_lost"] = true
+				detail.LeaseLost = true
 			}
 			b, _ := json.Marshal(detail)
 			entries = append(entries, ledger.Entry{Controller: d.c.ID, At: at, Kind: kind, Incident: d.inc.ID,
@@ -648,6 +645,23 @@ func (d *dispatcher) commit(batch []outcome) error {
 	default:
 	}
 	return nil
+}
+
+// deliveryDetail is the ledger detail of an email outcome.
+type deliveryDetail struct {
+	MessageID    string `json:"message_id"`
+	To           string `json:"to"`
+	Attempt      int    `json:"attempt"`
+	Code         int    `json:"code"`
+	Reply        string `json:"reply"`
+	SHA256       string `json:"sha256"`
+	Jurisdiction string `json:"jurisdiction"`
+	Deadline     string `json:"deadline,omitempty"`
+	RetryAt      string `json:"retry_at,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	// LeaseLost: another run took the notice over after this run's lease
+	// expired; this outcome is still a fact, and that run records its own.
+	LeaseLost bool `json:"lease_lost,omitempty"`
 }
 
 // release gives claimed but unsent notices back, as they were.
