@@ -457,3 +457,47 @@ func portOf(t testing.TB, addr string) int {
 	}
 	return p
 }
+
+// TestSMTP_TLS sends over STARTTLS and over implicit TLS, with AUTH, to a
+// server with a self-signed certificate: the session runs encrypted, the
+// message arrives intact, and a relay that does not offer STARTTLS is
+// refused rather than sent to in clear text.
+func TestSMTP_TLS(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  smtptest.Option
+	}{{"STARTTLS", smtptest.WithSTARTTLS()}, {"Implicit", smtptest.WithImplicitTLS()}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smtptest.Start(t, tc.opt, smtptest.WithAuth("notices", "pw"))
+			cfg := mustConfig(t, srv, 5*time.Second)
+			cfg.Username, cfg.Password = "notices", "pw"
+			conn := mustOpen(t, email.NewSMTP(cfg))
+			for i := int64(1); i <= 2; i++ {
+				if r := conn.Send(context.Background(), newMessage(i, "a@example.net")); r.Outcome != notify.Delivered {
+					t.Fatalf("Send over %s = %+v", tc.name, r)
+				}
+			}
+			if srv.TLSSessions() != 1 || srv.Count() != 2 {
+				t.Errorf("%d TLS sessions, %d messages; want 1 and 2", srv.TLSSessions(), srv.Count())
+			}
+			if m := srv.Messages()[0]; m.MessageID != "<notice-1.inc-7@notices.example.org>" {
+				t.Errorf("Message-ID %q", m.MessageID)
+			}
+		})
+	}
+	t.Run("ErrNoSTARTTLSOffered", func(t *testing.T) {
+		srv := smtptest.Start(t)
+		cfg := mustConfig(t, srv, 5*time.Second)
+		cfg.TLS = email.TLSStartTLS
+		if conn, err := email.NewSMTP(cfg).Open(context.Background()); err == nil {
+			r := conn.Send(context.Background(), newMessage(1, "a@example.net"))
+			conn.Close()
+			if r.Outcome == notify.Delivered {
+				t.Fatal("sent in clear text to a relay without STARTTLS")
+			}
+		}
+		if srv.Count() != 0 {
+			t.Errorf("the relay received %d messages in clear text", srv.Count())
+		}
+	})
+}

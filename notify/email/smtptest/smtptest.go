@@ -10,10 +10,17 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	netmail "net/mail"
 	"strings"
@@ -72,6 +79,7 @@ type Received struct {
 type Option func(*options)
 
 type options struct {
+	tls     string // "", "starttls" or "implicit"
 	discard bool
 	stall   time.Duration
 	user    string
@@ -86,6 +94,14 @@ func WithDiscard() Option { return func(o *options) { o.discard = true } }
 // WithStall sets how long Stall keeps silent (default 10s; Close ends it
 // early).
 func WithStall(d time.Duration) Option { return func(o *options) { o.stall = d } }
+
+// WithSTARTTLS offers STARTTLS with a self-signed certificate for
+// 127.0.0.1; URL then asks for it (with verification off, for the test).
+func WithSTARTTLS() Option { return func(o *options) { o.tls = "starttls" } }
+
+// WithImplicitTLS serves SMTP inside TLS from the first byte (port 465
+// style), with a self-signed certificate.
+func WithImplicitTLS() Option { return func(o *options) { o.tls = "implicit" } }
 
 // WithAuth requires AUTH PLAIN with these credentials, over plain text.
 func WithAuth(user, pass string) Option {
@@ -104,13 +120,14 @@ type Server struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 
-	mu       sync.Mutex
-	behave   func(rcpt string, attempt int) Behaviour
-	attempts map[string]int
-	messages []Received
-	count    int
-	conns    int
-	closed   bool
+	mu          sync.Mutex
+	tlsSessions int
+	behave      func(rcpt string, attempt int) Behaviour
+	attempts    map[string]int
+	messages    []Received
+	count       int
+	conns       int
+	closed      bool
 }
 
 // Start starts a server on 127.0.0.1 and stops it when the test ends.
@@ -128,8 +145,18 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("smtptest: listen: %v", err)
 	}
-	s.ln = ln
 	s.srv = smtp.NewServer(backend{s})
+	if s.opts.tls != "" {
+		cfg, err := selfSigned()
+		if err != nil {
+			t.Fatalf("smtptest: certificate: %v", err)
+		}
+		s.srv.TLSConfig = cfg
+		if s.opts.tls == "implicit" {
+			ln = tls.NewListener(ln, cfg)
+		}
+	}
+	s.ln = ln
 	s.srv.Domain = "smtptest.localhost"
 	s.srv.MaxMessageBytes = 32 << 20
 	s.srv.MaxRecipients = 100
@@ -148,8 +175,48 @@ func Start(t testing.TB, opts ...Option) *Server {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL is a relay URL for the server, without TLS.
-func (s *Server) URL() string { return "smtp://" + s.Addr() + "?tls=none" }
+// URL is a relay URL for the server: without TLS, or with the server's TLS
+// mode and certificate verification off (the certificate is self-signed).
+func (s *Server) URL() string {
+	switch s.opts.tls {
+	case "starttls":
+		return "smtp://" + s.Addr() + "?tls=starttls&skip-verify=1"
+	case "implicit":
+		return "smtps://" + s.Addr() + "?skip-verify=1"
+	}
+	return "smtp://" + s.Addr() + "?tls=none"
+}
+
+// TLSSessions counts sessions that ran over TLS.
+func (s *Server) TLSSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tlsSessions
+}
+
+// selfSigned makes a TLS configuration with a fresh ECDSA certificate for
+// 127.0.0.1 and localhost.
+func selfSigned() (*tls.Config, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "smtptest"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:     []string{"localhost"},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
+}
 
 // Behave sets the response to each recipient; attempt counts from 1 per
 // recipient address over the server's life. nil restores Accept.
@@ -247,6 +314,8 @@ type session struct {
 	from   string
 	to     []string
 	after  Behaviour // what to do after DATA
+	// countedTLS: this session was counted in tlsSessions.
+	countedTLS bool
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -272,6 +341,12 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if _, ok := ss.conn.TLSConnectionState(); ok && !ss.countedTLS {
+		ss.countedTLS = true
+		ss.s.mu.Lock()
+		ss.s.tlsSessions++
+		ss.s.mu.Unlock()
+	}
 	if ss.s.opts.user != "" && !ss.authed {
 		return smtp.ErrAuthRequired
 	}
