@@ -332,6 +332,8 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 				it.rej = rec.bad
 			} else {
 				it.rej = im.parseAccount(rec, &it.a, func(p Problem) { it.warns = append(it.warns, p) })
+				own := Affected{Account: it.a, NoticeEmail: it.a.Email, NoticeEmailUsable: it.a.EmailUsable}
+				it.reach = own.Reach()
 			}
 			it.warns = append(it.warns, readerWarns...)
 			readerWarns = readerWarns[:0]
@@ -378,6 +380,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 		ch.lines = append(ch.lines, it.line)
 		ch.rows = append(ch.rows, it.a)
 		ch.existed = append(ch.existed, it.existed)
+		ch.reach = append(ch.reach, it.reach)
 		if len(ch.rows) == accountChunkSize {
 			return rowBuffered, nil, ch.flush(ctx)
 		}
@@ -393,6 +396,7 @@ type parsedAccount struct {
 	rej     *Problem
 	warns   []Problem
 	existed bool // the account was in the store before this import
+	reach   int  // the Reach flags of the account with its own address
 }
 
 // markExisting sets existed on the batch's valid accounts that the store
@@ -438,7 +442,7 @@ func dupProblem(im *importer, line int, id string) *Problem {
 	return &Problem{File: im.opt.File, Line: line, Field: "id", Reason: fmt.Sprintf("id %q repeated in the file (the first row was kept)", id)}
 }
 
-// accountChunkSize rows are written by one multi-row upsert: 14 columns
+// accountChunkSize rows are written by one multi-row upsert: 13 columns
 // bound per row stays under SQLite's 32,766 parameters.
 const accountChunkSize = 1000
 
@@ -449,6 +453,7 @@ type accountChunk struct {
 	rows    []Account
 	lines   []int
 	existed []bool
+	reach   []int
 	// seen holds the ids of this chunk, to catch a repeat within it; a
 	// repeat of an earlier chunk is caught by the upsert's WHERE.
 	seen map[string]bool
@@ -457,20 +462,20 @@ type accountChunk struct {
 	args []any
 }
 
-const accountCols = `(id, username, name, email, email_usable, locale, country, region, postal_line1, postal_line2,
-	city, postal_code, e_consent, status, import_run)`
+const accountCols = `(id, username, name, email, locale, country, region, postal_line1, postal_line2,
+	city, postal_code, status, reach, import_run)`
 
 const accountOnConflict = ` ON CONFLICT(id) DO UPDATE SET username=excluded.username, name=excluded.name,
-	email=excluded.email, email_usable=excluded.email_usable, locale=excluded.locale, country=excluded.country,
+	email=excluded.email, locale=excluded.locale, country=excluded.country,
 	region=excluded.region, postal_line1=excluded.postal_line1, postal_line2=excluded.postal_line2,
-	city=excluded.city, postal_code=excluded.postal_code, e_consent=excluded.e_consent, status=excluded.status,
-	rev=accounts.rev+1, import_run=excluded.import_run
+	city=excluded.city, postal_code=excluded.postal_code, status=excluded.status,
+	reach=excluded.reach, rev=accounts.rev+1, import_run=excluded.import_run
 	WHERE accounts.import_run <> excluded.import_run`
 
 // accountUpsertSQL writes n rows; run, the import's own hex id, is written
 // into the statement rather than bound once per row.
 func accountUpsertSQL(n int, run string) string {
-	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
+	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
 	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1) + accountOnConflict
 }
 
@@ -505,7 +510,7 @@ func (c *accountChunk) flush(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, "RELEASE chunk"); err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	c.rows, c.lines, c.existed = c.rows[:0], c.lines[:0], c.existed[:0]
+	c.rows, c.lines, c.existed, c.reach = c.rows[:0], c.lines[:0], c.existed[:0], c.reach[:0]
 	clear(c.seen)
 	return nil
 }
@@ -520,8 +525,10 @@ func (c *accountChunk) upsert(ctx context.Context, tx *sql.Tx) (int, error) {
 	c.args = c.args[:0]
 	for i := range c.rows {
 		a := &c.rows[i]
-		c.args = append(c.args, a.ID, a.Username, a.Name, a.Email, boolInt(a.EmailUsable), a.Locale, a.Country,
-			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, boolInt(a.EConsent), string(a.Status))
+		// Consent and email usability travel in reach (the table reads
+		// them back as generated columns).
+		c.args = append(c.args, a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
+			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, string(a.Status), c.reach[i])
 	}
 	var res sql.Result
 	var err error
@@ -587,10 +594,10 @@ func (c *accountChunk) dropRepeats(ctx context.Context, tx *sql.Tx) error {
 			im.report(*dupProblem(im, c.lines[i], c.rows[i].ID))
 			continue
 		}
-		c.rows[keep], c.lines[keep], c.existed[keep] = c.rows[i], c.lines[i], c.existed[i]
+		c.rows[keep], c.lines[keep], c.existed[keep], c.reach[keep] = c.rows[i], c.lines[i], c.existed[i], c.reach[i]
 		keep++
 	}
-	c.rows, c.lines, c.existed = c.rows[:keep], c.lines[:keep], c.existed[:keep]
+	c.rows, c.lines, c.existed, c.reach = c.rows[:keep], c.lines[:keep], c.existed[:keep], c.reach[:keep]
 	return nil
 }
 

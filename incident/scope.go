@@ -93,15 +93,10 @@ const reachSQL = `(x.e_consent <> 0)
 // usable one. accountFilter, when set, is an extra condition on the
 // account id.
 func copyQuery(c *Controller, courses []string, accountFilter string) (string, []any) {
-	region := `CASE WHEN x.country = 'US' THEN x.region ELSE '' END`
 	if !c.Member && len(courses) == 0 {
 		// The operator's copy: the notice goes to the account's own
-		// address (ReachSameAddress, 16), which needs no comparison.
-		q := `SELECT ?, x.id, '', x.country, ` + region + `, x.e_consent
-			| ((x.status = 'retired') << 1)
-			| ((x.email_usable AND x.email <> '') << 2)
-			| ((x.postal_line1 <> '' AND x.city <> '' AND x.postal_code <> '' AND x.country <> '') << 3)
-			| 16 FROM accounts x`
+		// address, whose reach the import stored with the account.
+		q := `SELECT ?, x.id, '', x.country, x.region, x.reach FROM accounts x`
 		if accountFilter != "" {
 			q += " WHERE x.id " + accountFilter
 		}
@@ -128,7 +123,7 @@ func copyQuery(c *Controller, courses []string, accountFilter string) (string, [
 	// account's own, else ''.
 	ne := `(CASE WHEN x.enrolled <> '' AND lower(x.enrolled) <> lower(x.email) THEN x.enrolled ELSE '' END)`
 	neu := `(CASE WHEN x.enrolled <> '' THEN 1 ELSE x.email_usable END)`
-	return `SELECT ?, x.id, ` + ne + `, x.country, ` + region + `, ` +
+	return `SELECT ?, x.id, ` + ne + `, x.country, x.region, ` +
 		strings.NewReplacer("NEU", neu, "NE", ne).Replace(reachSQL) + ` FROM (` + src + `) x`, args
 }
 

@@ -30,7 +30,6 @@ CREATE TABLE accounts (
     username     TEXT NOT NULL DEFAULT '',
     name         TEXT NOT NULL DEFAULT '',
     email        TEXT NOT NULL DEFAULT '',
-    email_usable INTEGER NOT NULL DEFAULT 0,
     locale       TEXT NOT NULL DEFAULT '',
     country      TEXT NOT NULL DEFAULT '',
     region       TEXT NOT NULL DEFAULT '',
@@ -38,8 +37,14 @@ CREATE TABLE accounts (
     postal_line2 TEXT NOT NULL DEFAULT '',
     city         TEXT NOT NULL DEFAULT '',
     postal_code  TEXT NOT NULL DEFAULT '',
-    e_consent    INTEGER NOT NULL DEFAULT 0,
     status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired')),
+    -- reach: the incident.Reach* flags of the account with its own address
+    -- (consent, retired, usable email, complete postal address), computed
+    -- at import, so scoping the operator's copy copies one integer. The
+    -- consent and email flags are read through the columns below.
+    reach        INTEGER NOT NULL DEFAULT 0,
+    e_consent    INTEGER GENERATED ALWAYS AS (reach & 1) VIRTUAL,
+    email_usable INTEGER GENERATED ALWAYS AS ((reach >> 2) & 1) VIRTUAL,
     rev          INTEGER NOT NULL DEFAULT 0,
     import_run   TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
@@ -75,9 +80,8 @@ CREATE INDEX incidents_controller ON incidents(controller_id);
 
 -- The affected set: one row per affected account. notice_email is where its
 -- email notice goes when that is not the account's own address (a Member's
--- enrollment address); '' means the account's own. country, region (US
--- only) and reach (incident.Reach* flags) are what the law engine decides
--- on, kept with the row when the scope is resolved, so a plan of a million
+-- enrollment address); '' means the account's own. country, region and
+-- reach (incident.Reach* flags) are what the law engine decides on, kept with the row when the scope is resolved, so a plan of a million
 -- people needs no join. Rows are only ever written by scope's INSERT ...
 -- SELECT from accounts after it checked the incident, so they carry no
 -- foreign keys: a probe per row would cost as much as the insert.
