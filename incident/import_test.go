@@ -2,6 +2,7 @@ package incident_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -192,4 +193,44 @@ func TestStore_ImportAccounts(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TestStore_ImportAccounts_RepeatAcrossChunks repeats ids far apart in a
+// file, past the writer's chunk of rows: the repeats are rejected with
+// their lines, the first rows kept, and the counts stay exact.
+func TestStore_ImportAccounts_RepeatAcrossChunks(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,name,country\n")
+	for i := 0; i < 2500; i++ {
+		fmt.Fprintf(&b, "r%04d,Person %d,FR\n", i, i)
+	}
+	b.WriteString("r0007,Again,DE\nr2001,Again,DE\n") // lines 2502 and 2503
+	for _, strict := range []bool{false, true} {
+		st := storetest.Open(t)
+		var problems []string
+		res, err := st.ImportAccounts(context.Background(), strings.NewReader(b.String()), incident.ImportOptions{
+			File: "big.csv", Strict: strict, Report: func(p incident.Problem) { problems = append(problems, p.String()) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			`big.csv:2502: id: id "r0007" repeated in the file (the first row was kept)`,
+			`big.csv:2503: id: id "r2001" repeated in the file (the first row was kept)`,
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("strict=%v problems:\n%s", strict, strings.Join(problems, "\n"))
+		}
+		if strict {
+			if !res.RolledBack || countRows(t, st, "accounts") != 0 {
+				t.Errorf("strict: %+v, %d accounts", res, countRows(t, st, "accounts"))
+			}
+			continue
+		}
+		if res.Inserted != 2500 || res.Rejected != 2 || countRows(t, st, "accounts") != 2500 {
+			t.Errorf("result %+v, %d accounts", res, countRows(t, st, "accounts"))
+		}
+		if a := findAccount(t, st, "r0007"); a.Country != "FR" {
+			t.Errorf("r0007 country %q: the first row must be kept", a.Country)
+		}
+	}
 }
