@@ -2,7 +2,10 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/breachnotice/breachnotice/incident"
 )
 
 // Channels a notice goes by.
@@ -106,4 +109,29 @@ type Transport interface {
 type Conn interface {
 	Send(ctx context.Context, m *Message) Result
 	Close() error
+}
+
+// NoticeCounts counts an incident's notices by channel and state.
+func NoticeCounts(ctx context.Context, st *incident.Store, id int64) (map[string]map[string]int, error) {
+	if _, err := st.FindIncidentByID(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := st.DB().QueryContext(ctx, `SELECT channel, state, count(*) FROM notices WHERE incident_id = ? GROUP BY channel, state`, id)
+	if err != nil {
+		return nil, fmt.Errorf("notices of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var ch, state string
+		var n int
+		if err := rows.Scan(&ch, &state, &n); err != nil {
+			return nil, fmt.Errorf("notices of incident %d: %w", id, err)
+		}
+		if out[ch] == nil {
+			out[ch] = map[string]int{}
+		}
+		out[ch][state] = n
+	}
+	return out, rows.Err()
 }

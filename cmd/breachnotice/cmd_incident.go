@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify"
 )
 
 // incidentCommands are the sub-commands of "incident"; later stages (plan,
@@ -134,8 +135,15 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	counts, err := notify.NoticeCounts(ctx, st, id)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		return a.printJSON(inc)
+		return a.printJSON(struct {
+			*incident.Incident
+			Notices map[string]map[string]int `json:"notices,omitempty"`
+		}{inc, counts})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -154,6 +162,13 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	}
 	row("scope", inc.Scope)
 	row("affected", strconv.FormatInt(inc.Affected, 10))
+	for _, ch := range sortedKeys(counts) {
+		var parts []string
+		for _, state := range sortedKeys(counts[ch]) {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[ch][state], state))
+		}
+		row("notices ("+ch+")", strings.Join(parts, ", "))
+	}
 	if inc.Description != "" {
 		row("description", strings.ReplaceAll(inc.Description, "\n", "\n\t"))
 	}

@@ -384,5 +384,9 @@ func TestCLI_SendStopsCleanlyOnSIGTERM(t *testing.T) {
 	if len(seen) != owed || sent != owed || owed < n {
 		t.Errorf("%d distinct notices delivered, %d recorded sent, of %d email notices (%d seeded learners)", len(seen), sent, owed, n)
 	}
+	// incident show reports the delivery.
+	if out := c.ok("incident", "show", "1", "--json"); !strings.Contains(out, fmt.Sprintf(`"sent": %d`, owed)) {
+		t.Errorf("incident show does not report %d emails sent:\n%s", owed, out)
+	}
 	t.Logf("SIGTERM after %d messages: stopped with them all recorded sent and none in flight; the second run sent the other %d", received, owed-received)
 }
