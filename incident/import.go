@@ -442,7 +442,7 @@ func dupProblem(im *importer, line int, id string) *Problem {
 	return &Problem{File: im.opt.File, Line: line, Field: "id", Reason: fmt.Sprintf("id %q repeated in the file (the first row was kept)", id)}
 }
 
-// accountChunkSize rows are written by one multi-row upsert: 13 columns
+// accountChunkSize rows are written by one multi-row upsert: 12 columns
 // bound per row stays under SQLite's 32,766 parameters.
 const accountChunkSize = 1000
 
@@ -463,19 +463,19 @@ type accountChunk struct {
 }
 
 const accountCols = `(id, username, name, email, locale, country, region, postal_line1, postal_line2,
-	city, postal_code, status, reach, import_run)`
+	city, postal_code, reach, import_run)`
 
 const accountOnConflict = ` ON CONFLICT(id) DO UPDATE SET username=excluded.username, name=excluded.name,
 	email=excluded.email, locale=excluded.locale, country=excluded.country,
 	region=excluded.region, postal_line1=excluded.postal_line1, postal_line2=excluded.postal_line2,
-	city=excluded.city, postal_code=excluded.postal_code, status=excluded.status,
+	city=excluded.city, postal_code=excluded.postal_code,
 	reach=excluded.reach, rev=accounts.rev+1, import_run=excluded.import_run
 	WHERE accounts.import_run <> excluded.import_run`
 
 // accountUpsertSQL writes n rows; run, the import's own hex id, is written
 // into the statement rather than bound once per row.
 func accountUpsertSQL(n int, run string) string {
-	row := "(?,?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
+	row := "(?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
 	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1) + accountOnConflict
 }
 
@@ -525,10 +525,10 @@ func (c *accountChunk) upsert(ctx context.Context, tx *sql.Tx) (int, error) {
 	c.args = c.args[:0]
 	for i := range c.rows {
 		a := &c.rows[i]
-		// Consent and email usability travel in reach (the table reads
-		// them back as generated columns).
+		// Consent, status and email usability travel in reach (the table
+		// reads them back as generated columns).
 		c.args = append(c.args, a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
-			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, string(a.Status), c.reach[i])
+			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, c.reach[i])
 	}
 	var res sql.Result
 	var err error

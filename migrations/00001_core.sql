@@ -37,13 +37,14 @@ CREATE TABLE accounts (
     postal_line2 TEXT NOT NULL DEFAULT '',
     city         TEXT NOT NULL DEFAULT '',
     postal_code  TEXT NOT NULL DEFAULT '',
-    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'retired')),
     -- reach: the incident.Reach* flags of the account with its own address
     -- (consent, retired, usable email, complete postal address), computed
-    -- at import, so scoping the operator's copy copies one integer. The
-    -- consent and email flags are read through the columns below.
+    -- at import, so scoping the operator's copy copies one integer, and an
+    -- import binds one value for the three flags below, which are read
+    -- back as generated columns.
     reach        INTEGER NOT NULL DEFAULT 0,
     e_consent    INTEGER GENERATED ALWAYS AS (reach & 1) VIRTUAL,
+    status       TEXT GENERATED ALWAYS AS (CASE WHEN reach & 2 THEN 'retired' ELSE 'active' END) VIRTUAL,
     email_usable INTEGER GENERATED ALWAYS AS ((reach >> 2) & 1) VIRTUAL,
     rev          INTEGER NOT NULL DEFAULT 0,
     import_run   TEXT NOT NULL DEFAULT ''
