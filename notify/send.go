@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
@@ -53,7 +55,9 @@ type SendOptions struct {
 	// Now and Sleep are the clock; tests replace them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Owner names this run in leases (default: random).
+	// Owner names this run in leases (default: host/pid/random, which lets
+	// a later run on the same host take over at once the leases of a run
+	// whose process is gone).
 	Owner string
 }
 
@@ -114,7 +118,8 @@ func (o *SendOptions) defaults() {
 		}
 	}
 	if o.Owner == "" {
-		o.Owner = "run-" + strconv.FormatUint(rand.Uint64(), 36)
+		host, _ := os.Hostname()
+		o.Owner = host + "/" + strconv.Itoa(os.Getpid()) + "/" + strconv.FormatUint(rand.Uint64(), 36)
 	}
 }
 
@@ -424,6 +429,9 @@ func (d *dispatcher) claim(ctx context.Context) ([]*job, error) {
 	ts := now.Format(timeLayout)
 	var batch []*job
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := expireDeadLeases(ctx, tx, d.inc.ID, ts); err != nil {
+			return err
+		}
 		// A notice's content needs only the person's name and language
 		// (NoticeFor): the claim reads nothing else of the account.
 		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant,
@@ -648,6 +656,52 @@ func (d *dispatcher) commit(batch []outcome) error {
 }
 
 // deliveryDetail is the ledger detail of an email outcome.
+// expireDeadLeases ends, now, the leases of runs on this host whose process
+// no longer exists (a crash, a kill -9): their notices are claimed again at
+// once, flagged as possible duplicates, instead of after the lease runs
+// out. A lease of another host, or of a live process, is left to expire.
+func expireDeadLeases(ctx context.Context, tx *sql.Tx, id int64, now string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT lease_owner FROM notices
+		WHERE incident_id = ? AND channel = 'email' AND state = 'sending' AND lease_until > ?`, id, now)
+	if err != nil {
+		return fmt.Errorf("claim: leases: %w", err)
+	}
+	var dead []string
+	host, _ := os.Hostname()
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			rows.Close()
+			return fmt.Errorf("claim: leases: %w", err)
+		}
+		parts := strings.Split(owner, "/")
+		if len(parts) != 3 || parts[0] != host {
+			continue
+		}
+		if pid, err := strconv.Atoi(parts[1]); err == nil && pid != os.Getpid() && !processAlive(pid) {
+			dead = append(dead, owner)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("claim: leases: %w", err)
+	}
+	for _, owner := range dead {
+		if _, err := tx.ExecContext(ctx, `UPDATE notices SET lease_until = ? WHERE incident_id = ? AND state = 'sending' AND lease_owner = ?`,
+			now, id, owner); err != nil {
+			return fmt.Errorf("claim: leases: %w", err)
+		}
+	}
+	return nil
+}
+
+// processAlive reports whether a process with this id exists (signal 0
+// checks without sending anything; EPERM means it exists as another user).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 type deliveryDetail struct {
 	MessageID    string `json:"message_id"`
 	To           string `json:"to"`

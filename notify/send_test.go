@@ -367,14 +367,19 @@ func TestSend_CrashResume(t *testing.T) {
 		t.Fatalf("the child delivered %d of %d before the kill: the test needs a kill mid-run", before, n)
 	}
 
-	// The child's leases were 1s: after they expire, a second run resends
-	// what was in flight with the same Message-ID, flagged.
-	time.Sleep(1100 * time.Millisecond)
+	// The child's leases run for ten minutes, but its process is gone: a
+	// second run on this host takes them over at once and resends what was
+	// in flight with the same Message-ID, flagged.
 	e2 := newSendEnv(t, e.db)
-	res, err := notify.Send(context.Background(), e2.st, id, notify.SendOptions{Channel: "email",
-		Transport: smtpTransport(t, srv, 5*time.Second), Concurrency: 4, Lease: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := notify.Send(ctx, e2.st, id, notify.SendOptions{Channel: "email",
+		Transport: smtpTransport(t, srv, 5*time.Second), Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Interrupted || res.Remaining != 0 {
+		t.Fatalf("resume after the kill: %+v: the dead run's leases were not taken over", res)
 	}
 	got := map[string]int{}
 	for _, m := range srv.Messages() {
@@ -410,6 +415,6 @@ func runSendChild(t *testing.T) {
 	fmt.Sscan(os.Getenv("BN_SEND_CHILD_ID"), &id)
 	cfg, _ := email.ParseURL(os.Getenv("BN_SEND_CHILD_SMTP"))
 	notify.Send(context.Background(), e.st, id, notify.SendOptions{Channel: "email", Transport: email.NewSMTP(cfg),
-		Concurrency: 4, Lease: time.Second})
+		Concurrency: 4, Lease: 10 * time.Minute})
 	t.Fatal("the child should have been killed")
 }
