@@ -33,9 +33,6 @@ func wordSet(s string) map[string]bool {
 // ValidCountry reports whether code is an ISO 3166-1 alpha-2 code.
 func ValidCountry(code string) bool { return countrySet[code] }
 
-// USRegions lists the US subdivision codes (states, DC, territories).
-func USRegions() []string { return strings.Fields(usRegions) }
-
 // ValidUSRegion reports whether code is a US state, DC or territory.
 func ValidUSRegion(code string) bool { return usRegionSet[code] }
 
@@ -48,6 +45,3 @@ func NormalizeRegion(country, region string) string {
 	}
 	return r
 }
-
-// Countries lists the ISO 3166-1 alpha-2 codes.
-func Countries() []string { return strings.Fields(iso3166) }
