@@ -37,13 +37,9 @@ func (a *app) importCmd(ctx context.Context, group string, args []string, pick f
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("%s import: want exactly one FILE (- for stdin)", group)
-	}
-	name := pos[0]
-	r, closeInput, err := a.input(name)
+	name, r, closeInput, err := a.input(group+" import", pos)
 	if err != nil {
-		return fmt.Errorf("%s import: %w", group, err)
+		return err
 	}
 	defer closeInput()
 	fmtv := incident.Format(*format)

@@ -107,11 +107,11 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 // incidentID parses the one positional argument of an incident command.
 func incidentID(cmd string, pos []string) (int64, error) {
 	if len(pos) != 1 {
-		return 0, usagef("incident %s: want exactly one incident ID", cmd)
+		return 0, usagef("%s: want exactly one incident ID", cmd)
 	}
 	id, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || id <= 0 {
-		return 0, usagef("incident %s: %q is not an incident ID", cmd, pos[0])
+		return 0, usagef("%s: %q is not an incident ID", cmd, pos[0])
 	}
 	return id, nil
 }
@@ -123,7 +123,7 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := incidentID("show", pos)
+	id, err := incidentID("incident show", pos)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (a *app) incidentScope(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := incidentID("scope", pos)
+	id, err := incidentID("incident scope", pos)
 	if err != nil {
 		return err
 	}
@@ -282,7 +282,7 @@ func (a *app) incidentHold(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := incidentID("hold", pos)
+	id, err := incidentID("incident hold", pos)
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func (a *app) incidentSimple(ctx context.Context, name string, args []string, do
 	if err != nil {
 		return err
 	}
-	id, err := incidentID(name, pos)
+	id, err := incidentID("incident "+name, pos)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -36,18 +35,6 @@ func (a *app) cmdLetters(ctx context.Context, args []string) error {
 	return run(a, ctx, args[1:])
 }
 
-// letterIncidentID parses the one incident ID of a letters command.
-func letterIncidentID(cmd string, pos []string) (int64, error) {
-	if len(pos) != 1 {
-		return 0, usagef("letters %s: want exactly one incident ID", cmd)
-	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, usagef("letters %s: %q is not an incident ID", cmd, pos[0])
-	}
-	return id, nil
-}
-
 func (a *app) lettersExport(ctx context.Context, args []string) error {
 	fs := a.flags("letters export")
 	out := fs.String("out", "", "the mail-house batch zip to write")
@@ -57,7 +44,7 @@ func (a *app) lettersExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := letterIncidentID("export", pos)
+	id, err := incidentID("letters export", pos)
 	if err != nil {
 		return err
 	}
@@ -104,13 +91,9 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("letters %s: want exactly one FILE.csv (- for stdin)", cmd)
-	}
-	name := pos[0]
-	r, closeInput, err := a.input(name)
+	name, r, closeInput, err := a.input("letters "+cmd, pos)
 	if err != nil {
-		return fmt.Errorf("letters %s: %w", cmd, err)
+		return err
 	}
 	defer closeInput()
 	st, err := a.open(ctx)
@@ -141,7 +124,7 @@ func (a *app) lettersList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := letterIncidentID("list", pos)
+	id, err := incidentID("letters list", pos)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := incidentID("plan", pos)
+	id, err := incidentID("incident plan", pos)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (a *app) incidentObligations(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := incidentID("obligations", pos)
+	id, err := incidentID("incident obligations", pos)
 	if err != nil {
 		return err
 	}

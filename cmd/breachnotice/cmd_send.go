@@ -62,7 +62,7 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := incidentID("send", pos)
+	id, err := incidentID("incident send", pos)
 	if err != nil {
 		return err
 	}

@@ -212,16 +212,21 @@ func (a *app) close() {
 	}
 }
 
-// input opens the file name, or stdin for "-"; close releases it.
-func (a *app) input(name string) (r io.Reader, close func(), err error) {
+// input opens the one FILE argument of cmd, or stdin for "-"; close
+// releases it.
+func (a *app) input(cmd string, pos []string) (name string, r io.Reader, close func(), err error) {
+	if len(pos) != 1 {
+		return "", nil, nil, usagef("%s: want exactly one FILE (- for stdin)", cmd)
+	}
+	name = pos[0]
 	if name == "-" {
-		return a.stdin, func() {}, nil
+		return name, a.stdin, func() {}, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, err
+		return "", nil, nil, fmt.Errorf("%s: %w", cmd, err)
 	}
-	return f, func() { f.Close() }, nil
+	return name, f, func() { f.Close() }, nil
 }
 
 // printJSON writes v as indented JSON.
