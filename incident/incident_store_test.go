@@ -3,8 +3,6 @@ package incident_test
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -301,20 +299,8 @@ func TestStore_ScopeReach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range demodata.Controllers() {
-		if err := st.CreateController(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range []struct {
-		path string
-		imp  func(context.Context, io.Reader, incident.ImportOptions) (incident.ImportResult, error)
-	}{{files.Courses, st.ImportCourses}, {files.Accounts, st.ImportAccounts}, {files.Enrollments, st.ImportEnrollments}} {
-		in, _ := os.Open(f.path)
-		if _, err := f.imp(ctx, in, incident.ImportOptions{File: f.path}); err != nil {
-			t.Fatal(err)
-		}
-		in.Close()
+	if _, err := demodata.Load(ctx, st, files, nil); err != nil {
+		t.Fatal(err)
 	}
 	for _, controller := range []string{"openlearn", "northbridge"} {
 		inc := openIncident(t, st, controller)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -141,20 +140,8 @@ func TestMakePlan_MatchesDecide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range demodata.Controllers() {
-		if err := st.CreateController(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range []struct {
-		path string
-		imp  func(context.Context, io.Reader, incident.ImportOptions) (incident.ImportResult, error)
-	}{{files.Courses, st.ImportCourses}, {files.Accounts, st.ImportAccounts}, {files.Enrollments, st.ImportEnrollments}} {
-		in, _ := os.Open(f.path)
-		if _, err := f.imp(ctx, in, incident.ImportOptions{File: f.path}); err != nil {
-			t.Fatal(err)
-		}
-		in.Close()
+	if _, err := demodata.Load(ctx, st, files, nil); err != nil {
+		t.Fatal(err)
 	}
 	// An unknown US state and an empty country, which the import keeps.
 	if _, err := st.ImportAccounts(ctx, strings.NewReader("id,email,country,region\nu1000001,x@example.org,US,ZZ\nu1000002,y@example.org,,\n"),

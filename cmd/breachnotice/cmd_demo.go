@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/incident/demodata"
@@ -38,34 +36,16 @@ func (a *app) loadDemo(ctx context.Context, files demodata.Files) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range demodata.Controllers() {
-		if err := st.CreateController(ctx, c); err != nil {
-			if errors.Is(err, incident.ErrConflict) {
-				continue
-			}
-			return err
+	loaded, err := demodata.Load(ctx, st, files, func(p incident.Problem) {
+		if !p.Warning {
+			fmt.Fprintln(a.stderr, p)
 		}
+	})
+	for _, c := range loaded.Controllers {
 		fmt.Fprintf(a.stdout, "controller %s (%s) added\n", c.ID, c.Kind())
 	}
-	for _, step := range []struct {
-		path string
-		imp  importFunc
-	}{{files.Courses, st.ImportCourses}, {files.Accounts, st.ImportAccounts}, {files.Enrollments, st.ImportEnrollments}} {
-		f, err := os.Open(step.path)
-		if err != nil {
-			return err
-		}
-		res, err := step.imp(ctx, f, incident.ImportOptions{File: step.path, Format: incident.FormatCSV,
-			Report: func(p incident.Problem) {
-				if !p.Warning {
-					fmt.Fprintln(a.stderr, p)
-				}
-			}})
-		f.Close()
-		if err != nil {
-			return err
-		}
+	for _, res := range loaded.Imports {
 		fmt.Fprintln(a.stdout, res)
 	}
-	return nil
+	return err
 }

@@ -13,7 +13,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -298,4 +300,45 @@ func writeFile(path string, fill func(w *csv.Writer) error) error {
 		return fmt.Errorf("demo data %s: %w", path, err)
 	}
 	return nil
+}
+
+// Loaded says what Load did.
+type Loaded struct {
+	// Controllers lists the demo controllers Load created (existing ones
+	// are kept as they are).
+	Controllers []*incident.Controller
+	// Imports are the results of the courses, accounts and enrollments
+	// imports, in that order.
+	Imports []incident.ImportResult
+}
+
+// Load creates the demo controllers that do not exist yet and imports the
+// demo files into st. report receives every rejection and warning.
+func Load(ctx context.Context, st *incident.Store, f Files, report func(incident.Problem)) (Loaded, error) {
+	var out Loaded
+	for _, c := range Controllers() {
+		if err := st.CreateController(ctx, c); err != nil {
+			if errors.Is(err, incident.ErrConflict) {
+				continue
+			}
+			return out, err
+		}
+		out.Controllers = append(out.Controllers, c)
+	}
+	for _, step := range []struct {
+		path string
+		imp  func(context.Context, io.Reader, incident.ImportOptions) (incident.ImportResult, error)
+	}{{f.Courses, st.ImportCourses}, {f.Accounts, st.ImportAccounts}, {f.Enrollments, st.ImportEnrollments}} {
+		in, err := os.Open(step.path)
+		if err != nil {
+			return out, fmt.Errorf("demo data: %w", err)
+		}
+		res, err := step.imp(ctx, in, incident.ImportOptions{File: step.path, Format: incident.FormatCSV, Report: report})
+		in.Close()
+		if err != nil {
+			return out, err
+		}
+		out.Imports = append(out.Imports, res)
+	}
+	return out, nil
 }
