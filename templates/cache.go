@@ -34,7 +34,7 @@ func NewEmailCache() *EmailCache { return &EmailCache{m: map[string]*cachedEmail
 // Render renders n, which must be the same as every other notice rendered
 // under key except for RecipientName (and Locale, which is part of the key).
 func (c *EmailCache) Render(ctx context.Context, n Notice, key string) (Email, error) {
-	name := oneLine(n.RecipientName)
+	name := OneLine(n.RecipientName)
 	greeting := expand(msgsFor(n.Lang()).get("greeting"), func(string) string { return name })
 	if name == "" || strings.Contains(name, namePlaceholder) || utf8.RuneCountInString(greeting) > TextWidth {
 		return RenderEmail(ctx, n)

@@ -286,7 +286,7 @@ func (b *builder) greeting() string {
 	if strings.TrimSpace(b.n.RecipientName) == "" {
 		return b.m.get("greeting.anonymous")
 	}
-	return expand(b.m.get("greeting"), func(string) string { return oneLine(b.n.RecipientName) })
+	return expand(b.m.get("greeting"), func(string) string { return OneLine(b.n.RecipientName) })
 }
 
 func (b *builder) agency(kind string) *Agency {
@@ -348,7 +348,7 @@ func (b *builder) add(s *Section, blk block) {
 				w, ok = catalogs[DefaultLang]["element."+e]
 			}
 			if !ok {
-				w = oneLine(e) // an element the catalogue does not know: print its id
+				w = OneLine(e) // an element the catalogue does not know: print its id
 			}
 			s.Bullets = append(s.Bullets, w)
 		}
@@ -489,16 +489,16 @@ func (b *builder) cards(s *Section, kind string) {
 
 func (b *builder) card(id, name, address, phone, email, web string) Card {
 	lines := make([]string, 0, 6)
-	lines = append(lines, oneLine(name))
+	lines = append(lines, OneLine(name))
 	for address != "" {
 		line, rest, _ := strings.Cut(address, "\n")
-		if line = oneLine(line); line != "" {
+		if line = OneLine(line); line != "" {
 			lines = append(lines, line)
 		}
 		address = rest
 	}
 	label := func(key, v string) {
-		if v = oneLine(v); v != "" {
+		if v = OneLine(v); v != "" {
 			lines = append(lines, expand(b.m.get(key), func(string) string { return v }))
 		}
 	}
@@ -524,7 +524,7 @@ func paragraphs(text string) []string {
 	var out []string
 	for text != "" {
 		para, rest, _ := strings.Cut(text, "\n\n")
-		if p := oneLine(para); p != "" {
+		if p := OneLine(para); p != "" {
 			out = append(out, p)
 		}
 		text = rest
@@ -532,9 +532,10 @@ func paragraphs(text string) []string {
 	return out
 }
 
-// oneLine turns control characters (newlines included) into spaces,
-// collapses runs of white space and trims the result.
-func oneLine(s string) string {
+// OneLine turns control characters (newlines included) and invalid UTF-8
+// into spaces, collapses runs of white space and trims the result: what a
+// name or address line must be before it is printed on one line.
+func OneLine(s string) string {
 	if clean(s) && !strings.Contains(s, "  ") && strings.TrimSpace(s) == s {
 		return s
 	}
@@ -583,7 +584,7 @@ func cleanRunes(s string) bool {
 // LF included) and Unicode line separators become spaces, white space is
 // collapsed and trimmed, and invalid UTF-8 is dropped. Use it on anything
 // that reaches a header: subjects, display names.
-func HeaderSafe(s string) string { return oneLine(s) }
+func HeaderSafe(s string) string { return OneLine(s) }
 
 func sameDay(a, b time.Time) bool {
 	ay, am, ad := a.Date()

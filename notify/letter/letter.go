@@ -639,27 +639,15 @@ func (fs *fontSet) truncate(s string, bold bool, size, w float64) string {
 	return strings.TrimSpace(fs.prefix(s, bold, size, w-ell)) + "…"
 }
 
-// clean makes s printable on one line: control characters and line
-// separators become spaces, runs of white space collapse, invalid UTF-8
-// is dropped.
+// clean makes s printable on one line: templates.OneLine, after dropping
+// zero-width and other format characters, which print as nothing.
 func clean(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
+	return templates.OneLine(strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Cf, r) {
-			continue // zero-width and format characters print as nothing
+			return -1
 		}
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+		return r
+	}, s))
 }
 
 // splitLines splits text at newlines into cleaned, non-empty lines.
