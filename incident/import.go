@@ -469,7 +469,7 @@ const accountOnConflict = ` ON CONFLICT(id) DO UPDATE SET username=excluded.user
 	email=excluded.email, locale=excluded.locale, country=excluded.country,
 	region=excluded.region, postal_line1=excluded.postal_line1, postal_line2=excluded.postal_line2,
 	city=excluded.city, postal_code=excluded.postal_code,
-	reach=excluded.reach, rev=accounts.rev+1, import_run=excluded.import_run
+	reach=excluded.reach, import_run=excluded.import_run
 	WHERE accounts.import_run <> excluded.import_run`
 
 // accountUpsertSQL writes n rows; run, the import's own hex id, is written

@@ -23,8 +23,7 @@ CREATE TABLE courses (
 CREATE INDEX courses_member ON courses(member_id);
 
 -- import_run marks the import that last wrote a row, so a second row with
--- the same id in one file is detected by the upsert itself; rev counts
--- updates (0 = inserted by that run).
+-- the same id in one file is detected by the upsert itself.
 CREATE TABLE accounts (
     id           TEXT PRIMARY KEY,
     username     TEXT NOT NULL DEFAULT '',
@@ -46,7 +45,6 @@ CREATE TABLE accounts (
     e_consent    INTEGER GENERATED ALWAYS AS (reach & 1) VIRTUAL,
     status       TEXT GENERATED ALWAYS AS (CASE WHEN reach & 2 THEN 'retired' ELSE 'active' END) VIRTUAL,
     email_usable INTEGER GENERATED ALWAYS AS ((reach >> 2) & 1) VIRTUAL,
-    rev          INTEGER NOT NULL DEFAULT 0,
     import_run   TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 

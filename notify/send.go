@@ -304,7 +304,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 	if claimErr != nil && !errors.Is(claimErr, context.Canceled) {
 		return claimErr
 	}
-	remaining, err := d.remaining(context.WithoutCancel(ctx))
+	_, remaining, err := d.nextDue(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
@@ -395,12 +395,12 @@ func (d *dispatcher) claimLoop(ctx context.Context, jobs chan<- *job) error {
 			continue
 		}
 		d.inflight.Add(int64(len(batch)))
-		for _, j := range batch {
+		for i, j := range batch {
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
 				// Not handed out: released like an interrupted job.
-				rest := batch[indexOf(batch, j):]
+				rest := batch[i:]
 				d.inflight.Add(-int64(len(rest)))
 				if err := d.release(context.WithoutCancel(ctx), rest); err != nil {
 					return err
@@ -410,15 +410,6 @@ func (d *dispatcher) claimLoop(ctx context.Context, jobs chan<- *job) error {
 		}
 	}
 	return ctx.Err()
-}
-
-func indexOf(b []*job, j *job) int {
-	for i := range b {
-		if b[i] == j {
-			return i
-		}
-	}
-	return len(b)
 }
 
 // claim leases a batch of due notices to this run. Each branch of the
@@ -752,11 +743,6 @@ func (d *dispatcher) nextDue(ctx context.Context) (time.Time, int, error) {
 		}
 	}
 	return next, pending, nil
-}
-
-func (d *dispatcher) remaining(ctx context.Context) (int, error) {
-	_, n, err := d.nextDue(ctx)
-	return n, err
 }
 
 // loadVariants reads an incident's plan variants.
