@@ -243,6 +243,22 @@ func regulatorDue(ob law.Obligation) string {
 	return ob.Regulator.Due.String()
 }
 
+// requirePlan checks that the actor may see the incident and that it has a
+// plan, without reading the plan.
+func requirePlan(ctx context.Context, st *incident.Store, id int64) error {
+	if _, err := st.FindIncidentByID(ctx, id); err != nil {
+		return err
+	}
+	var ok bool
+	if err := st.DB().QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM plans WHERE incident_id=?)`, id).Scan(&ok); err != nil {
+		return fmt.Errorf("plan of incident %d: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: incident %d has no plan (run incident plan %d)", incident.ErrNotFound, id, id)
+	}
+	return nil
+}
+
 // FindPlan returns an incident's stored plan.
 func FindPlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) {
 	inc, err := st.FindIncidentByID(ctx, id)
@@ -282,7 +298,7 @@ func FindPlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 // ForEachDecision streams an incident's stored per-person decisions in
 // account-id order. The Decision passed to fn is reused between calls.
 func ForEachDecision(ctx context.Context, st *incident.Store, id int64, fn func(*law.Decision) error) error {
-	if _, err := FindPlan(ctx, st, id); err != nil {
+	if err := requirePlan(ctx, st, id); err != nil {
 		return err
 	}
 	// The variants are few: read them once, then stream the people.

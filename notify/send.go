@@ -198,6 +198,16 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 // Nobody the plan says is not owed notice is ever emailed.
 func createEmailNotices(ctx context.Context, st *incident.Store, id int64, c *incident.Controller, now time.Time) error {
 	return st.InTx(ctx, func(tx *sql.Tx) error {
+		// The plan is fixed once sending starts, and the notices are created
+		// in one transaction: if any exist, all do, and a re-run need not
+		// scan the affected set again.
+		var exist bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM notices WHERE incident_id = ? AND channel = 'email')`, id).Scan(&exist); err != nil {
+			return fmt.Errorf("send incident %d: %w", id, err)
+		}
+		if exist {
+			return nil
+		}
 		ts := now.UTC().Format(timeLayout)
 		_, err := tx.ExecContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, address,
 				state, created_at, updated_at)
