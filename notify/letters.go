@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,13 +35,6 @@ import (
 // LetterID is a letter's id as the mail house sees it: "L" and the notice
 // id.
 func LetterID(noticeID int64) string { return "L" + strconv.FormatInt(noticeID, 10) }
-
-// parseLetterID reads "L17" (or "17") back.
-func parseLetterID(s string) (int64, bool) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "L")
-	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
-}
 
 // ExportResult reports a mail-house batch.
 type ExportResult struct {
@@ -228,8 +222,8 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 		if err != nil {
 			return ids, fmt.Errorf("export letters: letter %s: %w", opt.LetterID, err)
 		}
-		mw.Write([]string{opt.LetterID, af.ID, csvSafe(af.Name), csvSafe(af.PostalLine1), csvSafe(af.PostalLine2), csvSafe(af.City),
-			csvSafe(af.Region), csvSafe(af.PostalCode), af.Country, strconv.Itoa(pages), hex.EncodeToString(sum.Sum(nil))})
+		mw.Write(csvSafeRow([]string{opt.LetterID, af.ID, af.Name, af.PostalLine1, af.PostalLine2, af.City,
+			af.Region, af.PostalCode, af.Country, strconv.Itoa(pages), hex.EncodeToString(sum.Sum(nil))}))
 		res.Letters++
 		res.Pages += pages
 		if res.Letters%256 == 0 {
@@ -265,7 +259,9 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 	return ids, nil
 }
 
-// csvSafe keeps a spreadsheet from reading a manifest cell as a formula.
+// csvSafe keeps a spreadsheet from reading a manifest cell as a formula:
+// a cell that starts with = + - @, a tab or a carriage return gets a
+// leading apostrophe (OWASP's advice for CSV injection).
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
@@ -273,12 +269,82 @@ func csvSafe(s string) string {
 	return s
 }
 
+// csvSafeRow applies csvSafe to every cell of a manifest row, so that no
+// column (account ids come from the controller's import) is left out.
+func csvSafeRow(row []string) []string {
+	for i, c := range row {
+		row[i] = csvSafe(c)
+	}
+	return row
+}
+
 // LetterResult reports a mail-house confirmation or returns file.
 type LetterResult struct {
-	File     string `json:"file"`
-	Accepted int    `json:"accepted"`
-	Rejected int    `json:"rejected"`
+	File string `json:"file"`
+	// Controller is the controller whose letters the file applied to.
+	Controller string `json:"controller,omitempty"`
+	Accepted   int    `json:"accepted"`
+	Rejected   int    `json:"rejected"`
+	// Warnings counts accepted lines whose free text was cut to
+	// MaxLetterText.
+	Warnings int `json:"warnings,omitempty"`
 }
+
+// LetterFileOptions names and scopes a mail-house file.
+type LetterFileOptions struct {
+	// File names the file in problems: "FILE:LINE: FIELD: reason".
+	File string
+	// Controller, when set, applies only that controller's letters: a line
+	// naming another controller's letter is rejected as an unknown letter,
+	// exactly like a letter that does not exist. A member actor's files are
+	// always scoped to its own controller.
+	Controller string
+}
+
+// MixedControllersError refuses, as a whole, a mail-house file whose
+// letters belong to more than one controller when no controller scopes
+// it. Nothing of the file is applied.
+type MixedControllersError struct {
+	File string
+	// Lines lists each controller's lines (the first maxListedLines of
+	// them); Count counts them all.
+	Lines map[string][]int
+	Count map[string]int
+}
+
+// maxListedLines is how many lines per controller a MixedControllersError
+// lists.
+const maxListedLines = 10
+
+func (e *MixedControllersError) Error() string {
+	ids := make([]string, 0, len(e.Lines))
+	for id := range e.Lines {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var parts []string
+	for _, id := range ids {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s on line", id)
+		if e.Count[id] > 1 {
+			b.WriteString("s")
+		}
+		for i, l := range e.Lines[id] {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, " %d", l)
+		}
+		if more := e.Count[id] - len(e.Lines[id]); more > 0 {
+			fmt.Fprintf(&b, " and %d more", more)
+		}
+		parts = append(parts, b.String())
+	}
+	return fmt.Sprintf("%v: %s: letters of %d controllers (%s): nothing applied; apply one controller's letters at a time",
+		incident.ErrInvalid, e.File, len(ids), strings.Join(parts, "; "))
+}
+
+func (e *MixedControllersError) Unwrap() error { return incident.ErrInvalid }
 
 // letterEvent is what a mail-house file line moves a letter to.
 type letterEvent struct {
@@ -299,141 +365,185 @@ var (
 // ConfirmLetters reads the mail house's confirmation CSV
 // (letter_id,mailed_at[,tracking]; a header row is optional) and moves each
 // confirmed letter from exported to mailed with its letter_mailed ledger
-// entry. A line naming an unknown letter, one not exported, one already
-// mailed or named twice, or with a bad date is reported
-// ("FILE:LINE: FIELD: reason") and skipped; the other lines commit.
-func ConfirmLetters(ctx context.Context, st *incident.Store, r io.Reader, file string, report func(incident.Problem)) (LetterResult, error) {
-	return applyLetterFile(ctx, st, r, file, report, mailedEvent)
+// entry.
+//
+// A bad line is reported ("FILE:LINE: FIELD: reason") and skipped; the
+// other lines commit. A line is bad when it names an unknown letter (or,
+// with a controller scope, another controller's letter: reported the same
+// way), one not exported, one already mailed or named twice, or has a
+// malformed date, a date after now plus LetterDateSlack, or a date before
+// the day the letter was exported (dates compare by UTC day). The tracking
+// text is made one clean line and cut to MaxLetterText runes (a warning
+// says so).
+//
+// Without a controller scope (opt.Controller, or a member actor's own), a
+// file naming letters of more than one controller is refused as a whole
+// with a *MixedControllersError, before anything is applied.
+func ConfirmLetters(ctx context.Context, st *incident.Store, r io.Reader, opt LetterFileOptions, report func(incident.Problem)) (LetterResult, error) {
+	return applyLetterFile(ctx, st, r, opt, report, mailedEvent)
 }
 
 // ReturnedLetters reads the mail house's returned-to-sender CSV
 // (letter_id,returned_at[,reason]) and moves each letter to returned with
 // its letter_returned ledger entry; a returned letter's recipient counts
-// towards substitute notice (LetterStats). Bad lines are reported as by
-// ConfirmLetters.
-func ReturnedLetters(ctx context.Context, st *incident.Store, r io.Reader, file string, report func(incident.Problem)) (LetterResult, error) {
-	return applyLetterFile(ctx, st, r, file, report, returnedEvent)
+// towards substitute notice (LetterStats). Lines are checked as by
+// ConfirmLetters; besides, a returned date before the day the letter was
+// mailed is rejected, and the reason is cleaned and cut like a tracking
+// number.
+func ReturnedLetters(ctx context.Context, st *incident.Store, r io.Reader, opt LetterFileOptions, report func(incident.Problem)) (LetterResult, error) {
+	return applyLetterFile(ctx, st, r, opt, report, returnedEvent)
 }
 
 // letterFileBatch is how many lines commit per transaction.
 const letterFileBatch = 1000
 
-type letterLine struct {
-	line  int
-	id    int64
-	at    time.Time
-	extra string
-	// field and reason, when set, reject the line (reported in line order
-	// with the rejections the database finds).
-	field, reason string
-}
-
-func applyLetterFile(ctx context.Context, st *incident.Store, r io.Reader, file string, report func(incident.Problem), ev letterEvent) (LetterResult, error) {
+func applyLetterFile(ctx context.Context, st *incident.Store, r io.Reader, opt LetterFileOptions, report func(incident.Problem), ev letterEvent) (LetterResult, error) {
+	file := opt.File
 	res := LetterResult{File: file}
 	if report == nil {
 		report = func(incident.Problem) {}
 	}
-	report1 := func(line int, field, reason string) {
-		res.Rejected++
-		report(incident.Problem{File: file, Line: line, Field: field, Reason: reason})
-	}
-	var batch []letterLine
-	bad := func(line int, field, reason string) {
-		batch = append(batch, letterLine{line: line, field: field, reason: reason})
-	}
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	seen := map[int64]int{}
 	now := st.Now().UTC()
+	scope, err := letterScope(ctx, st, opt.Controller)
+	if err != nil {
+		return res, err
+	}
+	if scope == "" {
+		// Unscoped: read the file once to learn whose letters it names, and
+		// refuse it whole if they are several controllers'.
+		spool, err := os.CreateTemp("", "breachnotice-letters-*.csv")
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", file, err)
+		}
+		defer os.Remove(spool.Name())
+		defer spool.Close()
+		if _, err := io.Copy(spool, r); err != nil {
+			return res, fmt.Errorf("%s: %w", file, err)
+		}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return res, fmt.Errorf("%s: %w", file, err)
+		}
+		mixed, err := letterControllers(ctx, st, spool, ev, now)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", file, err)
+		}
+		if len(mixed.Count) > 1 {
+			mixed.File = file
+			return res, mixed
+		}
+		for id := range mixed.Count {
+			scope = id
+		}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return res, fmt.Errorf("%s: %w", file, err)
+		}
+		r = spool
+	}
+	res.Controller = scope
+	ap := &letterApply{ev: ev, now: now, scope: scope, exported: map[string]time.Time{}, res: &res,
+		report: func(p incident.Problem) {
+			p.File = file
+			if p.Warning {
+				res.Warnings++
+			} else {
+				res.Rejected++
+			}
+			report(p)
+		}}
+	var batch []letterLine
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := st.InTx(ctx, func(tx *sql.Tx) error { return applyLetterLines(ctx, tx, batch, ev, now, report1, &res) })
+		err := st.InTx(ctx, func(tx *sql.Tx) error { return ap.lines(ctx, tx, batch) })
 		batch = batch[:0]
 		return err
 	}
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				bad(pe.Line, "csv", pe.Err.Error())
-				line = pe.Line
-				continue
-			}
-			return res, fmt.Errorf("%s: %w", file, err)
-		}
-		if line == 1 && len(rec) > 0 && strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff")), "letter_id") {
-			continue
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
-		}
-		if len(rec) < 2 || len(rec) > 3 {
-			bad(line, "line", fmt.Sprintf("want letter_id,%s[,%s], got %d fields", ev.field, ev.extra, len(rec)))
-			continue
-		}
-		id, ok := parseLetterID(rec[0])
-		if !ok {
-			bad(line, "letter_id", fmt.Sprintf("%q is not a letter id", rec[0]))
-			continue
-		}
-		at, err := parseMailDate(rec[1])
-		if err != nil {
-			bad(line, ev.field, err.Error())
-			continue
-		}
-		if at.After(now) {
-			bad(line, ev.field, fmt.Sprintf("%s is in the future", strings.TrimSpace(rec[1])))
-			continue
-		}
-		if first, dup := seen[id]; dup {
-			bad(line, "letter_id", fmt.Sprintf("%s is also on line %d", LetterID(id), first))
-			continue
-		}
-		seen[id] = line
-		l := letterLine{line: line, id: id, at: at}
-		if len(rec) == 3 {
-			l.extra = strings.TrimSpace(rec[2])
-		}
+	err = parseLetterFile(r, ev, now, func(l letterLine) error {
 		batch = append(batch, l)
 		if len(batch) >= letterFileBatch {
-			if err := flush(); err != nil {
-				return res, err
-			}
+			return flush()
 		}
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", file, err)
 	}
 	if err := flush(); err != nil {
 		return res, err
 	}
-	err := st.InTx(ctx, func(tx *sql.Tx) error {
+	err = st.InTx(ctx, func(tx *sql.Tx) error {
 		return st.Audit(ctx, tx, "letters."+string(ev.kind), "file:"+filepath.Base(file), res)
 	})
 	return res, err
 }
 
-// parseMailDate reads YYYY-MM-DD or an RFC 3339 time.
-func parseMailDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(incident.DateLayout, s); err == nil {
-		return t, nil
+// letterScope returns the controller a mail-house file is scoped to: the
+// one given (which the actor must be able to see), else a member actor's
+// own, else none.
+func letterScope(ctx context.Context, st *incident.Store, given string) (string, error) {
+	if given != "" {
+		if _, err := st.FindControllerByID(ctx, given); err != nil {
+			return "", err
+		}
+		return given, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+	if a := incident.ActorFrom(ctx); a.Role == "member" {
+		return a.Controller, nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD or an RFC 3339 time", s)
+	return "", nil
 }
 
-// applyLetterLines moves the letters of one batch of lines, with their
-// ledger entries, in tx.
-func applyLetterLines(ctx context.Context, tx *sql.Tx, lines []letterLine, ev letterEvent, now time.Time,
-	bad func(line int, field, reason string), res *LetterResult) error {
-	find, err := tx.PrepareContext(ctx, `SELECT n.incident_id, n.controller_id, n.account_id, n.state, n.batch,
+// letterControllers reads a mail-house file and returns the controllers of
+// the letters it names, with their lines. Rejected lines and unknown
+// letters belong to no controller.
+func letterControllers(ctx context.Context, st *incident.Store, r io.Reader, ev letterEvent, now time.Time) (*MixedControllersError, error) {
+	m := &MixedControllersError{Lines: map[string][]int{}, Count: map[string]int{}}
+	find, err := st.DB().PrepareContext(ctx, `SELECT controller_id FROM notices WHERE id = ? AND channel = 'letter'`)
+	if err != nil {
+		return nil, fmt.Errorf("letters: %w", err)
+	}
+	defer find.Close()
+	err = parseLetterFile(r, ev, now, func(l letterLine) error {
+		if l.reason != "" {
+			return nil
+		}
+		var c string
+		err := find.QueryRowContext(ctx, l.id).Scan(&c)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("letters: %w", err)
+		}
+		if len(m.Lines[c]) < maxListedLines {
+			m.Lines[c] = append(m.Lines[c], l.line)
+		}
+		m.Count[c]++
+		return nil
+	})
+	return m, err
+}
+
+// letterApply applies the parsed lines of one mail-house file.
+type letterApply struct {
+	ev    letterEvent
+	now   time.Time
+	scope string // "" or the only controller whose letters apply
+	// exported caches the export day of each batch seen.
+	exported map[string]time.Time
+	report   func(incident.Problem)
+	res      *LetterResult
+}
+
+// lines moves the letters of one batch of lines, with their ledger entries,
+// in tx.
+func (ap *letterApply) lines(ctx context.Context, tx *sql.Tx, lines []letterLine) error {
+	ev := ap.ev
+	bad := func(line int, field, reason string) {
+		ap.report(incident.Problem{Line: line, Field: field, Reason: reason})
+	}
+	find, err := tx.PrepareContext(ctx, `SELECT n.incident_id, n.controller_id, n.account_id, n.state, n.batch, n.final_at,
 		coalesce(v.jurisdiction, ''), coalesce(v.deadline, '')
 		FROM notices n LEFT JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 		WHERE n.id = ? AND n.channel = 'letter'`)
@@ -448,30 +558,47 @@ func applyLetterLines(ctx context.Context, tx *sql.Tx, lines []letterLine, ev le
 		return fmt.Errorf("letters: %w", err)
 	}
 	defer upd.Close()
-	ts := now.Format(time.RFC3339Nano)
+	ts := ap.now.Format(time.RFC3339Nano)
 	entries := make([]ledger.Entry, 0, len(lines))
 	for _, l := range lines {
 		if l.reason != "" {
 			bad(l.line, l.field, l.reason)
 			continue
 		}
+		id := LetterID(l.id)
 		var incID int64
-		var controller, account, state, batch, jurisdiction, deadline string
-		err := find.QueryRowContext(ctx, l.id).Scan(&incID, &controller, &account, &state, &batch, &jurisdiction, &deadline)
-		if errors.Is(err, sql.ErrNoRows) {
-			bad(l.line, "letter_id", fmt.Sprintf("unknown letter %s", LetterID(l.id)))
+		var controller, account, state, batch, mailed, jurisdiction, deadline string
+		err := find.QueryRowContext(ctx, l.id).Scan(&incID, &controller, &account, &state, &batch, &mailed, &jurisdiction, &deadline)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && ap.scope != "" && controller != ap.scope {
+			// Another controller's letter is reported exactly like one
+			// that does not exist.
+			bad(l.line, "letter_id", fmt.Sprintf("unknown letter %s", id))
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("letters: %w", err)
 		}
 		if !ev.from[state] {
-			bad(l.line, "letter_id", letterStateReason(LetterID(l.id), state))
+			bad(l.line, "letter_id", letterStateReason(id, state))
 			continue
+		}
+		exported, err := ap.exportDay(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		if !exported.IsZero() && day(l.at).Before(exported) {
+			bad(l.line, ev.field, fmt.Sprintf("%s is before %s was exported (%s)", mailDate(l.at), id, exported.Format(incident.DateLayout)))
+			continue
+		}
+		if state == StateMailed {
+			if m, err := time.Parse(time.RFC3339, mailed); err == nil && day(l.at).Before(day(m)) {
+				bad(l.line, ev.field, fmt.Sprintf("%s is before %s was mailed (%s)", mailDate(l.at), id, mailDate(m)))
+				continue
+			}
 		}
 		at := l.at.Format(time.RFC3339)
 		if _, err := upd.ExecContext(ctx, ev.state, ev.state, at, ev.state, l.extra, ev.state, l.extra, ts, l.id, state); err != nil {
-			return fmt.Errorf("letters: %s: %w", LetterID(l.id), err)
+			return fmt.Errorf("letters: %s: %w", id, err)
 		}
 		detail := map[string]string{ev.field: at, "batch": batch, "jurisdiction": jurisdiction, "deadline": deadline}
 		if l.extra != "" {
@@ -481,14 +608,38 @@ func applyLetterLines(ctx context.Context, tx *sql.Tx, lines []letterLine, ev le
 		if err != nil {
 			return err
 		}
-		entries = append(entries, ledger.Entry{Controller: controller, At: now, Kind: ev.kind, Incident: incID,
+		entries = append(entries, ledger.Entry{Controller: controller, At: ap.now, Kind: ev.kind, Incident: incID,
 			Account: account, Notice: l.id, Channel: ChannelLetter, Detail: raw})
+		if l.cut {
+			ap.report(incident.Problem{Line: l.line, Field: ev.extra, Warning: true,
+				Reason: fmt.Sprintf("longer than %d characters: cut to %d", MaxLetterText, MaxLetterText)})
+		}
 	}
 	if err := ledger.Append(ctx, tx, entries...); err != nil {
 		return fmt.Errorf("letters: %w", err)
 	}
-	res.Accepted += len(entries)
+	ap.res.Accepted += len(entries)
 	return nil
+}
+
+// exportDay returns the UTC day batch was exported (from its audit row),
+// or the zero time if that is not recorded.
+func (ap *letterApply) exportDay(ctx context.Context, tx *sql.Tx, batch string) (time.Time, error) {
+	if d, ok := ap.exported[batch]; ok {
+		return d, nil
+	}
+	var at string
+	err := tx.QueryRowContext(ctx, `SELECT at FROM audit WHERE action = ? AND object = ? ORDER BY id LIMIT 1`,
+		auditExport, "batch:"+batch).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("letters: batch %s: %w", batch, err)
+	}
+	var d time.Time
+	if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
+		d = day(t)
+	}
+	ap.exported[batch] = d
+	return d, nil
 }
 
 func letterStateReason(id, state string) string {

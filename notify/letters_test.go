@@ -248,20 +248,20 @@ func TestLetters_RoundTrip(t *testing.T) {
 		"x,2026-11-28\n"
 	var problems []string
 	report := func(p incident.Problem) { problems = append(problems, p.String()) }
-	cr, err := notify.ConfirmLetters(ctx, st, strings.NewReader(confirm), "mailed.csv", report)
+	cr, err := notify.ConfirmLetters(ctx, st, strings.NewReader(confirm), notify.LetterFileOptions{File: "mailed.csv"}, report)
 	if err != nil || cr.Accepted != 2 || cr.Rejected != 6 {
 		t.Fatalf("confirm: %+v, %v", cr, err)
 	}
 	golden(t, "letters_confirm_problems", strings.Join(problems, "\n")+"\n")
 	problems = nil
-	cr, err = notify.ConfirmLetters(ctx, st, strings.NewReader(L("l2")+",2026-11-28\n"+L("l3")+",2026-11-28\n"), "again.csv", report)
+	cr, err = notify.ConfirmLetters(ctx, st, strings.NewReader(L("l2")+",2026-11-28\n"+L("l3")+",2026-11-28\n"), notify.LetterFileOptions{File: "again.csv"}, report)
 	if err != nil || cr.Accepted != 1 || cr.Rejected != 1 || !strings.Contains(problems[0], "again.csv:1: letter_id: "+L("l2")+" is already mailed") {
 		t.Fatalf("confirm again: %+v %v %q", cr, err, problems)
 	}
 
 	// One letter comes back.
 	problems = nil
-	rr, err := notify.ReturnedLetters(ctx, st, strings.NewReader("letter_id,returned_at,reason\n"+L("l1")+",2026-11-29,moved away\n"+L("l1")+",2026-11-29\n"), "returned.csv", report)
+	rr, err := notify.ReturnedLetters(ctx, st, strings.NewReader("letter_id,returned_at,reason\n"+L("l1")+",2026-11-29,moved away\n"+L("l1")+",2026-11-29\n"), notify.LetterFileOptions{File: "returned.csv"}, report)
 	if err != nil || rr.Accepted != 1 || rr.Rejected != 1 {
 		t.Fatalf("returned: %+v, %v %q", rr, err, problems)
 	}

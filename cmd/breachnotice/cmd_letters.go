@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -82,11 +83,15 @@ func (a *app) lettersReturned(ctx context.Context, args []string) error {
 }
 
 // lettersFile applies a mail-house CSV: every rejected line is printed to
-// stderr as FILE:LINE: FIELD: reason, and the exit status is 1 if any was.
+// stderr as FILE:LINE: FIELD: reason (warnings too), and the exit status
+// is 1 if any line was rejected. --controller scopes the file to one
+// controller; without it, a file naming letters of several controllers is
+// refused whole.
 func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
-	apply func(context.Context, *incident.Store, io.Reader, string, func(incident.Problem)) (notify.LetterResult, error), verb string) error {
+	apply func(context.Context, *incident.Store, io.Reader, notify.LetterFileOptions, func(incident.Problem)) (notify.LetterResult, error), verb string) error {
 	fs := a.flags("letters " + cmd)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	controller := fs.String("controller", "", "apply only this controller's letters (other lines are rejected as unknown letters)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -100,7 +105,18 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 	if err != nil {
 		return err
 	}
-	res, err := apply(ctx, st, r, name, func(p incident.Problem) { fmt.Fprintln(a.stderr, p) })
+	res, err := apply(ctx, st, r, notify.LetterFileOptions{File: name, Controller: *controller},
+		func(p incident.Problem) {
+			if p.Warning {
+				fmt.Fprintf(a.stderr, "%s (warning)\n", p)
+			} else {
+				fmt.Fprintln(a.stderr, p)
+			}
+		})
+	var mixed *notify.MixedControllersError
+	if errors.As(err, &mixed) {
+		return fmt.Errorf("%w (letters %s --controller ID %s applies one controller's letters)", err, cmd, name)
+	}
 	if err != nil {
 		return err
 	}
@@ -109,7 +125,11 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 			return err
 		}
 	} else {
-		fmt.Fprintf(a.stdout, "%s: %d %s, %d rejected\n", name, res.Accepted, verb, res.Rejected)
+		warnings := ""
+		if res.Warnings > 0 {
+			warnings = fmt.Sprintf(", %d warnings", res.Warnings)
+		}
+		fmt.Fprintf(a.stdout, "%s: %d %s, %d rejected%s\n", name, res.Accepted, verb, res.Rejected, warnings)
 	}
 	if res.Rejected > 0 {
 		return errSilent

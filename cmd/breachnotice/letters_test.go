@@ -77,7 +77,7 @@ func TestCLI_Letters(t *testing.T) {
 		t.Errorf("export --again: %q", out)
 	}
 	id := strings.TrimSuffix(files[0], ".pdf")
-	mailed := c.file("mailed.csv", "letter_id,mailed_at,tracking\n"+id+",2026-11-27,T1\nL999,2026-11-27\n")
+	mailed := c.file("mailed.csv", "letter_id,mailed_at,tracking\n"+id+",2026-11-28,T1\nL999,2026-11-28\n")
 	out, errOut, code := c.letters("confirm", mailed)
 	if code != 1 || out != mailed+": 1 mailed, 1 rejected\n" || errOut != mailed+":3: letter_id: unknown letter L999\n" {
 		t.Errorf("confirm: exit %d, %q, %q", code, out, errOut)
