@@ -47,9 +47,27 @@ type Config struct {
 //
 //	smtp://user:pass@host:port?tls=none|starttls|implicit&timeout=10s&helo=name&skip-verify=1
 //
-// smtps:// means tls=implicit. User name and password are URL-decoded.
-// Errors name the bad part and never contain the password.
+// smtps:// means tls=implicit. User name and password are URL-decoded; a
+// '/', '?' or '#' in them must be percent-encoded (%2F, %3F, %23).
+//
+// Errors never contain the user name or the password: the URL they quote
+// has everything before its last '@' replaced (smtp://xxxxx@host:port),
+// and no part of the user info is ever quoted.
 func ParseURL(s string) (Config, error) {
+	shown := redactRaw(s)
+	bad := func(format string, args ...any) (Config, error) {
+		return Config{}, fmt.Errorf("email: relay url %q: %s", shown, fmt.Sprintf(format, args...))
+	}
+	if userinfo, ok := rawUserinfo(s); ok && strings.ContainsAny(userinfo, "/?#") {
+		// net/url would end the host at that character and report the
+		// rest of the password as a port, path, query or fragment.
+		return bad("the user name or password holds an unescaped '/', '?' or '#' (percent-encode them as %%2F, %%3F, %%23)")
+	}
+	if !strings.Contains(s, "://") {
+		// Without it, net/url takes whatever precedes the first ':' (a
+		// user name) for the scheme.
+		return bad("missing scheme (want smtp:// or smtps://)")
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		var uerr *url.Error
@@ -61,10 +79,7 @@ func ParseURL(s string) (Config, error) {
 			// The bad escape may sit in the password: don't quote it.
 			err = errors.New("invalid %-escape")
 		}
-		return Config{}, fmt.Errorf("email: relay url %q: %w", redactRaw(s), err)
-	}
-	bad := func(format string, args ...any) (Config, error) {
-		return Config{}, fmt.Errorf("email: relay url %q: %s", u.Redacted(), fmt.Sprintf(format, args...))
+		return bad("%v", err)
 	}
 
 	var cfg Config
@@ -200,7 +215,8 @@ func (c Config) validate() error {
 	return nil
 }
 
-// String returns the relay as a URL with the password redacted, for logs.
+// String returns the relay as a URL with the password redacted, for the
+// operator's terminal. It names the user: errors use endpoint instead.
 func (c Config) String() string {
 	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port))}
 	if c.Username != "" {
@@ -225,30 +241,59 @@ func (c Config) String() string {
 	return u.String()
 }
 
+// endpoint names the relay without any user info ("smtp://host:587"), for
+// errors: they end up in ledger entries, which must not hold credentials.
+func (c Config) endpoint() string {
+	scheme := "smtp"
+	if c.TLS == TLSImplicit {
+		scheme = "smtps"
+	}
+	return scheme + "://" + net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+// scrub removes the configured user name and password from an error text
+// that may quote a server reply.
+func (c Config) scrub(s string) string {
+	for _, secret := range []string{c.Password, c.Username} {
+		if len(secret) >= 4 {
+			s = strings.ReplaceAll(s, secret, "xxxxx")
+		}
+	}
+	return s
+}
+
 // GoString keeps %#v from printing the password.
 func (c Config) GoString() string { return "email.Config(" + c.String() + ")" }
 
-// redactRaw hides the password in a URL that net/url could not parse:
-// everything between the first ':' of the user info and its last '@'.
+// redactRaw returns s fit to quote in an error or a log line: everything
+// between the scheme's "//" and the last '@' (the user name and the
+// password, escaped or not) becomes "xxxxx". A string without '@' has no
+// user info and is returned as it is.
 func redactRaw(s string) string {
-	rest := s
-	prefix := ""
-	if i := strings.Index(s, "://"); i >= 0 {
-		prefix, rest = s[:i+3], s[i+3:]
-	}
-	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
-	}
-	at := strings.LastIndex(authority, "@")
+	at := strings.LastIndex(s, "@")
 	if at < 0 {
 		return s
 	}
-	colon := strings.Index(authority[:at], ":")
-	if colon < 0 {
-		return s
+	start := 0
+	if i := strings.Index(s[:at], "://"); i >= 0 {
+		start = i + 3
 	}
-	return prefix + authority[:colon+1] + "xxxxx" + rest[at:]
+	return s[:start] + "xxxxx" + s[at:]
+}
+
+// rawUserinfo returns the text between the scheme's "//" and the last '@'
+// of s, which can only be user info: no other part of a relay URL may hold
+// an '@'.
+func rawUserinfo(s string) (string, bool) {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return "", false
+	}
+	start := 0
+	if i := strings.Index(s[:at], "://"); i >= 0 {
+		start = i + 3
+	}
+	return s[start:at], true
 }
 
 // isHostToken reports whether s can go on the EHLO line: letters, digits

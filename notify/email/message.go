@@ -3,12 +3,15 @@ package email
 import (
 	"errors"
 	"fmt"
+	"io"
 	netmail "net/mail"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/wneessen/go-mail"
+	"golang.org/x/net/idna"
 
 	"github.com/breachnotice/breachnotice/notify"
 )
@@ -17,9 +20,24 @@ import (
 // transports report it as Permanent without touching the connection.
 var errInvalid = errors.New("invalid message")
 
+// WriteMessage writes m as the MIME message both transports emit, dated
+// now: the bytes an outbox file holds and an SMTP relay receives after
+// DATA. A message that cannot be built is an error and nothing is written.
+func WriteMessage(w io.Writer, m *notify.Message, now time.Time) error {
+	msg, err := buildMsg(m, now)
+	if err != nil {
+		return fmt.Errorf("email: %w", err)
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return fmt.Errorf("email: write message: %w", err)
+	}
+	return nil
+}
+
 // buildMsg turns a notice into the MIME message both transports emit:
 // From and To with display names, the notice's own Message-ID, a Date, and
-// multipart/alternative with the text part first, in UTF-8.
+// multipart/alternative with the text part first, in UTF-8. The domains of
+// From and To are written in A-labels ("xn--").
 //
 // Every header value is cleaned of control characters here, whatever the
 // caller promised, so no input can add a header line.
@@ -73,7 +91,50 @@ func address(field, name, addr string) (*netmail.Address, error) {
 	if err != nil || parsed.Name != "" || parsed.Address != addr {
 		return nil, fmt.Errorf("%w: %s address %q is not a plain address", errInvalid, field, addr)
 	}
-	return &netmail.Address{Name: headerText(name), Address: parsed.Address}, nil
+	ascii, err := asciiDomain(parsed.Address)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s address %q: %v", errInvalid, field, addr, err)
+	}
+	return &netmail.Address{Name: headerText(name), Address: ascii}, nil
+}
+
+// asciiDomain returns addr with its domain converted to A-labels
+// ("bücher.example" → "xn--bcher-kva.example"), as a relay without
+// SMTPUTF8 needs it. An ASCII domain is returned as it is.
+func asciiDomain(addr string) (string, error) {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr, nil
+	}
+	domain := addr[at+1:]
+	if isASCII(domain) {
+		return addr, nil
+	}
+	a, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return "", fmt.Errorf("domain is not a valid internationalised domain name: %v", err)
+	}
+	return addr[:at+1] + a, nil
+}
+
+// asciiLocal reports whether the local part of addr (before its last '@')
+// is ASCII, that is, whether addr can go to a relay without SMTPUTF8 once
+// its domain is in A-labels.
+func asciiLocal(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		at = len(addr)
+	}
+	return isASCII(addr[:at])
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // messageID returns id in angle brackets after checking it is a single

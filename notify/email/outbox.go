@@ -17,7 +17,8 @@ import (
 //
 // A file appears whole or not at all (written to a temporary file in the
 // same directory, synced, then renamed), and sending the same notice
-// again replaces it.
+// again replaces it. The files hold personal data: each is mode 0600, and
+// a directory Open creates is mode 0700.
 type Outbox struct {
 	dir string
 	now func() time.Time
@@ -37,7 +38,7 @@ func (o *Outbox) Open(ctx context.Context) (notify.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.dir, 0o750); err != nil {
+	if err := os.MkdirAll(o.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("email: outbox: %w", err)
 	}
 	return outboxConn{o}, nil
@@ -85,7 +86,8 @@ func writeAtomic(path string, write func(*os.File) error) (err error) {
 	if err := write(f); err != nil {
 		return fmt.Errorf("email: outbox: write %s: %w", path, err)
 	}
-	if err := f.Chmod(0o640); err != nil {
+	// CreateTemp makes the file 0600 already; say so rather than rely on it.
+	if err := f.Chmod(0o600); err != nil {
 		return fmt.Errorf("email: outbox: %w", err)
 	}
 	if err := f.Sync(); err != nil {

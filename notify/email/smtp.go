@@ -19,6 +19,15 @@
 //     the SMTP session is then unknown. A 421 reply also breaks the
 //     connection.
 //
+// Addresses go out with their domains in A-labels (IDNA, "xn--..."), so a
+// relay without SMTPUTF8 takes them. A UTF-8 local part cannot be written
+// in ASCII: such a message is sent only to a relay that offers SMTPUTF8
+// (RFC 6531), and is otherwise Permanent with the reason, which makes the
+// dispatcher fall back to a letter.
+//
+// Errors from Open and Close, and the replies in a Result, never contain
+// the relay's user name or password: they are written into the ledger.
+//
 // A reused connection that turns out to be dead before the message content
 // was sent (the relay closed it while idle) is reopened once within the
 // same Send: nothing can have been delivered yet, so this cannot duplicate.
@@ -35,6 +44,7 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/breachnotice/breachnotice/notify"
 )
@@ -74,9 +84,11 @@ func (s *SMTP) Open(ctx context.Context) (notify.Conn, error) {
 // smtpConn is one SMTP session over one TCP connection.
 type smtpConn struct {
 	cfg    Config
-	client *mail.Client
-	raw    net.Conn // the TCP (or TLS) connection under client, for deadlines
-	sent   int      // messages sent over this connection
+	client *mail.Client // the configuration: dials, authenticates, sends
+	smtp   *smtp.Client // the session client dialled
+	raw    net.Conn     // the TCP (or TLS) connection under smtp, for deadlines
+	utf8   bool         // the relay offers SMTPUTF8
+	sent   int          // messages sent over this connection
 	broken bool
 }
 
@@ -140,16 +152,36 @@ func (c *smtpConn) dial(ctx context.Context) error {
 	}
 	client, err := mail.NewClient(c.cfg.Host, opts...)
 	if err != nil {
-		return fmt.Errorf("email: smtp client for %s: %w", c.cfg, err)
+		return c.errorf("email: smtp client for %s", err)
 	}
-	if err := client.DialWithContext(ctx); err != nil {
+	// The session client itself, not DialWithContext, so that the relay's
+	// extensions (SMTPUTF8) can be read.
+	session, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
 		if raw != nil {
 			_ = raw.Close()
 		}
-		return fmt.Errorf("email: open %s: %w", c.cfg, err)
+		return c.errorf("email: open %s", err)
 	}
-	c.client, c.raw, c.sent, c.broken = client, raw, 0, false
+	c.client, c.smtp, c.raw, c.sent, c.broken = client, session, raw, 0, false
+	c.utf8, _ = session.Extension("SMTPUTF8")
 	return nil
+}
+
+// relayError is an error of this transport: its text names the relay
+// without user info and has the credentials scrubbed from the underlying
+// error, which stays available to errors.Is and errors.As.
+type relayError struct {
+	msg string
+	err error
+}
+
+func (e *relayError) Error() string { return e.msg }
+func (e *relayError) Unwrap() error { return e.err }
+
+// errorf wraps err after prefix, a format with one %s for the relay.
+func (c *smtpConn) errorf(prefix string, err error) error {
+	return &relayError{msg: fmt.Sprintf(prefix, c.cfg.endpoint()) + ": " + c.cfg.scrub(err.Error()), err: err}
 }
 
 // Send delivers one message over the session. A Broken result means the
@@ -165,6 +197,11 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 	if err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 	}
+	if !c.utf8 {
+		if r, refused := refuseUTF8(m); refused {
+			return r
+		}
+	}
 
 	r, retry := c.send(ctx, msg)
 	if retry && ctx.Err() == nil {
@@ -179,10 +216,30 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 		if err != nil {
 			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 		}
+		if !c.utf8 {
+			if r, refused := refuseUTF8(m); refused {
+				return r
+			}
+		}
 		r, _ = c.send(ctx, msg)
 	}
 	c.broken = r.Broken
+	r.Reply = c.cfg.scrub(r.Reply)
 	return r
+}
+
+// refuseUTF8 returns the Permanent result for a message whose sender or
+// recipient has a UTF-8 local part, to a relay without SMTPUTF8: there is
+// no ASCII form of such an address, and a relay that does not offer the
+// extension would refuse it (553 5.6.7) or mangle it.
+func refuseUTF8(m *notify.Message) (notify.Result, bool) {
+	for _, a := range []struct{ role, addr string }{{"recipient", m.To}, {"sender", m.From}} {
+		if !asciiLocal(a.addr) {
+			return notify.Result{Outcome: notify.Permanent,
+				Reply: "not sent: the " + a.role + " address has a UTF-8 local part and the relay does not offer SMTPUTF8"}, true
+		}
+	}
+	return notify.Result{}, false
 }
 
 // send makes one attempt. retry says the session was found dead before
@@ -193,7 +250,7 @@ func (c *smtpConn) send(ctx context.Context, msg *mail.Msg) (notify.Result, bool
 	// the blocked read or write return at once.
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
-	err := c.client.Send(msg)
+	err := c.client.SendWithSMTPClient(c.smtp, msg)
 	interrupted := !stop()
 
 	if err == nil {
@@ -291,12 +348,12 @@ func (c *smtpConn) Close() error {
 	var err error
 	if !c.broken {
 		_ = c.raw.SetDeadline(time.Now().Add(min(c.cfg.Timeout, quitTimeout)))
-		if qerr := c.client.Close(); qerr != nil {
-			err = fmt.Errorf("email: close %s: %w", c.cfg, qerr)
+		if qerr := c.client.CloseWithSMTPClient(c.smtp); qerr != nil {
+			err = c.errorf("email: close %s", qerr)
 		}
 	}
 	c.closeRaw()
-	c.client, c.broken = nil, true
+	c.client, c.smtp, c.broken = nil, nil, true
 	return err
 }
 

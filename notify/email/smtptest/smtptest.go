@@ -2,7 +2,9 @@
 // port on 127.0.0.1, for tests and benchmarks of SMTP clients.
 //
 // The server accepts every message by default and keeps it for
-// inspection. Behave programs a response per recipient and attempt, to
+// inspection. Like a real relay, it refuses an envelope address with
+// non-ASCII characters (553 5.6.7) unless it offers SMTPUTF8
+// (WithSMTPUTF8) and the client asked for it on MAIL FROM. Behave programs a response per recipient and attempt, to
 // provoke temporary and permanent replies, a connection dropped in the
 // middle of DATA, or a server that stops answering. It is safe for
 // concurrent connections.
@@ -85,6 +87,7 @@ type options struct {
 	user    string
 	pass    string
 	idle    time.Duration
+	utf8    bool
 }
 
 // WithDiscard accepts every message fast without storing it, whatever
@@ -102,6 +105,10 @@ func WithSTARTTLS() Option { return func(o *options) { o.tls = "starttls" } }
 // WithImplicitTLS serves SMTP inside TLS from the first byte (port 465
 // style), with a self-signed certificate.
 func WithImplicitTLS() Option { return func(o *options) { o.tls = "implicit" } }
+
+// WithSMTPUTF8 offers the SMTPUTF8 extension (RFC 6531): UTF-8 envelope
+// addresses are then accepted on a MAIL FROM that asks for it.
+func WithSMTPUTF8() Option { return func(o *options) { o.utf8 = true } }
 
 // WithAuth requires AUTH PLAIN with these credentials, over plain text.
 func WithAuth(user, pass string) Option {
@@ -162,6 +169,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	s.srv.MaxRecipients = 100
 	s.srv.AllowInsecureAuth = true
 	s.srv.ReadTimeout = s.opts.idle
+	s.srv.EnableSMTPUTF8 = s.opts.utf8
 	s.srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.wg.Add(1)
 	go func() {
@@ -312,6 +320,7 @@ type session struct {
 	conn   *smtp.Conn
 	authed bool
 	from   string
+	utf8   bool // MAIL FROM asked for SMTPUTF8
 	to     []string
 	after  Behaviour // what to do after DATA
 	// countedTLS: this session was counted in tlsSessions.
@@ -340,7 +349,21 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+// errNeedsSMTPUTF8 is what a relay answers to a UTF-8 address in a
+// transaction without SMTPUTF8.
+var errNeedsSMTPUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7},
+	Message: "Non-ASCII address requires SMTPUTF8"}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if _, ok := ss.conn.TLSConnectionState(); ok && !ss.countedTLS {
 		ss.countedTLS = true
 		ss.s.mu.Lock()
@@ -350,11 +373,18 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.s.opts.user != "" && !ss.authed {
 		return smtp.ErrAuthRequired
 	}
+	ss.utf8 = opts != nil && opts.UTF8
+	if !ss.utf8 && !isASCII(from) {
+		return errNeedsSMTPUTF8
+	}
 	ss.from = from
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if !ss.utf8 && !isASCII(to) {
+		return errNeedsSMTPUTF8
+	}
 	switch b := ss.s.decide(to); b {
 	case Reply451:
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, try again later"}
@@ -411,7 +441,7 @@ func (ss *session) Data(r io.Reader) error {
 }
 
 func (ss *session) Reset() {
-	ss.from, ss.to, ss.after = "", nil, Accept
+	ss.from, ss.utf8, ss.to, ss.after = "", false, nil, Accept
 }
 
 func (ss *session) Logout() error { return nil }
