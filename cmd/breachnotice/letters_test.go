@@ -113,3 +113,67 @@ func TestCLI_LettersRegistered(t *testing.T) {
 		t.Errorf("letters list: %q", out)
 	}
 }
+
+// zipLetters exports incident id's queued letters to a new zip and
+// returns their letter ids.
+func (c *cli) zipLetters(id, name string) []string {
+	c.t.Helper()
+	path := filepath.Join(c.dir, name)
+	c.lettersOK("export", id, "--out", path)
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer zr.Close()
+	var ids []string
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, ".pdf") {
+			ids = append(ids, strings.TrimSuffix(f.Name, ".pdf"))
+		}
+	}
+	return ids
+}
+
+// Issue 9, finding 12: a confirmation file naming letters of two
+// controllers is refused whole unless --controller scopes it; then the
+// other controller's letters read as unknown. Free text is cut, with a
+// warning.
+func TestCLI_LettersControllers(t *testing.T) {
+	c := letterIncident(t)
+	op := c.zipLetters("1", "op.zip")
+	c.ok("enrollments", "import", c.file("more.csv", "account_id,course_id\np1,nb-cs50\np2,nb-cs50\n"))
+	c.ok("incident", "open", "--controller", "nb", "--title", "t2", "--discovered", "2026-11-20", "--elements", "name,ssn")
+	c.ok("incident", "scope", "2", "--all")
+	c.ok("incident", "plan", "2")
+	c.ok("incident", "send", "2", "--channel", "letter")
+	nb := c.zipLetters("2", "nb.zip")
+	if len(op) == 0 || len(nb) == 0 {
+		t.Fatalf("letters: op %v, nb %v", op, nb)
+	}
+	mixed := c.file("mixed.csv", "letter_id,mailed_at\n"+op[0]+",2026-11-28\n"+nb[0]+",2026-11-28\n")
+
+	out, errOut, code := c.letters("confirm", mixed)
+	want := "breachnotice: invalid: " + mixed + ": letters of 2 controllers (nb on line 3; op on line 2): nothing applied; " +
+		"apply one controller's letters at a time (letters confirm --controller ID " + mixed + " applies one controller's letters)\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Errorf("mixed: exit %d, %q, %q\nwant %q", code, out, errOut, want)
+	}
+	if out := c.lettersOK("list", "1", "--json"); !strings.Contains(out, `"exported": 4`) {
+		t.Errorf("a refused file changed letters: %s", out)
+	}
+
+	out, errOut, code = c.letters("confirm", mixed, "--controller", "nb")
+	if code != 1 || out != mixed+": 1 mailed, 1 rejected\n" || errOut != mixed+":2: letter_id: unknown letter "+op[0]+"\n" {
+		t.Errorf("--controller nb: exit %d, %q, %q", code, out, errOut)
+	}
+	if _, errOut, code := c.letters("confirm", mixed, "--controller", "nope"); code != 1 || !strings.Contains(errOut, `no controller "nope"`) {
+		t.Errorf("--controller nope: exit %d, %q", code, errOut)
+	}
+
+	returned := c.file("returned.csv", op[1]+",2026-11-28,\""+strings.Repeat("moved ", 200)+"\"\n")
+	out, errOut, code = c.letters("returned", returned, "--controller", "op")
+	if code != 0 || out != returned+": 1 returned, 0 rejected, 1 warnings\n" ||
+		errOut != returned+":1: reason: longer than 500 characters: cut to 500 (warning)\n" {
+		t.Errorf("returned: exit %d, %q, %q", code, out, errOut)
+	}
+}
