@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 var controllerIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -37,6 +40,41 @@ func (c *Controller) Validate() error {
 	return nil
 }
 
+// SenderAddress checks a controller's sender address and returns the form
+// that is stored and sent: the domain lower-case and in A-labels
+// ("notice@bücher.example" → "notice@xn--bcher-kva.example"), which every
+// relay and the notices' Message-IDs (built on that domain) can carry. A
+// UTF-8 local part is kept: it can only go to a relay with SMTPUTF8.
+func SenderAddress(s string) (string, error) {
+	addr, err := CheckEmail(s)
+	if err != nil {
+		return "", err
+	}
+	at := strings.LastIndexByte(addr, '@')
+	local, domain := addr[:at], addr[at+1:]
+	if !strings.ContainsFunc(domain, func(r rune) bool { return r >= utf8.RuneSelf }) && !strings.Contains(domain, "xn--") {
+		return addr, nil // CheckEmail has checked it; IDNA rules need not apply
+	}
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return "", fmt.Errorf("domain %s is not a valid internationalised domain name: %v", domain, err)
+	}
+	if ascii == domain {
+		return addr, nil
+	}
+	return CheckEmail(local + "@" + ascii)
+}
+
+// normalizeFrom replaces c.From by its stored form.
+func (c *Controller) normalizeFrom() error {
+	from, err := SenderAddress(c.From)
+	if err != nil {
+		return fmt.Errorf("%w: controller %s: sender address %q: %v", ErrInvalid, c.ID, c.From, err)
+	}
+	c.From = from
+	return nil
+}
+
 // CreateController stores a new controller and records its creation (the
 // journal creates its signing key in the same transaction).
 func (s *Store) CreateController(ctx context.Context, c *Controller) error {
@@ -45,6 +83,9 @@ func (s *Store) CreateController(ctx context.Context, c *Controller) error {
 	}
 	if c.PolicyDays == 0 {
 		c.PolicyDays = DefaultPolicyDays
+	}
+	if err := c.normalizeFrom(); err != nil {
+		return err
 	}
 	if err := c.Validate(); err != nil {
 		return err
@@ -111,6 +152,9 @@ func (s *Store) UpdateController(ctx context.Context, id string, upd ControllerU
 		if upd.TermsEConsent != nil {
 			c.TermsEConsent = *upd.TermsEConsent
 		}
+		if err := c.normalizeFrom(); err != nil {
+			return err
+		}
 		if err := c.Validate(); err != nil {
 			return err
 		}
@@ -140,6 +184,13 @@ func scanController(r scanner) (*Controller, error) {
 		return nil, err
 	}
 	c.Member, c.TermsEConsent = member == 1, consent == 1
+	if strings.ContainsFunc(c.From, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		// Stored before sender domains were kept in A-labels: send with
+		// the A-label form all the same.
+		if from, err := SenderAddress(c.From); err == nil {
+			c.From = from
+		}
+	}
 	c.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	return &c, nil
 }

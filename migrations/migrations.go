@@ -9,8 +9,11 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -33,7 +36,16 @@ func DSN(path string) string {
 
 // Open opens (creating if needed) the database at path and applies every
 // pending migration.
+//
+// The database holds personal data, so a new file is created here with
+// mode 0600 before SQLite opens it: SQLite gives the -wal and -shm files
+// it creates next to it the database file's mode, so they are 0600 too.
+// (SQLite itself would create the file 0644.) An existing file keeps its
+// mode: whoever made it shared meant to; SharedFiles lets the caller warn.
 func Open(ctx context.Context, path string) (*sql.DB, error) {
+	if err := create(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -45,6 +57,38 @@ func Open(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// create makes an empty file at path with mode 0600 unless one exists
+// (SQLite takes an empty file for an empty database).
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// SharedFiles lists the database at path and its -wal and -shm files,
+// those that exist, whose mode lets group or others in, with the mode. A
+// caller warns about them: they hold personal data.
+func SharedFiles(path string) (shared []string, err error) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			shared = append(shared, fmt.Sprintf("%s (mode %04o)", p, st.Mode().Perm()))
+		}
+	}
+	return shared, nil
 }
 
 func provider(db *sql.DB) (*goose.Provider, error) {

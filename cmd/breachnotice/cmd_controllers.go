@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/breachnotice/breachnotice/incident"
 )
@@ -42,7 +43,7 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 	var f controllerFlags
 	fs.StringVar(&f.id, "id", "", "controller id (lower-case letters, digits, . _ -)")
 	fs.StringVar(&f.name, "name", "", "display name printed on notices")
-	fs.StringVar(&f.from, "from", "", "sender address of notices")
+	fs.StringVar(&f.from, "from", "", "sender address of notices (an internationalised domain is stored in A-labels, xn--...)")
 	fs.StringVar(&f.postal, "postal-address", "", `postal address for the contact block (lines separated by "\n" or ";")`)
 	fs.StringVar(&f.phone, "phone", "", "phone number for questions")
 	fs.StringVar(&f.web, "web", "", "web page for questions")
@@ -103,6 +104,9 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 		if c, err = st.UpdateController(ctx, f.id, u); err != nil {
 			return err
 		}
+	}
+	if set["from"] && c.From != f.from && strings.ContainsFunc(f.from, func(r rune) bool { return r > unicode.MaxASCII }) {
+		fmt.Fprintf(a.stderr, "breachnotice: sender address stored as %s (domain in A-labels, as relays and recipients see it)\n", c.From)
 	}
 	if f.asJSON {
 		return a.printJSON(c)

@@ -16,7 +16,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -78,6 +80,8 @@ type app struct {
 	getenv         func(string) string
 	now            func() time.Time
 	log            *slog.Logger
+	// whoami names the OS user running the command, for the audit log.
+	whoami func() string
 
 	dbPath string
 	db     *sql.DB
@@ -88,7 +92,8 @@ type app struct {
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
 	return &app{
 		stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		whoami: func() string { return osActor(os.Getuid(), user.LookupId, user.Current) },
+		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 }
 
@@ -126,18 +131,34 @@ func (a *app) run(ctx context.Context, args []string) error {
 		return nil
 	}
 	// The command line acts with full rights, as the OS user who ran it:
-	// the audit log names them.
-	who := a.getenv("USER")
-	if who == "" {
-		who = "unknown"
-	}
-	ctx = incident.WithActor(ctx, incident.Actor{Name: who, Role: "cli"})
+	// the audit log names them by user id, never by $USER, which anyone
+	// can set.
+	ctx = incident.WithActor(ctx, incident.Actor{Name: a.whoami(), Role: "cli"})
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(a, ctx, args[1:])
 		}
 	}
 	return usagef("unknown command %q", args[0])
+}
+
+// osActor names the OS user uid as "alice (uid 1000)", or "uid 1000" when
+// the user database has no name for it. The name comes from the user
+// database by id (user.LookupId), not from user.Current, which falls back
+// to $USER. Where there are no user ids (Windows: uid -1), current names
+// the account the process runs as.
+func osActor(uid int, lookupID func(string) (*user.User, error), current func() (*user.User, error)) string {
+	if uid < 0 {
+		if u, err := current(); err == nil && u.Username != "" {
+			return u.Username
+		}
+		return "unknown"
+	}
+	id := strconv.Itoa(uid)
+	if u, err := lookupID(id); err == nil && u.Username != "" {
+		return u.Username + " (uid " + id + ")"
+	}
+	return "uid " + id
 }
 
 func (a *app) usage() {

@@ -8,15 +8,25 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/breachnotice/breachnotice/migrations"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
 // wire connects the store to the delivery ledger once the database is
 // open: every event the store records lands in its controller's log, in the
 // same transaction.
+//
+// It also warns, on every run, when the database or its -wal/-shm files
+// are open to group or others: migrations.Open creates them 0600, so such
+// a mode was set by someone, and it is left as it is.
 func (a *app) wire(ctx context.Context) error {
+	if shared, err := migrations.SharedFiles(a.dbPath); err == nil && len(shared) > 0 {
+		fmt.Fprintf(a.stderr, "breachnotice: warning: %s readable by group or others; the database holds personal data (chmod 600 to restrict it)\n",
+			strings.Join(shared, ", "))
+	}
 	secret, err := a.secret()
 	if err != nil {
 		return err
@@ -51,10 +61,18 @@ func (a *app) secret() ([]byte, error) {
 		var k [32]byte
 		rand.Read(k[:])
 		b = []byte(hex.EncodeToString(k[:]) + "\n")
-		if err := writeFileAtomic(path, b, 0o600); err != nil {
+		switch err := createFileExclusive(path, b); {
+		case errors.Is(err, fs.ErrExist):
+			// Another process created it meanwhile: use theirs, or the
+			// two would seal keys with different secrets.
+			if b, err = os.ReadFile(path); err != nil {
+				return nil, fmt.Errorf("secret file: %w", err)
+			}
+		case err != nil:
 			return nil, fmt.Errorf("create secret file: %w", err)
+		default:
+			fmt.Fprintf(a.stderr, "breachnotice: created %s, the key that seals the ledger signing keys; keep it apart from database backups\n", path)
 		}
-		fmt.Fprintf(a.stderr, "breachnotice: created %s, the key that seals the ledger signing keys; keep it apart from database backups\n", path)
 	} else if err != nil {
 		return nil, fmt.Errorf("secret file: %w", err)
 	}
@@ -65,12 +83,52 @@ func (a *app) secret() ([]byte, error) {
 	return []byte(s), nil
 }
 
-// writeFileAtomic writes to a temporary file in the same directory and
-// renames it into place, so a crash never leaves half a file.
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, mode); err != nil {
+// createFileExclusive creates path holding b, mode 0600, whole or not at
+// all, and never through a file or link someone planted: the bytes go to a
+// new temporary file of a random name in the same directory (created with
+// O_EXCL, so no existing file or symbolic link is followed), which is
+// synced and then linked to path. The link fails with fs.ErrExist when
+// path exists, so an existing file is never replaced; where the file
+// system has no hard links, a rename takes its place.
+func createFileExclusive(path string, b []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	tmp := f.Name()
+	defer func() {
+		_ = os.Remove(tmp) // after the link, or on failure
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		if _, serr := os.Lstat(path); serr == nil {
+			return fs.ErrExist
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return err
+		}
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
 }

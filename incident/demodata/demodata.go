@@ -132,13 +132,15 @@ type Files struct {
 	Courses, Accounts, Enrollments string
 }
 
-// Write generates the three CSV files into dir (created if needed), each
-// written to a temporary name and renamed, and returns their paths.
+// Write generates the three CSV files into dir (created if needed, mode
+// 0700), each written to a temporary name and renamed, and returns their
+// paths. The files look like personal data and are treated as such: mode
+// 0600.
 func Write(ctx context.Context, dir string, opt Options) (Files, error) {
 	if opt.Accounts < 1 {
 		return Files{}, fmt.Errorf("demo data: --accounts must be at least 1")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Files{}, fmt.Errorf("demo data: %w", err)
 	}
 	f := Files{
@@ -278,6 +280,11 @@ func writeFile(path string, fill func(w *csv.Writer) error) error {
 		return fmt.Errorf("demo data: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file 0600 already; say so rather than rely on it.
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("demo data %s: %w", path, err)
+	}
 	bw := bufio.NewWriterSize(tmp, 256<<10)
 	w := csv.NewWriter(bw)
 	if err := fill(w); err != nil {
