@@ -74,40 +74,20 @@ type manifestFile struct {
 // Export writes a proof bundle (see the package documentation) of the
 // controller's log, or of one incident's entries, to opt.Out. It first
 // takes a checkpoint if the latest one does not cover the log, and exports
-// the entries that checkpoint covers.
+// the entries that checkpoint covers. An incident with no entry in the
+// controller's log (one that does not exist, or another controller's) is
+// refused with incident.ErrNotFound. The bundle holds personal data: it is
+// written with mode 0600 (see writeFile).
 func (l *Ledger) Export(ctx context.Context, db *sql.DB, opt ExportOptions) (Summary, error) {
-	if opt.Out == "" {
-		return Summary{}, fmt.Errorf("ledger: export %s: %w: no output path", opt.Controller, incident.ErrInvalid)
-	}
-	dir, base := filepath.Split(opt.Out)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	var s Summary
+	err := writeFile(opt.Out, func(w io.Writer) error {
+		var err error
+		s, err = l.writeBundle(ctx, db, opt, w)
+		return err
+	})
 	if err != nil {
 		return Summary{}, fmt.Errorf("ledger: export %s: %w", opt.Controller, err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	s, err := l.writeBundle(ctx, db, opt, f)
-	if err != nil {
-		return Summary{}, fmt.Errorf("ledger: export %s: %w", opt.Controller, err)
-	}
-	if err := f.Sync(); err != nil {
-		return Summary{}, fmt.Errorf("ledger: export %s: %w", opt.Controller, err)
-	}
-	if err := f.Close(); err != nil {
-		return Summary{}, fmt.Errorf("ledger: export %s: %w", opt.Controller, err)
-	}
-	if err := os.Rename(f.Name(), opt.Out); err != nil {
-		return Summary{}, fmt.Errorf("ledger: export %s: %w", opt.Controller, err)
-	}
-	ok = true
 	return s, nil
 }
 
@@ -116,14 +96,74 @@ func (l *Ledger) Export(ctx context.Context, db *sql.DB, opt ExportOptions) (Sum
 // it like any bundle, and it discloses no other entry (only hashes of the
 // subtrees around the account's entries).
 func (l *Ledger) Prove(ctx context.Context, db *sql.DB, actor incident.Actor, controllerID, accountID string, w io.Writer) (Summary, error) {
-	if accountID == "" {
-		return Summary{}, fmt.Errorf("ledger: prove %s: %w: no account", controllerID, incident.ErrInvalid)
-	}
-	s, err := l.writeBundle(ctx, db, ExportOptions{Controller: controllerID, Account: accountID, Actor: actor}, w)
+	s, err := l.prove(ctx, db, actor, controllerID, accountID, w)
 	if err != nil {
 		return Summary{}, fmt.Errorf("ledger: prove %s account %s: %w", controllerID, accountID, err)
 	}
 	return s, nil
+}
+
+// ProveFile is Prove into the file out, written as Export writes its
+// bundle: mode 0600, in place only when complete (see writeFile).
+func (l *Ledger) ProveFile(ctx context.Context, db *sql.DB, actor incident.Actor, controllerID, accountID, out string) (Summary, error) {
+	var s Summary
+	err := writeFile(out, func(w io.Writer) error {
+		var err error
+		s, err = l.prove(ctx, db, actor, controllerID, accountID, w)
+		return err
+	})
+	if err != nil {
+		return Summary{}, fmt.Errorf("ledger: prove %s account %s: %w", controllerID, accountID, err)
+	}
+	return s, nil
+}
+
+func (l *Ledger) prove(ctx context.Context, db *sql.DB, actor incident.Actor, controllerID, accountID string, w io.Writer) (Summary, error) {
+	if accountID == "" {
+		return Summary{}, fmt.Errorf("%w: no account", incident.ErrInvalid)
+	}
+	return l.writeBundle(ctx, db, ExportOptions{Controller: controllerID, Account: accountID, Actor: actor}, w)
+}
+
+// writeFile writes a file holding personal data: write fills a temporary
+// file created exclusively (O_EXCL) with mode 0600 next to path, which is
+// then synced and renamed over path, so path is never seen half written,
+// never readable by others, and a file planted at the temporary name (a
+// symlink, say) is not written through. On failure nothing is left.
+func writeFile(path string, write func(w io.Writer) error) error {
+	if path == "" {
+		return fmt.Errorf("%w: no output path", incident.ErrInvalid)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	// os.CreateTemp opens with O_RDWR|O_CREATE|O_EXCL and mode 0600.
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil { // a zip.Writer buffers its output
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
 }
 
 // hashingFile is a zip member being written, with its SHA-256 and size.
@@ -254,6 +294,12 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	sum.Entries = int64(len(leaves))
 	if opt.Account != "" && len(leaves) == 0 {
 		return Summary{}, fmt.Errorf("%w: no entries for account %q in the signed log", incident.ErrNotFound, opt.Account)
+	}
+	// Every incident's log starts with its incident_opened entry: none
+	// means no such incident of this controller, and an empty bundle that
+	// verifies would say otherwise.
+	if opt.Incident != 0 && len(leaves) == 0 {
+		return Summary{}, fmt.Errorf("%w: no incident %d in controller %s's signed log", incident.ErrNotFound, opt.Incident, opt.Controller)
 	}
 	csvFile, err := csvOut.close()
 	if err != nil {

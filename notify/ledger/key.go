@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +36,33 @@ func newAEAD(secret []byte) (cipher.AEAD, error) {
 
 // KeyName is the note key name of a controller's signing key.
 func KeyName(controllerID string) string { return "breachnotice/" + controllerID }
+
+// FingerprintFormat says, for people reading a fingerprint, how it is made
+// (after its "SHA256:" prefix).
+const FingerprintFormat = "SHA-256 of the 32-byte ed25519 public key, unpadded base64"
+
+// Fingerprint names a controller's public key (note verifier key text, as
+// in a bundle's public_key) in a form short enough to publish and compare by
+// eye: "SHA256:" followed by the unpadded standard base64 of the SHA-256 of
+// the 32-byte ed25519 public key, the form OpenSSH prints. Two keys of the
+// same name have different fingerprints; the name is not hashed.
+func Fingerprint(vkey string) (string, error) {
+	vkey = strings.TrimSpace(vkey)
+	if _, err := note.NewVerifier(vkey); err != nil {
+		return "", fmt.Errorf("ledger: fingerprint: %w: not a note verifier key: %v", incident.ErrInvalid, err)
+	}
+	// name+hash+base64(algorithm byte 1, ed25519 key): NewVerifier
+	// checked the parts and the key's length. Names have no '+', base64
+	// may.
+	_, rest, _ := strings.Cut(vkey, "+")
+	_, key64, _ := strings.Cut(rest, "+")
+	raw, err := base64.StdEncoding.DecodeString(key64)
+	if err != nil || len(raw) != 33 {
+		return "", fmt.Errorf("ledger: fingerprint: %w: not an ed25519 note verifier key", incident.ErrInvalid)
+	}
+	sum := sha256.Sum256(raw[1:])
+	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:]), nil
+}
 
 // sealAD binds a sealed key to its controller, so a sealed key copied to
 // another controller's row does not open.

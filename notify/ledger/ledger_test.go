@@ -664,7 +664,7 @@ func TestVerify_Tamper(t *testing.T) {
 		}, "", "entry 3 (entries.jsonl): out of order: line 5 follows entry 4"},
 		{"TruncateTail", func(ms []member) []member {
 			return editMember(ms, fileEntries, func(b []byte) []byte { return b[:len(b)-300] })
-		}, "", "entries.jsonl: SHA-256 or size differs"},
+		}, "", "entries.jsonl: size differs from manifest.json: the zip declares 9048 bytes, manifest.json 9348"},
 		{"TruncateTailResealed", func(ms []member) []member {
 			ms = editLines(ms, fileEntries, func(l [][]byte) [][]byte { return l[:38] })
 			ms = editLines(ms, fileProofs, func(l [][]byte) [][]byte { return l[:38] })

@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"golang.org/x/mod/sumdb/note"
@@ -47,6 +50,27 @@ func badEntry(file string, index int64, format string, args ...any) error {
 // maxLine bounds one line of entries.jsonl, proofs.jsonl or subtrees.jsonl.
 const maxLine = 16 << 20
 
+// Limits on what a zip may declare, checked on its directory before any
+// member is read. Export deflates its members at about 15:1; a member
+// declaring more than maxRatio times its compressed size is a zip bomb.
+// Together they bound what Verify reads (and so the memory it holds for
+// the entries' leaf hashes) by a multiple of the zip's size.
+const (
+	maxMembers   = 32      // a bundle has at most 10 files
+	maxRatio     = 200     // uncompressed : compressed, above ratioFloor
+	ratioFloor   = 1 << 20 // smaller members may compress as they like
+	maxNameBytes = 64
+)
+
+// smallFiles are the members read whole, with their size limits.
+var smallFiles = map[string]int64{
+	filePublicKey:   4096,
+	fileManifest:    1 << 20,
+	fileManifestSig: 64 << 10,
+	fileCheckpoint:  64 << 10,
+	fileSummary:     64 << 20,
+}
+
 // Verify checks a bundle written by Export or Prove, offline: the manifest's
 // signature by the bundle's public key (which must equal pinnedKey when one
 // is given), every file's SHA-256 against the manifest, the checkpoint's
@@ -54,20 +78,91 @@ const maxLine = 16 << 20
 // and the batch inclusion proof against the signed tree head, the CSV copy
 // and the summary counts. It returns the bundle's summary, or a *VerifyError
 // naming the first entry or file that does not match.
+//
+// pinnedKey is the controller's public key (note verifier key text) or its
+// Fingerprint. Without it Verify checks only that the bundle is consistent
+// with the key it carries: anyone can make a fresh key of the same name and
+// sign a consistent bundle with it.
+//
+// Verify reads the zip's directory first and refuses, before reading any
+// member, names that are not plain file names, duplicates, anything but
+// regular files, sizes that differ from manifest.json's, and members that
+// declare more than maxRatio times their compressed size.
 func Verify(ctx context.Context, zipPath string, pinnedKey string) (Summary, error) {
-	zr, err := zip.OpenReader(zipPath)
+	f, err := os.Open(zipPath)
 	if err != nil {
-		return Summary{}, bad(zipPath, "not a readable zip: %v", err)
+		return Summary{}, bad(zipPath, "cannot be opened: %v", err)
 	}
-	defer zr.Close()
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Summary{}, bad(zipPath, "cannot be opened: %v", err)
+	}
+	return verifyReaderAt(ctx, f, st.Size(), zipPath, pinnedKey)
+}
+
+// verifyReaderAt verifies the bundle of size bytes that r holds; name is
+// what errors call it.
+func verifyReaderAt(ctx context.Context, r io.ReaderAt, size int64, name, pinnedKey string) (Summary, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return Summary{}, bad(name, "not a readable zip: %v", err)
+	}
+	if len(zr.File) > maxMembers {
+		return Summary{}, bad(name, "has %d members, more than a bundle's %d", len(zr.File), maxMembers)
+	}
 	v := &verifier{ctx: ctx, files: map[string]*zip.File{}}
 	for _, f := range zr.File {
+		if err := checkMember(f, size); err != nil {
+			return Summary{}, err
+		}
 		if v.files[f.Name] != nil {
 			return Summary{}, bad(f.Name, "appears twice in the zip")
 		}
 		v.files[f.Name] = f
 	}
 	return v.verify(pinnedKey)
+}
+
+// checkMember checks what the zip's directory says of a member, before it
+// is read: a bundle holds regular files with plain names, stored or
+// deflated, and no zip bombs.
+func checkMember(f *zip.File, zipSize int64) error {
+	if !plainName(f.Name) {
+		return bad(strconv.Quote(f.Name), "not a plain file name: a bundle holds no paths or directories")
+	}
+	switch {
+	case !f.Mode().IsRegular():
+		return bad(f.Name, "not a regular file (mode %v)", f.Mode())
+	case f.Method != zip.Store && f.Method != zip.Deflate:
+		return bad(f.Name, "compression method %d: a bundle uses store or deflate", f.Method)
+	case f.Flags&0x1 != 0:
+		return bad(f.Name, "encrypted")
+	case f.CompressedSize64 > uint64(zipSize):
+		return bad(f.Name, "declares %d compressed bytes, the zip has %d", f.CompressedSize64, zipSize)
+	case f.Method == zip.Store && f.UncompressedSize64 != f.CompressedSize64:
+		return bad(f.Name, "stored uncompressed, but declares %d bytes in %d", f.UncompressedSize64, f.CompressedSize64)
+	case f.UncompressedSize64 > ratioFloor && f.UncompressedSize64/maxRatio > f.CompressedSize64:
+		return bad(f.Name, "declares %d bytes compressed into %d, more than %d:1: a zip bomb", f.UncompressedSize64, f.CompressedSize64, maxRatio)
+	}
+	if max, ok := smallFiles[f.Name]; ok && f.UncompressedSize64 > uint64(max) {
+		return bad(f.Name, "declares %d bytes, more than %d", f.UncompressedSize64, max)
+	}
+	return nil
+}
+
+// plainName reports whether name is a file name without a directory, as
+// every bundle member's is.
+func plainName(name string) bool {
+	if name == "" || name == "." || name == ".." || len(name) > maxNameBytes {
+		return false
+	}
+	for _, r := range name {
+		if r == '/' || r == '\\' || r == ':' || r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 type verifier struct {
@@ -77,6 +172,10 @@ type verifier struct {
 	sums  map[string]manifestFile
 }
 
+// open opens a member for reading through a limit of its declared size,
+// which is checked against manifest.json's before anything but the small
+// files is read. (archive/zip fails a member that inflates past its
+// declared size too; the limit does not rely on it.)
 func (v *verifier) open(name string) (io.ReadCloser, error) {
 	f := v.files[name]
 	if f == nil {
@@ -86,7 +185,34 @@ func (v *verifier) open(name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, bad(name, "cannot be read: %v", err)
 	}
-	return r, nil
+	return struct {
+		io.Reader
+		io.Closer
+	}{&sizeLimit{r: r, name: name, size: f.UncompressedSize64, left: int64(f.UncompressedSize64)}, r}, nil
+}
+
+// sizeLimit reads a member up to its declared size and fails, rather than
+// stop quietly, if it holds more.
+type sizeLimit struct {
+	r    io.Reader
+	name string
+	size uint64
+	left int64
+}
+
+func (l *sizeLimit) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, bad(l.name, "declares %d bytes, more than Verify reads", l.size)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left+1] // one more, to see whether there is more
+	}
+	n, err := l.r.Read(p)
+	if int64(n) > l.left {
+		return int(l.left), bad(l.name, "inflates past the %d bytes the zip declares", l.size)
+	}
+	l.left -= int64(n)
+	return n, err
 }
 
 func (v *verifier) readSmall(name string, max int64) ([]byte, error) {
@@ -107,7 +233,7 @@ func (v *verifier) readSmall(name string, max int64) ([]byte, error) {
 
 func (v *verifier) verify(pinnedKey string) (Summary, error) {
 	// The key, and the manifest it signs.
-	pub, err := v.readSmall(filePublicKey, 4096)
+	pub, err := v.readSmall(filePublicKey, smallFiles[filePublicKey])
 	if err != nil {
 		return Summary{}, err
 	}
@@ -116,15 +242,15 @@ func (v *verifier) verify(pinnedKey string) (Summary, error) {
 	if err != nil {
 		return Summary{}, bad(filePublicKey, "not a note verifier key: %v", err)
 	}
-	if pin := strings.TrimSpace(pinnedKey); pin != "" && pin != vkey {
-		return Summary{}, bad(filePublicKey, "key %s is not the pinned key %s", keyID(vkey), keyID(pin))
+	if err := checkPin(vkey, pinnedKey); err != nil {
+		return Summary{}, err
 	}
 	known := note.VerifierList(nv)
-	text, err := v.readSmall(fileManifest, 1<<20)
+	text, err := v.readSmall(fileManifest, smallFiles[fileManifest])
 	if err != nil {
 		return Summary{}, err
 	}
-	sig, err := v.readSmall(fileManifestSig, 64<<10)
+	sig, err := v.readSmall(fileManifestSig, smallFiles[fileManifestSig])
 	if err != nil {
 		return Summary{}, err
 	}
@@ -160,6 +286,18 @@ func (v *verifier) verify(pinnedKey string) (Summary, error) {
 			return Summary{}, bad(fileManifest, "does not list %s", name)
 		}
 	}
+	// Every member's declared size before any of them is read: a member
+	// that would inflate past what the signed manifest says is refused
+	// without inflating it.
+	for _, f := range v.m.Files {
+		zf := v.files[f.Name]
+		if zf == nil {
+			return Summary{}, bad(f.Name, "listed in manifest.json but missing from the bundle")
+		}
+		if f.Size < 0 || zf.UncompressedSize64 != uint64(f.Size) {
+			return Summary{}, bad(f.Name, "size differs from manifest.json: the zip declares %d bytes, manifest.json %d", zf.UncompressedSize64, f.Size)
+		}
+	}
 
 	// The files' sums are checked while the entries are (the work is on two
 	// cores); a sum that differs is reported before anything found in the
@@ -186,7 +324,7 @@ func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) 
 	known := note.VerifierList(nv)
 
 	// The signed tree head.
-	cpText, err := v.readSmall(fileCheckpoint, 64<<10)
+	cpText, err := v.readSmall(fileCheckpoint, smallFiles[fileCheckpoint])
 	if err != nil {
 		return Summary{}, err
 	}
@@ -231,12 +369,39 @@ func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) 
 	}, nil
 }
 
+// checkPin checks the bundle's key against the pinned one: a note verifier
+// key, or a Fingerprint.
+func checkPin(vkey, pinnedKey string) error {
+	pin := strings.TrimSpace(pinnedKey)
+	if pin == "" {
+		return nil
+	}
+	if strings.HasPrefix(pin, "SHA256:") {
+		fp, err := Fingerprint(vkey)
+		if err != nil {
+			return bad(filePublicKey, "%v", err)
+		}
+		if fp != pin {
+			return bad(filePublicKey, "key %s (fingerprint %s) is not the pinned key %s", keyID(vkey), fp, pin)
+		}
+		return nil
+	}
+	if pin != vkey {
+		return bad(filePublicKey, "key %s is not the pinned key %s", keyID(vkey), keyID(pin))
+	}
+	return nil
+}
+
 // keyID names a verifier key by its name and hash, leaving out the key.
 func keyID(vkey string) string {
-	if i := strings.LastIndexByte(vkey, '+'); i > 0 {
-		return vkey[:i]
+	// name+hash+key: the name has no '+', the hash is hex, the base64
+	// key may hold '+'.
+	name, rest, _ := strings.Cut(vkey, "+")
+	hash, _, ok := strings.Cut(rest, "+")
+	if !ok {
+		return vkey
 	}
-	return vkey
+	return name + "+" + hash
 }
 
 func (v *verifier) checkSum(f manifestFile) error {
@@ -245,8 +410,10 @@ func (v *verifier) checkSum(f manifestFile) error {
 		return bad(f.Name, "listed in manifest.json but missing from the bundle")
 	}
 	defer r.Close()
+	// The declared size was checked against f.Size before anything was
+	// read; the limit holds whatever the member inflates to.
 	h := sha256.New()
-	size, err := io.Copy(h, r)
+	size, err := io.Copy(h, io.LimitReader(r, f.Size+1))
 	if err != nil {
 		return bad(f.Name, "cannot be read: %v", err)
 	}
@@ -412,7 +579,7 @@ func (v *verifier) subtrees(tree tlog.Tree, leaves []leaf) error {
 
 // summary checks summary.json against the bundle and the recomputed counts.
 func (v *verifier) summary(c Counts) error {
-	b, err := v.readSmall(fileSummary, 64<<20)
+	b, err := v.readSmall(fileSummary, smallFiles[fileSummary])
 	if err != nil {
 		return err
 	}
