@@ -17,7 +17,7 @@ import (
 
 func (a *app) cmdLedger(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("ledger: want checkpoint, export, verify, prove or list")
+		return usagef("ledger: want checkpoint, export, verify, prove, list or key")
 	}
 	switch args[0] {
 	case "checkpoint":
@@ -30,8 +30,10 @@ func (a *app) cmdLedger(ctx context.Context, args []string) error {
 		return a.ledgerProve(ctx, args[1:])
 	case "list":
 		return a.ledgerList(ctx, args[1:])
+	case "key":
+		return a.ledgerKey(ctx, args[1:])
 	}
-	return usagef("ledger: unknown sub-command %q (checkpoint, export, verify, prove, list)", args[0])
+	return usagef("ledger: unknown sub-command %q (checkpoint, export, verify, prove, list, key)", args[0])
 }
 
 // controllerIDs returns the controller given, or every controller the actor
@@ -106,6 +108,20 @@ func (a *app) ledgerExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := st.FindControllerByID(ctx, *controller); err != nil {
+		return fmt.Errorf("ledger export: %w", err)
+	}
+	if *incidentID != 0 {
+		// The ledger refuses an incident without entries too; this says why.
+		inc, err := st.FindIncidentByID(ctx, *incidentID)
+		if err != nil {
+			return fmt.Errorf("ledger export: %w", err)
+		}
+		if inc.ControllerID != *controller {
+			return fmt.Errorf("ledger export: %w: incident %d is controller %s's, not %s's (its entries are in %s's log)",
+				incident.ErrInvalid, inc.ID, inc.ControllerID, *controller, inc.ControllerID)
+		}
+	}
 	sum, err := a.ledger.Export(ctx, a.db, ledger.ExportOptions{Controller: *controller, Incident: *incidentID,
 		Out: *out, Actor: incident.ActorFrom(ctx)})
 	if err != nil {
@@ -124,7 +140,7 @@ func (a *app) ledgerExport(ctx context.Context, args []string) error {
 // never opens (or creates) a database.
 func (a *app) ledgerVerify(ctx context.Context, args []string) error {
 	fs := a.flags("ledger verify")
-	key := fs.String("key", "", "expected public key (the text of public_key, or a file holding it)")
+	key := fs.String("key", "", "the controller's public key: its text (as ledger key prints it), a file holding it, or its fingerprint SHA256:...")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -134,21 +150,101 @@ func (a *app) ledgerVerify(ctx context.Context, args []string) error {
 		return usagef("ledger verify: want exactly one FILE.zip")
 	}
 	pinned := *key
-	if pinned != "" && !strings.Contains(pinned, "+") {
+	if pinned != "" && !strings.Contains(pinned, "+") && !strings.HasPrefix(pinned, "SHA256:") {
 		b, err := os.ReadFile(pinned)
 		if err != nil {
 			return fmt.Errorf("--key: %w", err)
 		}
 		pinned = strings.TrimSpace(string(b))
+		if pinned == "" {
+			return fmt.Errorf("--key %s: %w: empty file", *key, incident.ErrInvalid)
+		}
 	}
 	sum, err := ledger.Verify(ctx, pos[0], pinned)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", filepath.Base(pos[0]), err)
 	}
+	fp, err := ledger.Fingerprint(sum.PublicKey)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", filepath.Base(pos[0]), err)
+	}
+	res := verifyResult{Summary: sum, Fingerprint: fp, FingerprintFormat: ledger.FingerprintFormat, KeyPinned: pinned != ""}
+	var warning []string
+	if !res.KeyPinned {
+		warning = []string{
+			"no --key given: only the bundle's self-consistency was checked, not who signed it.",
+			fmt.Sprintf("Anyone can make a fresh key named %s and sign a consistent bundle with it.", sum.KeyName),
+			fmt.Sprintf("Compare the fingerprint with the one %s publishes (breachnotice ledger key --controller %s),", sum.Controller, sum.Controller),
+			fmt.Sprintf("or pin it: breachnotice ledger verify --key %s FILE.zip", fp),
+		}
+		res.Warning = strings.Join(warning, " ")
+	}
 	if *asJSON {
-		return a.printJSON(sum)
+		return a.printJSON(res)
 	}
 	fmt.Fprintln(a.stdout, sum)
+	pin := "key not pinned"
+	if res.KeyPinned {
+		pin = "key matches --key"
+	}
+	fmt.Fprintf(a.stdout, "signer: %s, fingerprint %s (%s); %s\n", sum.KeyName, fp, ledger.FingerprintFormat, pin)
+	if len(warning) > 0 {
+		fmt.Fprintf(a.stdout, "WARNING: %s\n", strings.Join(warning, "\n  "))
+	}
+	return nil
+}
+
+// verifyResult is what ledger verify reports: the bundle's summary, the
+// signer's key fingerprint, and whether that key was pinned.
+type verifyResult struct {
+	ledger.Summary
+	Fingerprint       string `json:"fingerprint"`
+	FingerprintFormat string `json:"fingerprint_format"`
+	KeyPinned         bool   `json:"key_pinned"`
+	Warning           string `json:"warning,omitempty"`
+}
+
+// ledgerKey prints a controller's public key and its fingerprint: what the
+// controller publishes so that anyone can pin it in ledger verify.
+func (a *app) ledgerKey(ctx context.Context, args []string) error {
+	fs := a.flags("ledger key")
+	controller := fs.String("controller", "", "controller whose public key to print (required)")
+	asJSON := fs.Bool("json", false, "print the key as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *controller == "" {
+		return usagef("ledger key: --controller is required")
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := st.FindControllerByID(ctx, *controller); err != nil {
+		return fmt.Errorf("ledger key: %w", err)
+	}
+	vkey, err := ledger.PublicKey(ctx, a.db, *controller)
+	if err != nil {
+		return err
+	}
+	fp, err := ledger.Fingerprint(vkey)
+	if err != nil {
+		return err
+	}
+	k := struct {
+		Controller        string `json:"controller"`
+		KeyName           string `json:"key_name"`
+		PublicKey         string `json:"public_key"`
+		Fingerprint       string `json:"fingerprint"`
+		FingerprintFormat string `json:"fingerprint_format"`
+	}{*controller, ledger.KeyName(*controller), vkey, fp, ledger.FingerprintFormat}
+	if *asJSON {
+		return a.printJSON(k)
+	}
+	fmt.Fprintf(a.stdout, "controller:  %s\nkey name:    %s\npublic key:  %s\nfingerprint: %s\n", k.Controller, k.KeyName, k.PublicKey, k.Fingerprint)
+	fmt.Fprintf(a.stdout, "             (%s)\n", ledger.FingerprintFormat)
+	fmt.Fprintf(a.stdout, "Publish the public key or the fingerprint; anyone can then check a bundle is %s's with\n"+
+		"  breachnotice ledger verify --key %s FILE.zip\n", k.Controller, k.Fingerprint)
 	return nil
 }
 
@@ -175,25 +271,11 @@ func (a *app) ledgerProve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tmp := *out + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("ledger prove: %w", err)
-	}
-	defer os.Remove(tmp)
-	w := bufio.NewWriter(f)
-	sum, err := a.ledger.Prove(ctx, a.db, incident.ActorFrom(ctx), *controller, *account, w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	// The proof names the learner and what they were sent: it is written
+	// 0600, complete or not at all.
+	sum, err := a.ledger.ProveFile(ctx, a.db, incident.ActorFrom(ctx), *controller, *account, *out)
 	if err != nil {
 		return err
-	}
-	if err := os.Rename(tmp, *out); err != nil {
-		return fmt.Errorf("ledger prove: %w", err)
 	}
 	if err := st.InTx(ctx, func(tx *sql.Tx) error {
 		return st.Audit(ctx, tx, "ledger.prove", "controller:"+*controller, map[string]any{"entries": sum.Entries})
