@@ -90,7 +90,7 @@ func (a *app) secret() ([]byte, error) {
 // synced and then linked to path. The link fails with fs.ErrExist when
 // path exists, so an existing file is never replaced; where the file
 // system has no hard links, a rename takes its place.
-func createFileExclusive(path string, b []byte) (err error) {
+func createFileExclusive(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
