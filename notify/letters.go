@@ -543,7 +543,7 @@ func (ap *letterApply) lines(ctx context.Context, tx *sql.Tx, lines []letterLine
 	bad := func(line int, field, reason string) {
 		ap.report(incident.Problem{Line: line, Field: field, Reason: reason})
 	}
-	find, err := tx.PrepareContext(ctx, `SELECT n.incident_id, n.controller_id, n.account_id, n.state, n.batch, n.final_at,
+	find, err := tx.PrepareContext(ctx, `SELECT n.incident_id, n.controller_id, n.account_id, n.state, n.batch, n.final_at, n.created_at,
 		coalesce(v.jurisdiction, ''), coalesce(v.deadline, '')
 		FROM notices n LEFT JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 		WHERE n.id = ? AND n.channel = 'letter'`)
@@ -567,8 +567,8 @@ func (ap *letterApply) lines(ctx context.Context, tx *sql.Tx, lines []letterLine
 		}
 		id := LetterID(l.id)
 		var incID int64
-		var controller, account, state, batch, mailed, jurisdiction, deadline string
-		err := find.QueryRowContext(ctx, l.id).Scan(&incID, &controller, &account, &state, &batch, &mailed, &jurisdiction, &deadline)
+		var controller, account, state, batch, mailed, created, jurisdiction, deadline string
+		err := find.QueryRowContext(ctx, l.id).Scan(&incID, &controller, &account, &state, &batch, &mailed, &created, &jurisdiction, &deadline)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && ap.scope != "" && controller != ap.scope {
 			// Another controller's letter is reported exactly like one
 			// that does not exist.
@@ -586,8 +586,16 @@ func (ap *letterApply) lines(ctx context.Context, tx *sql.Tx, lines []letterLine
 		if err != nil {
 			return err
 		}
-		if !exported.IsZero() && day(l.at).Before(exported) {
-			bad(l.line, ev.field, fmt.Sprintf("%s is before %s was exported (%s)", mailDate(l.at), id, exported.Format(incident.DateLayout)))
+		since := "exported"
+		if exported.IsZero() {
+			// No export recorded: the letter was queued no later.
+			since = "queued"
+			if t, err := time.Parse(time.RFC3339Nano, created); err == nil {
+				exported = day(t)
+			}
+		}
+		if day(l.at).Before(exported) {
+			bad(l.line, ev.field, fmt.Sprintf("%s is before %s was %s (%s)", mailDate(l.at), id, since, exported.Format(incident.DateLayout)))
 			continue
 		}
 		if state == StateMailed {

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/templates"
 )
 
 // A mail-house file (confirmation or returned-to-sender) is a CSV of
@@ -27,8 +28,9 @@ import (
 //     LetterDateSlack;
 //   - a letter named twice is rejected on its second line;
 //   - the free text (tracking number, returned reason) is made one clean
-//     line (incident.CleanText: no control characters, tabs or newlines;
-//     invalid UTF-8 becomes a space) and cut to MaxLetterText runes;
+//     line (incident.CleanText, then templates.OneLine: no control or
+//     format characters, tabs or newlines; invalid UTF-8 and runs of white
+//     space become one space) and cut to MaxLetterText runes;
 //   - a reason quotes at most maxQuoted runes of what the file held.
 
 // MaxLetterText is the most runes of free text (the tracking number of a
@@ -165,7 +167,11 @@ func parseMailDate(s string) (time.Time, error) {
 // cleanLetterText makes free text from a mail-house file one clean line of
 // at most MaxLetterText runes; cut reports that it was longer.
 func cleanLetterText(s string) (clean string, cut bool) {
-	s = incident.CleanText(strings.ToValidUTF8(s, " "))
+	// CleanText drops control and format characters (zero-width, bidi
+	// overrides); OneLine then turns invalid UTF-8 and every kind of white
+	// space into single spaces and trims the ends, which CleanText does
+	// only for ASCII white space.
+	s = templates.OneLine(incident.CleanText(s))
 	if utf8.RuneCountInString(s) <= MaxLetterText {
 		return s, false
 	}
