@@ -27,37 +27,77 @@ type ImportOptions struct {
 }
 
 // ImportResult counts what an import did.
+//
+// Every physical line of the file is accounted for: it is the header or
+// blank (Skipped), continues a row begun on an earlier line because a
+// quoted field holds a line break (Continued), or starts a row that was
+// inserted, updated or rejected, so that
+//
+//	Lines = Skipped + Continued + Inserted + Updated + Rejected
+//
+// (Unaccounted returns the difference, zero after every import that
+// finished). Warnings count problems, not lines: a row with a warning was
+// inserted or updated.
 type ImportResult struct {
 	File     string `json:"file"`
 	Inserted int64  `json:"inserted"`
 	Updated  int64  `json:"updated"`
 	Rejected int64  `json:"rejected"`
 	Warnings int64  `json:"warnings"`
+	// Lines is the number of physical lines read.
+	Lines     int64 `json:"lines"`
+	Skipped   int64 `json:"skipped"`
+	Continued int64 `json:"continued,omitempty"`
 	// RolledBack is set when --strict discarded the import.
 	RolledBack bool `json:"rolled_back,omitempty"`
 }
 
+// Unaccounted is the number of lines read that are neither skipped nor
+// part of an inserted, updated or rejected row: zero when the import ran
+// to its end.
+func (r ImportResult) Unaccounted() int64 {
+	return r.Lines - r.Skipped - r.Continued - r.Inserted - r.Updated - r.Rejected
+}
+
 func (r ImportResult) String() string {
-	s := fmt.Sprintf("%s: %d inserted, %d updated, %d rejected, %d warnings", r.File, r.Inserted, r.Updated, r.Rejected, r.Warnings)
+	s := fmt.Sprintf("%s: %d inserted, %d updated, %d rejected, %d warnings; %d lines read, %d header or blank",
+		escapeControls(r.File), r.Inserted, r.Updated, r.Rejected, r.Warnings, r.Lines, r.Skipped)
+	if r.Continued > 0 {
+		s += fmt.Sprintf(", %d inside quoted fields", r.Continued)
+	}
 	if r.RolledBack {
 		s += " (strict: nothing imported)"
 	}
 	return s
 }
 
+// The column caps, in bytes of UTF-8 (spaces around a value not counted):
+// a longer value rejects its row. They are far above real data and keep a
+// runaway value out of letters and headers. Documented in README.md.
 var (
 	accountSchema = schema{
+		kind: "accounts",
 		cols: []string{"id", "username", "name", "email", "locale", "country", "region",
 			"postal_line1", "postal_line2", "city", "postal_code", "e_consent", "status"},
 		aliases: map[string]string{"account_id": "id", "user_id": "id", "postal_code_zip": "postal_code", "zip": "postal_code", "state": "region"},
+		// The residence decides which law applies: a file without a
+		// country column is the wrong file (an enrollments export, say).
+		required: []int{aID, aCountry},
+		max:      []int{200, 200, 300, 254, 35, 64, 100, 300, 300, 200, 30, 16, 16},
 	}
 	courseSchema = schema{
-		cols:    []string{"course_id", "member_id", "title"},
-		aliases: map[string]string{"id": "course_id", "member": "member_id", "controller_id": "member_id"},
+		kind:     "courses",
+		cols:     []string{"course_id", "member_id", "title"},
+		aliases:  map[string]string{"id": "course_id", "member": "member_id", "controller_id": "member_id"},
+		required: []int{0, 1},
+		max:      []int{200, 64, 300},
 	}
 	enrollmentSchema = schema{
-		cols:    []string{"account_id", "course_id", "email"},
-		aliases: map[string]string{"user_id": "account_id"},
+		kind:     "enrollments",
+		cols:     []string{"account_id", "course_id", "email"},
+		aliases:  map[string]string{"user_id": "account_id"},
+		required: []int{0, 1},
+		max:      []int{200, 200, 254},
 	}
 )
 
@@ -96,6 +136,8 @@ type importer struct {
 	pending []Problem
 	// flush, when set, writes rows that row() buffered.
 	flush func(ctx context.Context) error
+	// src accounts for the lines of the file once it is read.
+	src recordReader
 }
 
 func (s *Store) newImporter(opt ImportOptions, stmts ...string) *importer {
@@ -205,23 +247,28 @@ const (
 // in strict mode, and only if no row was rejected).
 func drive[T any](ctx context.Context, im *importer, next func() (T, error), row func(T) (rowOutcome, *Problem, error)) (ImportResult, error) {
 	defer im.rollback()
+	// fail still reports the problems found before the error.
+	fail := func(err error) (ImportResult, error) {
+		im.emit()
+		return im.res, err
+	}
 	for {
 		it, err := next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return im.res, err
+			return fail(err)
 		}
 		if err := ctx.Err(); err != nil {
-			return im.res, err
+			return fail(err)
 		}
 		if err := im.begin(ctx); err != nil {
-			return im.res, err
+			return fail(err)
 		}
 		out, rej, err := row(it)
 		if err != nil {
-			return im.res, fmt.Errorf("import %s: %w", im.opt.File, err)
+			return fail(fmt.Errorf("import %s: %w", im.opt.File, err))
 		}
 		switch out {
 		case rowRejected:
@@ -238,15 +285,19 @@ func drive[T any](ctx context.Context, im *importer, next func() (T, error), row
 		im.inTx++
 		if !im.opt.Strict && im.inTx >= im.opt.BatchSize {
 			if err := im.flushed(ctx); err != nil {
-				return im.res, err
+				return fail(err)
 			}
 			if err := im.commit(ctx, false); err != nil {
-				return im.res, err
+				return fail(err)
 			}
 		}
 	}
 	if err := im.flushed(ctx); err != nil {
-		return im.res, err
+		return fail(err)
+	}
+	if im.src != nil {
+		c := im.src.counts()
+		im.res.Lines, im.res.Skipped, im.res.Continued = c.lines, c.skipped, c.continued
 	}
 	if im.opt.Strict && im.res.Rejected > 0 {
 		im.rollback()
@@ -292,6 +343,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	if err != nil {
 		return im.res, err
 	}
+	im.src = src
 	for _, p := range readerWarns {
 		im.report(p)
 	}
@@ -326,7 +378,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 				}
 				break
 			}
-			batch = append(batch, parsedAccount{line: rec.line})
+			batch = append(batch, parsedAccount{line: rec.line, has: rec.has})
 			it := &batch[len(batch)-1]
 			if rec.bad != nil {
 				it.rej = rec.bad
@@ -376,6 +428,14 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 		if ch.seen[it.a.ID] {
 			return rowRejected, dupProblem(im, it.line, it.a.ID), nil
 		}
+		if it.has != ch.has {
+			// Another set of columns (a JSON line with other keys):
+			// another statement.
+			if err := ch.flush(ctx); err != nil {
+				return 0, nil, err
+			}
+			ch.has = it.has
+		}
 		ch.seen[it.a.ID] = true
 		ch.lines = append(ch.lines, it.line)
 		ch.rows = append(ch.rows, it.a)
@@ -392,6 +452,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 // writer.
 type parsedAccount struct {
 	line    int
+	has     uint64 // the columns of the row (record.has)
 	a       Account
 	rej     *Problem
 	warns   []Problem
@@ -454,29 +515,74 @@ type accountChunk struct {
 	lines   []int
 	existed []bool
 	reach   []int
+	// has is the set of columns of the chunk's rows: the upsert updates
+	// only those.
+	has uint64
 	// seen holds the ids of this chunk, to catch a repeat within it; a
 	// repeat of an earlier chunk is caught by the upsert's WHERE.
 	seen map[string]bool
-	stmt *sql.Stmt // the full-chunk upsert, prepared once per transaction
-	tx   *sql.Tx
-	args []any
+	// stmt is the full-chunk upsert, prepared once per transaction and
+	// set of columns (stmtHas).
+	stmt    *sql.Stmt
+	stmtHas uint64
+	tx      *sql.Tx
+	args    []any
 }
 
 const accountCols = `(id, username, name, email, locale, country, region, postal_line1, postal_line2,
 	city, postal_code, reach, import_run)`
 
-const accountOnConflict = ` ON CONFLICT(id) DO UPDATE SET username=excluded.username, name=excluded.name,
-	email=excluded.email, locale=excluded.locale, country=excluded.country,
-	region=excluded.region, postal_line1=excluded.postal_line1, postal_line2=excluded.postal_line2,
-	city=excluded.city, postal_code=excluded.postal_code,
-	reach=excluded.reach, import_run=excluded.import_run
-	WHERE accounts.import_run <> excluded.import_run`
-
 // accountUpsertSQL writes n rows; run, the import's own hex id, is written
-// into the statement rather than bound once per row.
-func accountUpsertSQL(n int, run string) string {
+// into the statement rather than bound once per row. A new account gets
+// every column (” for those the file lacks); an existing one is updated
+// only in the columns the file holds (has), the others keep their stored
+// values, and the reach flags are merged to match.
+func accountUpsertSQL(n int, run string, has uint64) string {
 	row := "(?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
-	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1) + accountOnConflict
+	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1) + accountOnConflict(has)
+}
+
+// accountColumns are the account columns an upsert may update, by schema
+// column.
+var accountColumns = []struct {
+	idx  int
+	name string
+}{{aUsername, "username"}, {aName, "name"}, {aEmail, "email"}, {aLocale, "locale"}, {aCountry, "country"},
+	{aRegion, "region"}, {aLine1, "postal_line1"}, {aLine2, "postal_line2"}, {aCity, "city"}, {aPostalCode, "postal_code"}}
+
+func accountOnConflict(has uint64) string {
+	in := func(idx int) bool { return has&(1<<idx) != 0 }
+	var set []string
+	for _, c := range accountColumns {
+		if in(c.idx) {
+			set = append(set, c.name+"=excluded."+c.name)
+		}
+	}
+	// The reach flags: each from the row when the file holds the columns
+	// it depends on, else from the stored account.
+	from := func(bit int, cols ...int) string {
+		for _, c := range cols {
+			if !in(c) {
+				return fmt.Sprintf("(accounts.reach & %d)", bit)
+			}
+		}
+		return fmt.Sprintf("(excluded.reach & %d)", bit)
+	}
+	col := func(idx int, name string) string {
+		if in(idx) {
+			return "excluded." + name
+		}
+		return "accounts." + name
+	}
+	postal := from(ReachPostal, aLine1, aCity, aPostalCode, aCountry)
+	if strings.HasPrefix(postal, "(accounts") {
+		postal = fmt.Sprintf("((%s <> '' AND %s <> '' AND %s <> '' AND %s <> '') * %d)", col(aLine1, "postal_line1"),
+			col(aCity, "city"), col(aPostalCode, "postal_code"), col(aCountry, "country"), ReachPostal)
+	}
+	reach := strings.Join([]string{from(ReachConsent, aEConsent), from(ReachRetired, aStatus), from(ReachEmail, aEmail),
+		postal, fmt.Sprintf("(excluded.reach & %d)", ReachSameAddress)}, " | ")
+	set = append(set, "reach="+reach, "import_run=excluded.import_run")
+	return " ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ") + "\n\tWHERE accounts.import_run <> excluded.import_run"
 }
 
 // flush writes the buffered accounts with one multi-row upsert. The
@@ -533,15 +639,15 @@ func (c *accountChunk) upsert(ctx context.Context, tx *sql.Tx) (int, error) {
 	var res sql.Result
 	var err error
 	if n := len(c.rows); n == accountChunkSize {
-		if c.tx != tx || c.stmt == nil {
-			if c.stmt, err = tx.PrepareContext(ctx, accountUpsertSQL(n, im.run)); err != nil {
+		if c.tx != tx || c.stmt == nil || c.stmtHas != c.has {
+			if c.stmt, err = tx.PrepareContext(ctx, accountUpsertSQL(n, im.run, c.has)); err != nil {
 				return 0, fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
 			}
-			c.tx = tx
+			c.tx, c.stmtHas = tx, c.has
 		}
 		res, err = c.stmt.ExecContext(ctx, c.args...)
 	} else {
-		res, err = tx.ExecContext(ctx, accountUpsertSQL(n, im.run), c.args...)
+		res, err = tx.ExecContext(ctx, accountUpsertSQL(n, im.run, c.has), c.args...)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
@@ -623,11 +729,11 @@ func (im *importer) parseAccount(rec *record, a *Account, report func(Problem)) 
 	a.Name = CleanText(v[aName])
 	a.Country = strings.ToUpper(strings.TrimSpace(v[aCountry]))
 	if a.Country != "" && !ValidCountry(a.Country) {
-		return rej("country", fmt.Sprintf("unknown country code %q (ISO 3166-1 alpha-2 expected)", v[aCountry]))
+		return rej("country", fmt.Sprintf("unknown country code %s (ISO 3166-1 alpha-2 expected)", quoteValue(v[aCountry])))
 	}
 	a.Region = NormalizeRegion(a.Country, CleanText(v[aRegion]))
 	if a.Country == "US" && a.Region != "" && !ValidUSRegion(a.Region) {
-		warn("region", fmt.Sprintf("unknown US state or territory %q: kept, residence will be reviewed", v[aRegion]))
+		warn("region", fmt.Sprintf("unknown US state or territory %s: kept, residence will be reviewed", quoteValue(v[aRegion])))
 	}
 	var err error
 	if a.EConsent, err = ParseBool(v[aEConsent]); err != nil {
@@ -639,11 +745,11 @@ func (im *importer) parseAccount(rec *record, a *Account, report func(Problem)) 
 	case "retired":
 		a.Status = AccountRetired
 	default:
-		return rej("status", fmt.Sprintf("unknown status %q (active or retired)", v[aStatus]))
+		return rej("status", fmt.Sprintf("unknown status %s (active or retired)", quoteValue(v[aStatus])))
 	}
 	a.Locale = strings.TrimSpace(v[aLocale])
 	if a.Locale != "" && !localeRe.MatchString(a.Locale) {
-		warn("locale", fmt.Sprintf("%q is not a language tag: kept empty, notices use the default language", CleanText(a.Locale)))
+		warn("locale", fmt.Sprintf("%s is not a language tag: kept empty, notices use the default language", quoteValue(a.Locale)))
 		a.Locale = ""
 	}
 	a.Locale = strings.ReplaceAll(a.Locale, "_", "-")
@@ -651,9 +757,12 @@ func (im *importer) parseAccount(rec *record, a *Account, report func(Problem)) 
 	a.PostalLine2 = CleanText(v[aLine2])
 	a.City = CleanText(v[aCity])
 	a.PostalCode = CleanText(v[aPostalCode])
+	// An address is stored with its domain in A-labels (SenderAddress); a
+	// UTF-8 local part is kept, for the sender to route to a relay with
+	// SMTPUTF8. An invalid IDN domain makes the address unusable.
 	a.Email, a.EmailUsable = strings.TrimSpace(v[aEmail]), false
 	if a.Email != "" {
-		if e, err := CheckEmail(a.Email); err != nil {
+		if e, err := SenderAddress(a.Email); err != nil {
 			a.Email = CleanText(a.Email)
 			warn("email", "unusable ("+err.Error()+"): account kept, email flagged; a letter may be owed instead")
 		} else {
@@ -674,11 +783,16 @@ func (s *Store) ImportCourses(ctx context.Context, r io.Reader, opt ImportOption
 		`INSERT INTO courses(id, member_id, title, import_run) VALUES (?,?,?,?)
 		ON CONFLICT(id) DO UPDATE SET member_id=excluded.member_id, title=excluded.title, import_run=excluded.import_run
 		WHERE courses.import_run <> excluded.import_run RETURNING 0`,
-		`SELECT member FROM controllers WHERE id=?`)
+		`SELECT member FROM controllers WHERE id=?`,
+		// A file without a title column keeps the stored titles.
+		`INSERT INTO courses(id, member_id, title, import_run) VALUES (?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET member_id=excluded.member_id, import_run=excluded.import_run
+		WHERE courses.import_run <> excluded.import_run RETURNING 0`)
 	src, err := newRecordReader(im.opt.File, opt.Format, r, courseSchema, im.report)
 	if err != nil {
 		return im.res, err
 	}
+	im.src = src
 	return driveRecords(ctx, im, src, func(rec *record) (rowOutcome, *Problem, error) {
 		rej := func(field, reason string) (rowOutcome, *Problem, error) {
 			return rowRejected, &Problem{File: im.opt.File, Line: rec.line, Field: field, Reason: reason}, nil
@@ -700,8 +814,12 @@ func (s *Store) ImportCourses(ctx context.Context, r io.Reader, opt ImportOption
 		if err := im.prep[0].QueryRowContext(ctx, id).Scan(&exists); err != nil {
 			return 0, nil, err
 		}
+		upsert := im.prep[1]
+		if rec.has&(1<<2) == 0 {
+			upsert = im.prep[3]
+		}
 		var zero int
-		err := im.prep[1].QueryRowContext(ctx, id, member, title, im.run).Scan(&zero)
+		err := upsert.QueryRowContext(ctx, id, member, title, im.run).Scan(&zero)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rej("course_id", fmt.Sprintf("course %q repeated in the file (the first row was kept)", id))
 		}
@@ -725,11 +843,16 @@ func (s *Store) ImportEnrollments(ctx context.Context, r io.Reader, opt ImportOp
 		`INSERT INTO enrollments(account_id, course_id, email, email_usable, import_run) VALUES (?,?,?,?,?)
 		ON CONFLICT(account_id, course_id) DO UPDATE SET email=excluded.email, email_usable=excluded.email_usable,
 			import_run=excluded.import_run
+		WHERE enrollments.import_run <> excluded.import_run RETURNING 0`,
+		// A file without an email column keeps the stored addresses.
+		`INSERT INTO enrollments(account_id, course_id, email, email_usable, import_run) VALUES (?,?,?,?,?)
+		ON CONFLICT(account_id, course_id) DO UPDATE SET import_run=excluded.import_run
 		WHERE enrollments.import_run <> excluded.import_run RETURNING 0`)
 	src, err := newRecordReader(im.opt.File, opt.Format, r, enrollmentSchema, im.report)
 	if err != nil {
 		return im.res, err
 	}
+	im.src = src
 	return driveRecords(ctx, im, src, func(rec *record) (rowOutcome, *Problem, error) {
 		rej := func(field, reason string) (rowOutcome, *Problem, error) {
 			return rowRejected, &Problem{File: im.opt.File, Line: rec.line, Field: field, Reason: reason}, nil
@@ -753,7 +876,7 @@ func (s *Store) ImportEnrollments(ctx context.Context, r io.Reader, opt ImportOp
 		}
 		email, usable := strings.TrimSpace(rec.vals[2]), false
 		if email != "" {
-			if e, err := CheckEmail(email); err != nil {
+			if e, err := SenderAddress(email); err != nil {
 				email = CleanText(email)
 				im.report(Problem{File: im.opt.File, Line: rec.line, Field: "email", Warning: true,
 					Reason: "unusable (" + err.Error() + "): enrollment kept, the account's own email is used instead"})
@@ -761,8 +884,12 @@ func (s *Store) ImportEnrollments(ctx context.Context, r io.Reader, opt ImportOp
 				email, usable = e, true
 			}
 		}
+		upsert := im.prep[1]
+		if rec.has&(1<<2) == 0 {
+			upsert = im.prep[2]
+		}
 		var zero int
-		err := im.prep[1].QueryRowContext(ctx, acct, course, email, boolInt(usable), im.run).Scan(&zero)
+		err := upsert.QueryRowContext(ctx, acct, course, email, boolInt(usable), im.run).Scan(&zero)
 		if errors.Is(err, sql.ErrNoRows) {
 			return rej("course_id", fmt.Sprintf("enrollment of %q in %q repeated in the file (the first row was kept)", acct, course))
 		}

@@ -97,7 +97,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 			`accounts_bad.csv:5: status: unknown status "deleted" (active or retired)`,
 			`accounts_bad.csv:6: country: unknown country code "XX" (ISO 3166-1 alpha-2 expected)`,
 			`accounts_bad.csv:7: id: id "a1" repeated in the file (the first row was kept)`,
-			"accounts_bad.csv:8: email: unusable (domain example is not a full domain name): account kept, email flagged; a letter may be owed instead",
+			`accounts_bad.csv:8: email: unusable (domain "example" is not a full domain name): account kept, email flagged; a letter may be owed instead`,
 			`accounts_bad.csv:9: region: unknown US state or territory "ZZ": kept, residence will be reviewed`,
 			"accounts_bad.csv:10: row: 4 fields, header has 7",
 		}
@@ -166,7 +166,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 		st := storetest.Open(t)
 		res, problems := importFile(t, st, "accounts.jsonl", false)
 		want := []string{
-			"accounts.jsonl:3: email: unusable (domain example is not a full domain name): account kept, email flagged; a letter may be owed instead",
+			"accounts.jsonl:3: email: unusable (domain \"example\" is not a full domain name): account kept, email flagged; a letter may be owed instead",
 			`accounts.jsonl:4: e_consent: "perhaps" is not a boolean (true/false/yes/no/1/0)`,
 			"accounts.jsonl:6: row: not a JSON object: invalid character 'o' in literal null (expecting 'u')",
 		}
@@ -189,7 +189,7 @@ func TestStore_ImportAccounts(t *testing.T) {
 		st := storetest.Open(t)
 		_, err := st.ImportAccounts(context.Background(), strings.NewReader("name,email\nA,a@example.org\n"),
 			incident.ImportOptions{File: "noid.csv"})
-		if err == nil || !strings.Contains(err.Error(), `noid.csv:1: header: no "id" column`) {
+		if err == nil || !strings.Contains(err.Error(), `noid.csv:1: header: missing required columns "id", "country": nothing imported`) {
 			t.Errorf("err = %v", err)
 		}
 	})

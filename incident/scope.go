@@ -1,14 +1,13 @@
 package incident
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // ScopeRule says which accounts of the incident's copy are affected.
@@ -41,6 +40,18 @@ type ScopeResult struct {
 	Affected int64  `json:"affected"`
 	// NotInCopy counts ids of an accounts file that the copy does not hold.
 	NotInCopy int64 `json:"not_in_copy"`
+	// For an accounts file, every line is accounted for:
+	//
+	//	Lines = Skipped + Continued + Affected + NotInCopy + Repeated
+	//
+	// Skipped counts the header and blank lines, Continued the lines
+	// inside a quoted field, Repeated the ids given again (counted once,
+	// without a warning). A file with a
+	// line that cannot be read changes nothing.
+	Lines     int64 `json:"lines,omitempty"`
+	Skipped   int64 `json:"skipped,omitempty"`
+	Continued int64 `json:"continued,omitempty"`
+	Repeated  int64 `json:"repeated,omitempty"`
 }
 
 // Reach flags: what the law engine's decision for a person depends on
@@ -176,11 +187,9 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 			return fmt.Errorf("scope incident %d: clear: %w", id, err)
 		}
 		if rule.Accounts != nil {
-			notIn, n, err := s.scopeFromFile(ctx, tx, id, c, rule, report)
-			if err != nil {
+			if err := s.scopeFromFile(ctx, tx, id, c, rule, report, &res); err != nil {
 				return err
 			}
-			res.NotInCopy, res.Affected = notIn, n
 		} else {
 			sel, args := copyQuery(c, rule.Courses, "")
 			r, err := tx.ExecContext(ctx, affectedInsert+sel, append([]any{id}, args...)...)
@@ -206,81 +215,130 @@ func (s *Store) ScopeIncident(ctx context.Context, id int64, rule ScopeRule, rep
 	return res, err
 }
 
+// maxScopeID caps an id of an accounts file, as the accounts import caps
+// account ids.
+const maxScopeID = 200
+
+// readIDList reads an accounts file: one id per line, or a CSV whose first
+// column is the id, with an optional id/account_id header. Quotes are
+// parsed strictly (a bad line is rejected alone, never swallows the lines
+// after it); add receives each id with its line. A line that cannot be
+// read is reported, and counted in rejected.
+func readIDList(r io.Reader, file string, add func(id string, line int) error, report func(Problem)) (c lineCounts, rejected int64, err error) {
+	sc := newCSVScanner(r)
+	first := true
+	for {
+		fields, reason, err := sc.next(-1)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return c, rejected, fmt.Errorf("%s: %w", file, err)
+		}
+		bad := func(reason string) {
+			rejected++
+			report(Problem{File: file, Line: sc.line, Field: "row", Reason: reason})
+		}
+		if reason != "" {
+			first = false
+			bad(reason)
+			continue
+		}
+		v := strings.TrimSpace(fields[0])
+		if first {
+			first = false
+			if l := strings.ToLower(v); l == "id" || l == "account_id" {
+				c.skipped += int64(sc.span)
+				sc.continued -= int64(sc.span - 1)
+				continue
+			}
+		}
+		switch {
+		case v == "":
+			bad("no id in the first column")
+		case !utf8.ValidString(v):
+			bad("invalid UTF-8")
+		case len(v) > maxScopeID:
+			bad(fmt.Sprintf("id %d bytes long: ids hold at most %d", len(v), maxScopeID))
+		default:
+			if err := add(v, sc.line); err != nil {
+				return c, rejected, err
+			}
+		}
+	}
+	c.lines, c.skipped, c.continued = int64(sc.lr.n), c.skipped+sc.blank, sc.continued
+	return c, rejected, nil
+}
+
 // scopeFromFile loads the ids of an accounts file into a temporary table in
-// batches, then inserts those the copy holds and reports the others.
-func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Controller, rule ScopeRule, report func(Problem)) (notIn, affected int64, err error) {
+// batches, then inserts those the copy holds and reports the others. A
+// line that cannot be read fails the scope: a partial affected set would
+// leave people without their notice.
+func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Controller, rule ScopeRule, report func(Problem), res *ScopeResult) error {
 	for _, q := range []string{
 		`CREATE TEMP TABLE IF NOT EXISTS scope_ids(id TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID`,
 		`DELETE FROM temp.scope_ids`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+			return fmt.Errorf("scope incident %d: %w", id, err)
 		}
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO temp.scope_ids(id, line) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+		return fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	defer st.Close()
-	cr := csv.NewReader(bufio.NewReaderSize(rule.Accounts, 256<<10))
-	cr.FieldsPerRecord, cr.ReuseRecord, cr.LazyQuotes = -1, true, true
-	first := true
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
+	counts, rejected, err := readIDList(rule.Accounts, rule.AccountsFile, func(v string, line int) error {
+		r, err := st.ExecContext(ctx, v, line)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
+			return fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
 		}
-		v := strings.TrimSpace(strings.TrimPrefix(rec[0], "\ufeff"))
-		if first {
-			first = false
-			if l := strings.ToLower(v); l == "id" || l == "account_id" {
-				continue
-			}
+		if n, err := r.RowsAffected(); err != nil {
+			return fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
+		} else if n == 0 {
+			res.Repeated++ // harmless: counted once
 		}
-		if v == "" {
-			continue
-		}
-		if _, err := st.ExecContext(ctx, v, line); err != nil {
-			return 0, 0, fmt.Errorf("%s:%d: %w", rule.AccountsFile, line, err)
-		}
+		return nil
+	}, report)
+	if err != nil {
+		return err
 	}
+	if rejected > 0 {
+		return fmt.Errorf("%w: %s: %d lines cannot be read (listed above): scope not changed", ErrInvalid, rule.AccountsFile, rejected)
+	}
+	res.Lines, res.Skipped, res.Continued = counts.lines, counts.skipped, counts.continued
 	sel, args := copyQuery(c, nil, "IN (SELECT id FROM temp.scope_ids)")
 	r, err := tx.ExecContext(ctx, affectedInsert+sel, append([]any{id}, args...)...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+		return fmt.Errorf("scope incident %d: %w", id, err)
 	}
-	if affected, err = r.RowsAffected(); err != nil {
-		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+	if res.Affected, err = r.RowsAffected(); err != nil {
+		return fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.line FROM temp.scope_ids s
 		WHERE NOT EXISTS (SELECT 1 FROM affected a WHERE a.incident_id = ? AND a.account_id = s.id) ORDER BY s.line`, id)
 	if err != nil {
-		return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+		return fmt.Errorf("scope incident %d: %w", id, err)
 	}
 	defer rows.Close()
-	var n int64
 	for rows.Next() {
 		var aid string
 		var line int
 		if err := rows.Scan(&aid, &line); err != nil {
-			return 0, 0, fmt.Errorf("scope incident %d: %w", id, err)
+			return fmt.Errorf("scope incident %d: %w", id, err)
 		}
-		n++
+		res.NotInCopy++
 		report(Problem{File: rule.AccountsFile, Line: line, Field: "account_id",
-			Reason: fmt.Sprintf("%q is not in the copy of %s: not added to the affected set", CleanText(aid), c.ID), Warning: true})
+			Reason: fmt.Sprintf("%s is not in the copy of %s: not added to the affected set", quoteValue(aid), c.ID), Warning: true})
 	}
 	if err := rows.Err(); err != nil {
-		return 0, 0, err
+		return err
 	}
 	rows.Close()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.scope_ids`); err != nil {
-		return 0, 0, err
+		return err
 	}
-	return n, affected, nil
+	return nil
 }
 
 // AffectedColumns selects an Affected from accounts a joined to affected f,

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -61,15 +62,15 @@ func CheckEmail(s string) (string, error) {
 		return "", errors.New("too long")
 	}
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return "", errors.New("domain " + domain + " is not a full domain name")
+		return "", fmt.Errorf("domain %s is not a full domain name", quoteValue(domain))
 	}
 	for _, label := range strings.Split(domain, ".") {
 		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
-			return "", errors.New("domain " + domain + " has an empty or malformed label")
+			return "", fmt.Errorf("domain %s has an empty or malformed label", quoteValue(domain))
 		}
 		for _, r := range label {
 			if !(r == '-' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 0x7f && unicode.IsLetter(r)) {
-				return "", errors.New("domain " + domain + " holds an invalid character")
+				return "", fmt.Errorf("domain %s holds an invalid character", quoteValue(domain))
 			}
 		}
 	}

@@ -176,7 +176,7 @@ func TestCLI_ImportExitStatus(t *testing.T) {
 	if errOut != wantErr {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
 	}
-	if want := bad + ": 2 inserted, 0 updated, 1 rejected, 1 warnings\n"; out != want {
+	if want := bad + ": 2 inserted, 0 updated, 1 rejected, 1 warnings; 4 lines read, 1 header or blank\n"; out != want {
 		t.Errorf("summary %q, want %q", out, want)
 	}
 	// --strict imports nothing; a clean re-import exits 0 and updates.
@@ -189,6 +189,49 @@ func TestCLI_ImportExitStatus(t *testing.T) {
 	}
 	if out := c.ok("accounts", "import", c.file("good.csv", "id,country\nb1,US\n")); !strings.Contains(out, "0 inserted, 1 updated, 0 rejected") {
 		t.Errorf("re-import: %s", out)
+	}
+}
+
+// TestCLI_ImportWrongFile imports an enrollments file as accounts: it is
+// refused whole, naming the file and the missing column, and nothing
+// changes (issue 17.1).
+func TestCLI_ImportWrongFile(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	before := c.ok("accounts", "import", "--json", c.file("same.csv", "id,country\na1,US\n"))
+	wrong := c.file("enrollments2.csv", "account_id,course_id,email\na1,nb-cs50,other@nb.example\na2,nb-cs50,\n")
+	out, errOut, code := c.run("accounts", "import", wrong)
+	want := "breachnotice: " + wrong + `:1: header: missing required column "country": nothing imported (accounts files need the columns id,country; this header has "account_id","course_id","email")` + "\n"
+	if code != 1 || out != "" || errOut != want {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, out, errOut, want)
+	}
+	db := c.openDB()
+	defer db.Close()
+	var name, email, country string
+	if err := db.QueryRow(`SELECT name, email, country FROM accounts WHERE id='a1'`).Scan(&name, &email, &country); err != nil {
+		t.Fatal(err)
+	}
+	if name != "Ana García" || email != "ana@example.org" || country != "US" {
+		t.Errorf("a1 = %q %q %q: the refused file changed it", name, email, country)
+	}
+	golden(t, "accounts_import_json", strings.ReplaceAll(before, c.dir, "DIR"))
+}
+
+// TestCLI_ScopeFileUnbalancedQuote scopes from an id list whose second id
+// opens a quote that never closes: the scope fails, naming the line, and
+// exits 1 (it scoped 1 of 5 and exited 0).
+func TestCLI_ScopeFileUnbalancedQuote(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,ssn")
+	ids := c.file("ids.csv", "a1\n\"a2\na3\n")
+	out, errOut, code := c.run("incident", "scope", "1", "--accounts-file", ids)
+	if code != 1 || out != "" || !strings.Contains(errOut, ids+":2: row: unbalanced quote") ||
+		!strings.Contains(errOut, ids+": 1 lines cannot be read (listed above): scope not changed") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if out := c.ok("incident", "show", "1", "--json"); !strings.Contains(out, `"status": "open"`) {
+		t.Errorf("the failed scope changed the incident: %s", out)
 	}
 }
 
