@@ -219,8 +219,9 @@ var statusOrder = map[Status]int{StatusOpen: 0, StatusScoped: 1, StatusPlanned: 
 
 // CanMove reports whether an incident may move from s to next. Status only
 // moves forward one step at a time, except that re-scoping a scoped or
-// planned incident brings it back to scoped (its plan is then stale) and
-// re-planning a planned incident keeps it planned.
+// planned incident brings it back to scoped (its plan is then stale),
+// re-planning a planned incident keeps it planned, and a send started while
+// another is running keeps it notifying.
 func (s Status) CanMove(next Status) bool {
 	from, ok1 := statusOrder[s]
 	to, ok2 := statusOrder[next]
@@ -233,6 +234,9 @@ func (s Status) CanMove(next Status) bool {
 	case next == StatusScoped && (s == StatusScoped || s == StatusPlanned):
 		return true
 	case next == StatusPlanned && s == StatusPlanned:
+		return true
+	case next == StatusNotifying && s == StatusNotifying:
+		// A second send run joins the one in progress.
 		return true
 	}
 	return false

@@ -259,6 +259,8 @@ func TestStore_IncidentLifecycle(t *testing.T) {
 			{incident.StatusScoped, incident.StatusScoped, true},
 			{incident.StatusPlanned, incident.StatusScoped, true},
 			{incident.StatusNotifying, incident.StatusScoped, false},
+			{incident.StatusNotifying, incident.StatusNotifying, true},
+			{incident.StatusPlanned, incident.StatusNotifying, true},
 			{incident.StatusNotifying, incident.StatusClosed, true},
 			{incident.StatusClosed, incident.StatusOpen, false},
 			{incident.StatusScoped, incident.StatusOpen, false},

@@ -349,3 +349,35 @@ func synthetic(country, region string, reach int) incident.Affected {
 	}
 	return a
 }
+
+// loadVariants reads an incident's plan variants.
+func loadVariants(ctx context.Context, st *incident.Store, id int64) (map[int64]law.Decision, error) {
+	rows, err := st.DB().QueryContext(ctx, `SELECT variant, jurisdiction, notify, channels, deadline, deadline_kind,
+		content_profile, review, unreachable, reasons FROM plan_variants WHERE incident_id=?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("variants of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	variants := map[int64]law.Decision{}
+	for rows.Next() {
+		var v int64
+		var d law.Decision
+		var channels, deadline, reasons string
+		if err := rows.Scan(&v, &d.Jurisdiction, &d.Notify, &channels, &deadline, &d.DeadlineKind, &d.ContentProfile,
+			&d.Review, &d.Unreachable, &reasons); err != nil {
+			return nil, fmt.Errorf("variants of incident %d: %w", id, err)
+		}
+		d.Channels = []string{}
+		if channels != "" {
+			d.Channels = strings.Split(channels, ",")
+		}
+		if deadline != "" {
+			d.Deadline, _ = incident.ParseDate(deadline)
+		}
+		if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
+			return nil, fmt.Errorf("variants of incident %d: variant %d: %w", id, v, err)
+		}
+		variants[v] = d
+	}
+	return variants, rows.Err()
+}

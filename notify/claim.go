@@ -1,0 +1,179 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// claim leases up to n due notices to this run. Each branch of the
+// candidate query walks an index and the LIMIT stops it early, so a claim
+// costs the same with ten notices left or a million. A run never claims
+// its own expired leases: their outcome is still on its way to the commit
+// loop, and only another run may decide they were abandoned.
+func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
+	now := d.opt.Now().UTC()
+	ts := now.Format(timeLayout)
+	var batch []*job
+	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
+		batch = batch[:0]
+		if err := expireDeadLeases(ctx, tx, d.inc.ID, ts); err != nil {
+			return err
+		}
+		// A notice's content needs only the person's name and language
+		// (NoticeFor): the claim reads nothing else of the account.
+		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant,
+				n.created_at, a.name, a.locale
+			FROM (
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
+				UNION ALL
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'sending' AND lease_until <= ?2
+					AND lease_owner <> ?4
+				UNION ALL
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'pending'
+				LIMIT ?3
+			) c
+			JOIN notices n ON n.id = c.id
+			JOIN accounts a ON a.id = n.account_id`, d.inc.ID, ts, n, d.opt.Owner)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		for rows.Next() {
+			j := &job{}
+			n := &j.n
+			var variant int64
+			if err := rows.Scan(&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &j.created,
+				&j.af.Name, &j.af.Locale); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim: %w", err)
+			}
+			j.af.ID = n.Account
+			n.Incident, n.Controller, n.Channel = d.inc.ID, d.c.ID, ChannelEmail
+			n.Attempts++
+			j.duplicate = j.prevState == StateSending
+			j.dec, j.variant = d.variants[variant], variant
+			j.deadline, j.juris = j.dec.Deadline, j.dec.Jurisdiction
+			batch = append(batch, j)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		args := []any{d.opt.Owner, now.Add(d.opt.Lease).Format(timeLayout), ts}
+		for _, j := range batch {
+			args = append(args, j.n.ID)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE notices SET state='sending', lease_owner=?, lease_until=?, attempts=attempts+1,
+			updated_at=? WHERE id IN (?`+strings.Repeat(",?", len(batch)-1)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return batch, nil
+}
+
+// renewLeases moves the end of every lease this run holds a Lease from now.
+func (d *dispatcher) renewLeases(ctx context.Context) error {
+	until := d.opt.Now().UTC().Add(d.opt.Lease).Format(timeLayout)
+	return d.st.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE notices SET lease_until = ?
+			WHERE incident_id = ? AND channel = 'email' AND state = 'sending' AND lease_owner = ?`, until, d.inc.ID, d.opt.Owner)
+		if err != nil {
+			return fmt.Errorf("send incident %d: renew leases: %w", d.inc.ID, err)
+		}
+		return nil
+	})
+}
+
+// expireDeadLeases ends, now, the leases of runs on this host whose process
+// no longer exists (a crash, a kill -9): their notices are claimed again at
+// once, flagged as possible duplicates, instead of after the lease runs
+// out. A lease of another host, or of a live process, is left to expire.
+func expireDeadLeases(ctx context.Context, tx *sql.Tx, id int64, now string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT lease_owner FROM notices
+		WHERE incident_id = ? AND channel = 'email' AND state = 'sending' AND lease_until > ?`, id, now)
+	if err != nil {
+		return fmt.Errorf("claim: leases: %w", err)
+	}
+	var dead []string
+	host, _ := os.Hostname()
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			rows.Close()
+			return fmt.Errorf("claim: leases: %w", err)
+		}
+		parts := strings.Split(owner, "/")
+		if len(parts) != 3 || parts[0] != host {
+			continue
+		}
+		if pid, err := strconv.Atoi(parts[1]); err == nil && pid != os.Getpid() && !processAlive(pid) {
+			dead = append(dead, owner)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("claim: leases: %w", err)
+	}
+	for _, owner := range dead {
+		if _, err := tx.ExecContext(ctx, `UPDATE notices SET lease_until = ? WHERE incident_id = ? AND state = 'sending' AND lease_owner = ?`,
+			now, id, owner); err != nil {
+			return fmt.Errorf("claim: leases: %w", err)
+		}
+	}
+	return nil
+}
+
+// release gives claimed but unsent notices back, as they were.
+func (d *dispatcher) release(ctx context.Context, jobs []*job) error {
+	return d.st.InTx(ctx, func(tx *sql.Tx) error { return releaseTx(ctx, tx, jobs, d.opt.Owner) })
+}
+
+func releaseTx(ctx context.Context, tx *sql.Tx, jobs []*job, owner string) error {
+	for _, j := range jobs {
+		if _, err := tx.ExecContext(ctx, `UPDATE notices SET state=?, retry_at=?, attempts=attempts-1, lease_owner='', lease_until=''
+			WHERE id=? AND lease_owner=?`, j.prevState, j.prevRetry, j.n.ID, owner); err != nil {
+			return fmt.Errorf("release notice %d: %w", j.n.ID, err)
+		}
+	}
+	return nil
+}
+
+// nextDue says when to look again for due email notices, and how many are
+// not final.
+func (d *dispatcher) nextDue(ctx context.Context) (time.Time, int, error) {
+	var pending int
+	var retry, lease sql.NullString
+	err := d.st.DB().QueryRowContext(ctx, `SELECT count(*),
+			min(CASE WHEN state='deferred' THEN retry_at END), min(CASE WHEN state='sending' AND lease_owner <> ? THEN lease_until END)
+		FROM notices WHERE incident_id=? AND channel='email' AND state IN ('pending','sending','deferred')`, d.opt.Owner, d.inc.ID).
+		Scan(&pending, &retry, &lease)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("send incident %d: %w", d.inc.ID, err)
+	}
+	now := d.opt.Now()
+	next := now.Add(time.Hour)
+	if lease.Valid {
+		// Another run holds leases: it may finish them any moment (a run
+		// joining one in progress), so look again within a second rather
+		// than wait for them to expire.
+		next = now.Add(time.Second)
+	}
+	for _, s := range []sql.NullString{retry, lease} {
+		if t, err := time.Parse(timeLayout, s.String); s.Valid && err == nil && t.Before(next) {
+			next = t
+		}
+	}
+	return next, pending, nil
+}
