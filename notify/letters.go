@@ -340,7 +340,7 @@ func (e *MixedControllersError) Error() string {
 		}
 		parts = append(parts, b.String())
 	}
-	return fmt.Sprintf("%v: %s: letters of %d controllers (%s): nothing applied; apply one controller's letters at a time",
+	return fmt.Sprintf("%v: %s: letters of %d controllers (%s): nothing applied: scope the file to one controller",
 		incident.ErrInvalid, e.File, len(ids), strings.Join(parts, "; "))
 }
 
@@ -489,6 +489,10 @@ func letterScope(ctx context.Context, st *incident.Store, given string) (string,
 		return given, nil
 	}
 	if a := incident.ActorFrom(ctx); a.Role == "member" {
+		if a.Controller == "" {
+			// Unscoped, the refusal of a mixed file would name controllers.
+			return "", fmt.Errorf("%w: member %s has no controller", incident.ErrForbidden, a.Name)
+		}
 		return a.Controller, nil
 	}
 	return "", nil

@@ -522,7 +522,7 @@ func TestLetters_MailHouseChecks(t *testing.T) {
 		if !errors.As(err, &mixed) || !errors.Is(err, incident.ErrInvalid) || len(problems) != 0 {
 			t.Fatalf("mixed file: %v, %q; want a MixedControllersError", err, problems)
 		}
-		if want := "invalid: m.csv: letters of 2 controllers (m2 on lines 3, 6; op on lines 2, 4): nothing applied; apply one controller's letters at a time"; err.Error() != want {
+		if want := "invalid: m.csv: letters of 2 controllers (m2 on lines 3, 6; op on lines 2, 4): nothing applied: scope the file to one controller"; err.Error() != want {
 			t.Errorf("mixed file: %q\nwant %q", err, want)
 		}
 		if k := letterKinds(t, st); k[ledger.KindLetterMailed] != 0 {

@@ -115,7 +115,7 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 		})
 	var mixed *notify.MixedControllersError
 	if errors.As(err, &mixed) {
-		return fmt.Errorf("%w (letters %s --controller ID %s applies one controller's letters)", err, cmd, name)
+		return fmt.Errorf("%w (--controller ID)", err)
 	}
 	if err != nil {
 		return err

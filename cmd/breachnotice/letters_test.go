@@ -153,8 +153,8 @@ func TestCLI_LettersControllers(t *testing.T) {
 	mixed := c.file("mixed.csv", "letter_id,mailed_at\n"+op[0]+",2026-11-28\n"+nb[0]+",2026-11-28\n")
 
 	out, errOut, code := c.letters("confirm", mixed)
-	want := "breachnotice: invalid: " + mixed + ": letters of 2 controllers (nb on line 3; op on line 2): nothing applied; " +
-		"apply one controller's letters at a time (letters confirm --controller ID " + mixed + " applies one controller's letters)\n"
+	want := "breachnotice: invalid: " + mixed + ": letters of 2 controllers (nb on line 3; op on line 2): nothing applied: " +
+		"scope the file to one controller (--controller ID)\n"
 	if code != 1 || out != "" || errOut != want {
 		t.Errorf("mixed: exit %d, %q, %q\nwant %q", code, out, errOut, want)
 	}
