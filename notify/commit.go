@@ -106,7 +106,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 			at := o.at.UTC()
 			ts := at.Format(timeLayout)
 			detail := deliveryDetail{MessageID: j.msg.MessageID, To: j.n.Address, Attempt: j.n.Attempts,
-				Code: o.r.Code, Reply: o.r.Reply, SHA256: j.n.SHA256, Jurisdiction: j.juris}
+				Code: o.r.Code, Reply: o.r.Reply, SHA256: o.r.SHA256, ContentSHA256: j.n.SHA256, Jurisdiction: j.juris}
 			if !j.deadline.IsZero() {
 				detail.Deadline = j.deadline.String()
 			}
@@ -175,16 +175,21 @@ func (d *dispatcher) commit(batch []outcome) error {
 
 // deliveryDetail is the ledger detail of an email outcome.
 type deliveryDetail struct {
-	MessageID    string `json:"message_id"`
-	To           string `json:"to"`
-	Attempt      int    `json:"attempt"`
-	Code         int    `json:"code"`
-	Reply        string `json:"reply"`
-	SHA256       string `json:"sha256"`
-	Jurisdiction string `json:"jurisdiction"`
-	Deadline     string `json:"deadline,omitempty"`
-	RetryAt      string `json:"retry_at,omitempty"`
-	Reason       string `json:"reason,omitempty"`
+	MessageID string `json:"message_id"`
+	To        string `json:"to"`
+	Attempt   int    `json:"attempt"`
+	Code      int    `json:"code"`
+	Reply     string `json:"reply"`
+	// SHA256 is the hash of the message as delivered (what the relay
+	// received after DATA, the outbox .eml file byte for byte);
+	// ContentSHA256 the hash of its rendered content (subject, text and
+	// HTML), the same for every attempt.
+	SHA256        string `json:"sha256,omitempty"`
+	ContentSHA256 string `json:"content_sha256"`
+	Jurisdiction  string `json:"jurisdiction"`
+	Deadline      string `json:"deadline,omitempty"`
+	RetryAt       string `json:"retry_at,omitempty"`
+	Reason        string `json:"reason,omitempty"`
 	// LeaseLost: another run took the notice over after this run's lease
 	// expired; this outcome is still a fact, and that run records its own.
 	LeaseLost bool `json:"lease_lost,omitempty"`

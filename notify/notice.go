@@ -96,6 +96,10 @@ type Result struct {
 	// Broken says the connection can no longer be used: the worker closes
 	// it and opens another before the next message.
 	Broken bool
+	// SHA256 is the hex SHA-256 of the message exactly as the transport
+	// handed it over: the bytes after SMTP DATA, or the outbox .eml file.
+	// Empty when no message was built.
+	SHA256 string
 }
 
 // Transport opens connections for the dispatcher's workers; each worker

@@ -2,6 +2,8 @@ package notify_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -417,4 +419,71 @@ func runSendChild(t *testing.T) {
 	notify.Send(context.Background(), e.st, id, notify.SendOptions{Channel: "email", Transport: email.NewSMTP(cfg),
 		Concurrency: 4, Lease: 10 * time.Minute})
 	t.Fatal("the child should have been killed")
+}
+
+// TestSend_LedgerHashesDeliveredMessage: the sha256 of every email_sent
+// entry is the hash of the very bytes delivered, so a learner (or an
+// auditor) can tie a message to the proof: the outbox .eml file, or what
+// the relay received after DATA.
+func TestSend_LedgerHashesDeliveredMessage(t *testing.T) {
+	delivered := map[string]func(t *testing.T, e *sendEnv, id int64) map[string][]byte{
+		"Outbox": func(t *testing.T, e *sendEnv, id int64) map[string][]byte {
+			dir := t.TempDir()
+			if _, err := notify.Send(context.Background(), e.st, id, notify.SendOptions{Channel: "email", Transport: email.NewOutbox(dir)}); err != nil {
+				t.Fatal(err)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+			out := map[string][]byte{}
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[strings.TrimSuffix(filepath.Base(f), ".eml")] = b
+			}
+			return out
+		},
+		"SMTP": func(t *testing.T, e *sendEnv, id int64) map[string][]byte {
+			srv := smtptest.Start(t)
+			if _, err := notify.Send(context.Background(), e.st, id, notify.SendOptions{Channel: "email", Transport: smtpTransport(t, srv, 5*time.Second)}); err != nil {
+				t.Fatal(err)
+			}
+			out := map[string][]byte{}
+			for _, m := range srv.Messages() {
+				var notice, inc int64
+				fmt.Sscanf(m.MessageID, "<notice-%d.incident-%d@", &notice, &inc)
+				out[fmt.Sprint(notice)] = m.Data
+			}
+			return out
+		},
+	}
+	for name, send := range delivered {
+		t.Run(name, func(t *testing.T) {
+			e := newSendEnv(t, "")
+			id := e.planned(t, population(5))
+			msgs := send(t, e, id)
+			if len(msgs) != 5 {
+				t.Fatalf("%d messages delivered, want 5", len(msgs))
+			}
+			n := 0
+			err := ledger.FindEntries(context.Background(), e.st.DB(), ledger.EntryFilter{Controller: "op", Incident: id}, func(en ledger.Entry) error {
+				if en.Kind != ledger.KindEmailSent {
+					return nil
+				}
+				n++
+				var d struct {
+					SHA256 string `json:"sha256"`
+				}
+				json.Unmarshal(en.Detail, &d)
+				b, ok := msgs[fmt.Sprint(en.Notice)]
+				if sum := sha256.Sum256(b); !ok || d.SHA256 != hex.EncodeToString(sum[:]) {
+					t.Errorf("notice %d: ledger sha256 %q, delivered message hashes to %x (found: %v)", en.Notice, d.SHA256, sum, ok)
+				}
+				return nil
+			})
+			if err != nil || n != 5 {
+				t.Errorf("%d email_sent entries, %v", n, err)
+			}
+		})
+	}
 }

@@ -2,7 +2,10 @@ package email
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,13 +60,14 @@ func (o outboxConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 	}
 	path := filepath.Join(o.dir, strconv.FormatInt(m.NoticeID, 10)+".eml")
+	h := sha256.New()
 	if err := writeAtomic(path, func(f *os.File) error {
-		_, err := msg.WriteTo(f)
+		_, err := msg.WriteTo(io.MultiWriter(f, h))
 		return err
 	}); err != nil {
 		return notify.Result{Outcome: notify.Temporary, Reply: err.Error()}
 	}
-	return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: "written to outbox " + path}
+	return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: "written to outbox " + path, SHA256: hex.EncodeToString(h.Sum(nil))}
 }
 
 // Close does nothing.

@@ -203,6 +203,10 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 		}
 	}
 
+	sum, err := digest(msg)
+	if err != nil {
+		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+	}
 	r, retry := c.send(ctx, msg)
 	if retry && ctx.Err() == nil {
 		// The relay closed the idle session before anything of the
@@ -221,10 +225,14 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 				return r
 			}
 		}
+		if sum, err = digest(msg); err != nil {
+			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+		}
 		r, _ = c.send(ctx, msg)
 	}
 	c.broken = r.Broken
 	r.Reply = c.cfg.scrub(r.Reply)
+	r.SHA256 = sum
 	return r
 }
 
