@@ -181,6 +181,15 @@ func quoteValue(s string) string {
 	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
+// newLineReader reads r, skipping a UTF-8 byte order mark at its start.
+func newLineReader(r io.Reader) lineReader {
+	br := bufio.NewReaderSize(r, 256<<10)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+	}
+	return lineReader{br: br}
+}
+
 // lineReader reads physical lines: up to '\n' or the end of input, a
 // trailing "\r" removed.
 type lineReader struct {
@@ -261,11 +270,7 @@ type csvScanner struct {
 }
 
 func newCSVScanner(r io.Reader) *csvScanner {
-	br := bufio.NewReaderSize(r, 256<<10)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
-	}
-	return &csvScanner{lr: lineReader{br: br}}
+	return &csvScanner{lr: newLineReader(r)}
 }
 
 func (s *csvScanner) readLine() (pendingLine, bool) {
@@ -522,7 +527,7 @@ type jsonlReader struct {
 }
 
 func newJSONLReader(file string, r io.Reader, sc schema, warn func(Problem)) *jsonlReader {
-	return &jsonlReader{file: file, lr: lineReader{br: bufio.NewReaderSize(r, 256<<10)}, sc: sc,
+	return &jsonlReader{file: file, lr: newLineReader(r), sc: sc,
 		rec: record{vals: make([]string, len(sc.cols)), lines: 1}, warn: warn, unknown: map[string]bool{}}
 }
 
@@ -548,9 +553,6 @@ func (j *jsonlReader) next() (*record, error) {
 			return rec, nil
 		}
 		b = bytes.TrimSpace(b)
-		if line == 1 {
-			b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
-		}
 		if len(b) == 0 {
 			j.blank++
 			continue
