@@ -3,14 +3,17 @@ package notify
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
 // SendOptions configures one run of the dispatcher.
@@ -52,6 +55,9 @@ type SendOptions struct {
 	// Now and Sleep are the clock; tests replace them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// RetryFailed puts the email notices that failed for good back in the
+	// queue before sending, each with an email_retried ledger entry.
+	RetryFailed bool
 	// Owner names this run in leases (default: host/pid/random, which lets
 	// a later run on the same host take over at once the leases of a run
 	// whose process is gone).
@@ -74,6 +80,11 @@ type SendProgress struct {
 // SendResult is the end of a run.
 type SendResult struct {
 	SendProgress
+	// Retried counts the failed emails RetryFailed put back in the queue.
+	Retried int `json:"retried"`
+	// FailedTotal counts the incident's email notices that have failed for
+	// good after this run, in this run or earlier ones.
+	FailedTotal int  `json:"failed_total"`
 	Interrupted bool `json:"interrupted"`
 }
 
@@ -190,12 +201,76 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 		if err := createEmailNotices(ctx, st, id, c, opt.Now()); err != nil {
 			return res, err
 		}
+		if opt.RetryFailed {
+			if res.Retried, err = retryFailed(ctx, st, inc, opt.Now()); err != nil {
+				return res, err
+			}
+		}
 		d := &dispatcher{st: st, inc: inc, c: c, opt: opt, res: &res}
 		if err := d.run(ctx); err != nil {
 			return res, err
 		}
+		err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM notices WHERE incident_id = ? AND channel = 'email' AND state = 'failed'`,
+			id).Scan(&res.FailedTotal)
+		if err != nil {
+			return res, fmt.Errorf("send incident %d: %w", id, err)
+		}
 	}
 	return res, nil
+}
+
+// retryFailed puts an incident's failed email notices back in the queue,
+// a thousand per transaction, each with its email_retried entry. The
+// letter a failure queued stays queued.
+func retryFailed(ctx context.Context, st *incident.Store, inc *incident.Incident, now time.Time) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := st.InTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT id, account_id, last_code, last_reply FROM notices
+				WHERE incident_id = ? AND channel = 'email' AND state = 'failed' ORDER BY id LIMIT 1000`, inc.ID)
+			if err != nil {
+				return err
+			}
+			var entries []ledger.Entry
+			var ids []any
+			for rows.Next() {
+				var id int64
+				var account, reply string
+				var code int
+				if err := rows.Scan(&id, &account, &code, &reply); err != nil {
+					rows.Close()
+					return err
+				}
+				detail, _ := json.Marshal(map[string]any{"previous_code": code, "previous_reply": reply})
+				entries = append(entries, ledger.Entry{Controller: inc.ControllerID, At: now, Kind: ledger.KindEmailRetried,
+					Incident: inc.ID, Account: account, Notice: id, Channel: ChannelEmail, Detail: detail})
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil || len(ids) == 0 {
+				return err
+			}
+			ts := now.UTC().Format(timeLayout)
+			_, err = tx.ExecContext(ctx, `UPDATE notices SET state = 'pending', attempts = 0, retry_at = '', final_at = '',
+				updated_at = ? WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, append([]any{ts}, ids...)...)
+			if err != nil {
+				return err
+			}
+			n = len(ids)
+			if err := ledger.Append(ctx, tx, entries...); err != nil {
+				return err
+			}
+			return st.Audit(ctx, tx, "incident.retry_failed", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"notices": n})
+		})
+		if err != nil {
+			return total, fmt.Errorf("send incident %d: retry failed emails: %w", inc.ID, err)
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
 }
 
 // createEmailNotices creates, set-based, a pending email notice for every

@@ -13,18 +13,24 @@ import (
 // errInterrupted exits 130 after the command said what remains.
 var errInterrupted = errors.New("interrupted")
 
+// errFailedNotices exits 3 after incident send said how many emails failed
+// for good.
+var errFailedNotices = errors.New("failed notices")
+
 // sendFlags are the delivery settings shared by incident send and demo.
 type sendFlags struct {
 	channel, smtp, outbox string
 	concurrency, attempts int
 	rate                  float64
 	retryBase, lease      time.Duration
+	retryFailed           bool
 }
 
 func (a *app) bindSendFlags(fs interface {
 	StringVar(*string, string, string, string)
 	IntVar(*int, string, int, string)
 	Float64Var(*float64, string, float64, string)
+	BoolVar(*bool, string, bool, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 }, f *sendFlags) {
 	fs.StringVar(&f.channel, "channel", "all", "email, letter or all")
@@ -34,7 +40,8 @@ func (a *app) bindSendFlags(fs interface {
 	fs.Float64Var(&f.rate, "rate", 0, "messages per second (0: unlimited)")
 	fs.DurationVar(&f.retryBase, "retry-base", time.Minute, "first backoff after a temporary failure (doubles per attempt, with jitter)")
 	fs.IntVar(&f.attempts, "max-attempts", 8, "attempts before a temporary failure becomes final")
-	fs.DurationVar(&f.lease, "lease", 2*time.Minute, "how long a claimed message may be in flight before another run re-sends it")
+	fs.DurationVar(&f.lease, "lease", 2*time.Minute, "how long a claimed message may be in flight, unrenewed, before another run re-sends it")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first")
 }
 
 // transport picks the SMTP relay, or the outbox when none is configured.
@@ -90,13 +97,18 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stderr, "breachnotice: interrupted: %d email notices remain; run incident send %d again to finish\n", res.Remaining, id)
 		return errInterrupted
 	}
+	if res.FailedTotal > 0 {
+		fmt.Fprintf(a.stderr, "breachnotice: %d email notices of incident %d failed for good (each falls back to a letter where the postal address is complete; incident show %d counts them); incident send %d --retry-failed tries them again\n",
+			res.FailedTotal, id, id, id)
+		return errFailedNotices
+	}
 	return nil
 }
 
 // send runs the dispatcher with progress on a terminal.
 func (a *app) send(ctx context.Context, id int64, f *sendFlags) (notify.SendResult, error) {
 	opt := notify.SendOptions{Channel: f.channel, Concurrency: f.concurrency, Rate: f.rate, RetryBase: f.retryBase,
-		MaxAttempts: f.attempts, Lease: f.lease, Now: a.now}
+		MaxAttempts: f.attempts, Lease: f.lease, RetryFailed: f.retryFailed, Now: a.now}
 	if f.channel != "letter" {
 		tr, name, err := a.transport(f)
 		if err != nil {

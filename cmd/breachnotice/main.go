@@ -59,6 +59,8 @@ func exitCode(stderr io.Writer, err error) int {
 		return 1
 	case errors.Is(err, errInterrupted):
 		return 130
+	case errors.Is(err, errFailedNotices):
+		return 3
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):

@@ -94,6 +94,9 @@ const (
 	KindEmailSent         Kind = "email_sent"
 	KindEmailDeferred     Kind = "email_deferred"
 	KindEmailFailed       Kind = "email_failed"
+	// KindEmailRetried puts an email that failed for good back in the
+	// queue (incident send --retry-failed).
+	KindEmailRetried      Kind = "email_retried"
 	KindLetterQueued      Kind = "letter_queued"
 	KindLetterUnprintable Kind = "letter_unprintable"
 	KindLetterExported    Kind = "letter_exported"
@@ -107,7 +110,7 @@ const (
 var Kinds = []Kind{
 	KindControllerCreated, KindIncidentOpened, KindScopeSet, KindPlanMade,
 	KindHoldSet, KindHoldReleased, KindIncidentClosed, KindCheckpoint,
-	KindEmailSent, KindEmailDeferred, KindEmailFailed, KindLetterQueued,
+	KindEmailSent, KindEmailDeferred, KindEmailFailed, KindEmailRetried, KindLetterQueued,
 	KindLetterUnprintable, KindLetterExported, KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn,
 }
 
@@ -131,6 +134,8 @@ func (k Kind) status() string {
 		return "deferred"
 	case KindEmailFailed:
 		return "failed"
+	case KindEmailRetried:
+		return "pending"
 	case KindLetterQueued:
 		return "queued"
 	case KindLetterUnprintable:

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/notify/email/smtptest"
+	"github.com/breachnotice/breachnotice/notify/ledger"
+)
+
+// TestCLI_SendFailedForGood: emails the relay refuses for good make
+// incident send exit 3 and say so; a plain re-run leaves them alone and
+// still exits 3; --retry-failed puts them back in the queue, with a ledger
+// entry each, and sends them.
+func TestCLI_SendFailedForGood(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+
+	srv := smtptest.Start(t)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
+		if refuse.Load() && strings.HasPrefix(rcpt, "ana@") {
+			return smtptest.Reply550
+		}
+		return smtptest.Accept
+	})
+	send := func(extra ...string) (string, string, int) {
+		return c.run(append([]string{"incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--retry-base", "1ms"}, extra...)...)
+	}
+	out, errOut, code := send()
+	if code != 3 || !strings.Contains(errOut, "1 email notices of incident 1 failed for good") || !strings.Contains(errOut, "--retry-failed") {
+		t.Fatalf("first run: exit %d\n%s%s", code, out, errOut)
+	}
+	before := srv.Count()
+	if _, errOut, code := send(); code != 3 || srv.Count() != before {
+		t.Errorf("plain re-run: exit %d, %d messages sent (want none)\n%s", code, srv.Count()-before, errOut)
+	}
+
+	refuse.Store(false)
+	out, errOut, code = send("--retry-failed", "--json")
+	if code != 0 || !strings.Contains(out, `"retried": 1`) || !strings.Contains(out, `"failed_total": 0`) {
+		t.Fatalf("--retry-failed: exit %d\n%s%s", code, out, errOut)
+	}
+	if srv.Count() != before+1 || srv.Attempts("ana@example.org") != 2 {
+		t.Errorf("--retry-failed sent %d messages, ana@ attempted %d times", srv.Count()-before, srv.Attempts("ana@example.org"))
+	}
+	db := c.openDB()
+	retried := 0
+	err := ledger.FindEntries(context.Background(), db, ledger.EntryFilter{Controller: "op", Incident: 1}, func(e ledger.Entry) error {
+		if e.Kind == ledger.KindEmailRetried && e.Account == "a1" {
+			retried++
+		}
+		return nil
+	})
+	var state string
+	db.QueryRow(`SELECT state FROM notices WHERE channel = 'email' AND account_id = 'a1'`).Scan(&state)
+	if err != nil || retried != 1 || state != "sent" {
+		t.Errorf("ledger has %d email_retried entries for a1 (%v); a1's email notice is %q", retried, err, state)
+	}
+}
