@@ -75,6 +75,9 @@ func ParseElements(s string) ([]Element, error) {
 		}
 		e := Element(f)
 		if !e.Valid() {
+			if near := Nearest(e, Elements); near != "" {
+				return nil, fmt.Errorf("%w: unknown data element %q (did you mean %q?)", ErrInvalid, f, near)
+			}
 			return nil, fmt.Errorf("%w: unknown data element %q (known: %s)", ErrInvalid, f, JoinElements(Elements))
 		}
 		seen[e] = true
@@ -89,6 +92,52 @@ func ParseElements(s string) ([]Element, error) {
 		}
 	}
 	return out, nil
+}
+
+// Nearest returns the name in known that name was most likely meant to be,
+// for a "did you mean" hint: the closest within two edits (insertions,
+// deletions or substitutions of a letter, and fewer edits than name has
+// letters), else the shortest that name begins (two letters or more). It
+// returns "" when none is that close. The command line uses it for flags
+// and command names too, so the rule is the same everywhere.
+func Nearest[S ~string](name S, known []S) S {
+	n := []rune(strings.ToLower(string(name)))
+	var best S
+	bestD := 3
+	for _, k := range known {
+		if d := editDistance(n, []rune(strings.ToLower(string(k)))); d < bestD && d < len(n) {
+			best, bestD = k, d
+		}
+	}
+	if bestD <= 2 || len(n) < 2 {
+		return best
+	}
+	for _, k := range known {
+		if strings.HasPrefix(strings.ToLower(string(k)), string(n)) && (best == "" || len(k) < len(best)) {
+			best = k
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b []rune) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, sub)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Valid reports whether e is a known element.
