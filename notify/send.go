@@ -80,6 +80,9 @@ type SendProgress struct {
 // SendResult is the end of a run.
 type SendResult struct {
 	SendProgress
+	// Unreachable counts the people owed notice whom the plan found no
+	// direct channel for, recorded by this run (the first).
+	Unreachable int `json:"unreachable_recorded"`
 	// Retried counts the failed emails RetryFailed put back in the queue.
 	Retried int `json:"retried"`
 	// FailedTotal counts the incident's email notices that have failed for
@@ -178,7 +181,12 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 	}
 	err = st.InTx(ctx, func(tx *sql.Tx) error {
 		if inc.Status == incident.StatusPlanned {
+			// Sending starts: the plan is fixed, and the people it found
+			// unreachable are recorded, once.
 			if _, err := st.SetStatus(ctx, tx, id, incident.StatusNotifying); err != nil {
+				return err
+			}
+			if res.Unreachable, err = recordUnreachable(ctx, tx, inc, opt.Now()); err != nil {
 				return err
 			}
 		}

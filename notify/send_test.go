@@ -487,3 +487,70 @@ func TestSend_LedgerHashesDeliveredMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestSend_SubstituteNotice: the people owed notice whom no direct notice
+// reaches are recorded and listed: unreachable by plan (retired, no contact
+// data) with a notice_unreachable entry each, once; and those whose every
+// notice ended without reaching them (email refused, letter unprintable).
+func TestSend_SubstituteNotice(t *testing.T) {
+	ctx := context.Background()
+	e := newSendEnv(t, "")
+	id := e.planned(t, `id,name,email,country,region,postal_line1,city,postal_code,status
+ca1,Ana,ana@example.org,US,CA,1 Main St,Los Angeles,90012,active
+ca2,Bo,,US,CA,,,,active
+ca3,Cy,cy@example.org,US,CA,3 Main St,Los Angeles,90012,retired
+ca4,Di,di@example.org,US,CA,,,,active
+`)
+	srv := smtptest.Start(t)
+	srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
+		if strings.HasPrefix(rcpt, "di@") {
+			return smtptest.Reply550
+		}
+		return smtptest.Accept
+	})
+	opt := notify.SendOptions{Channel: "all", Transport: smtpTransport(t, srv, 5*time.Second)}
+	res, err := notify.Send(ctx, e.st, id, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unreachable != 2 {
+		t.Errorf("first run recorded %d unreachable, want 2 (ca2: no contact data, ca3: retired)", res.Unreachable)
+	}
+	if res, err := notify.Send(ctx, e.st, id, opt); err != nil || res.Unreachable != 0 {
+		t.Errorf("second run: %+v %v: the unreachable are recorded once", res, err)
+	}
+	unreachable := map[string]string{}
+	err = ledger.FindEntries(ctx, e.st.DB(), ledger.EntryFilter{Controller: "op", Incident: id}, func(en ledger.Entry) error {
+		if en.Kind == ledger.KindNoticeUnreachable {
+			var d struct {
+				Reason       string `json:"reason"`
+				Jurisdiction string `json:"jurisdiction"`
+			}
+			json.Unmarshal(en.Detail, &d)
+			unreachable[en.Account] = d.Jurisdiction + " " + d.Reason
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unreachable) != 2 || !strings.Contains(unreachable["ca2"], "US-CA") || !strings.Contains(unreachable["ca3"], "retired") {
+		t.Errorf("notice_unreachable entries: %v", unreachable)
+	}
+	var cases []notify.SubstituteCase
+	if err := notify.FindSubstituteCases(ctx, e.st, id, func(c notify.SubstituteCase) error { cases = append(cases, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cases {
+		got = append(got, c.Account+"="+c.Reason)
+	}
+	// ca4's email was refused and it has no postal address for a letter.
+	if len(cases) != 3 || cases[0].Account != "ca2" || cases[1].Account != "ca3" || cases[1].Reason != "retired" ||
+		cases[2].Account != "ca4" || !strings.Contains(cases[2].Reason, "email failed") {
+		t.Errorf("substitute cases: %v", got)
+	}
+	if n, err := notify.CountSubstituteCases(ctx, e.st, id); err != nil || n != 3 {
+		t.Errorf("count = %d, %v; want 3", n, err)
+	}
+}

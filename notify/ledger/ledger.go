@@ -104,6 +104,10 @@ const (
 	KindLetterReturned    Kind = "letter_returned"
 	KindBannerPublished   Kind = "banner_published"
 	KindBannerWithdrawn   Kind = "banner_withdrawn"
+	// KindNoticeUnreachable records a person owed notice whom no direct
+	// channel can reach (retired, no usable contact data): they count
+	// towards substitute notice.
+	KindNoticeUnreachable Kind = "notice_unreachable"
 )
 
 // Kinds lists every entry kind.
@@ -112,6 +116,7 @@ var Kinds = []Kind{
 	KindHoldSet, KindHoldReleased, KindIncidentClosed, KindCheckpoint,
 	KindEmailSent, KindEmailDeferred, KindEmailFailed, KindEmailRetried, KindLetterQueued,
 	KindLetterUnprintable, KindLetterExported, KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn,
+	KindNoticeUnreachable,
 }
 
 // Valid reports whether k is a known kind.
@@ -150,6 +155,8 @@ func (k Kind) status() string {
 		return "published"
 	case KindBannerWithdrawn:
 		return "withdrawn"
+	case KindNoticeUnreachable:
+		return "unreachable"
 	}
 	return ""
 }
