@@ -554,3 +554,62 @@ ca4,Di,di@example.org,US,CA,,,,active
 		t.Errorf("count = %d, %v; want 3", n, err)
 	}
 }
+
+// TestFindProgress: people owed, notified and outstanding, and each
+// deadline's state on a given day: the individuals' deadline met once all
+// are notified, overdue when it passes with people outstanding; a
+// regulator deadline overdue once passed (filings are not recorded here).
+func TestFindProgress(t *testing.T) {
+	ctx := context.Background()
+	e := newSendEnv(t, "")
+	// New York owes its Attorney General notice; the incident was
+	// discovered two days ago.
+	id := e.planned(t, `id,name,email,country,region,postal_line1,city,postal_code,e_consent
+ny1,Ana,ana@example.org,US,NY,1 Main St,Albany,12207,yes
+ny2,Bo,bo@example.org,US,NY,2 Main St,Albany,12207,yes
+`)
+	find := func(now time.Time) (*notify.Progress, map[string]notify.DeadlineStatus) {
+		t.Helper()
+		p, err := notify.FindProgress(ctx, e.st, id, now, notify.DefaultWarnDays)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]notify.DeadlineStatus{}
+		for _, d := range p.Deadlines {
+			m[d.Jurisdiction+" "+d.Duty] = d
+		}
+		return p, m
+	}
+	now := time.Now().UTC()
+	p, ds := find(now)
+	ind, reg := ds["US-NY individuals"], ds["US-NY regulator"]
+	if p.Owed != 2 || p.Notified != 0 || p.Outstanding != 2 || ind.Outstanding != 2 || ind.State == notify.DeadlineMet {
+		t.Fatalf("before sending: %+v, individuals %+v", p, ind)
+	}
+	if reg.Due.IsZero() {
+		t.Fatalf("no regulator deadline for US-NY: %+v", p.Deadlines)
+	}
+	// The day after each deadline, with nothing sent: both overdue.
+	late := ind.Due.Time
+	if reg.Due.After(late) {
+		late = reg.Due.Time
+	}
+	_, ds = find(late.AddDate(0, 0, 1))
+	if ds["US-NY individuals"].State != notify.DeadlineOverdue || ds["US-NY regulator"].State != notify.DeadlineOverdue ||
+		ds["US-NY individuals"].DaysLeft >= 0 {
+		t.Errorf("a day after the deadlines: %+v", ds)
+	}
+	// A week before the individuals' deadline: due soon.
+	if _, ds = find(ind.Due.AddDate(0, 0, -3)); ds["US-NY individuals"].State != notify.DeadlineDueSoon {
+		t.Errorf("three days before: %+v", ds["US-NY individuals"])
+	}
+
+	srv := smtptest.Start(t)
+	if _, err := notify.Send(ctx, e.st, id, notify.SendOptions{Channel: "email", Transport: smtpTransport(t, srv, 5*time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	p, ds = find(now)
+	if p.Notified != 2 || p.Outstanding != 0 || ds["US-NY individuals"].State != notify.DeadlineMet {
+		t.Errorf("after sending: %+v, individuals %+v", p, ds["US-NY individuals"])
+	}
+}

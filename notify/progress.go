@@ -1,0 +1,145 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/breachnotice/breachnotice/incident"
+)
+
+// DefaultWarnDays is how close a deadline must be to count as due soon.
+const DefaultWarnDays = 7
+
+// Deadline states.
+const (
+	DeadlineMet     = "met"      // every owed person notified by the due date
+	DeadlineLate    = "late"     // every owed person notified, some after the due date
+	DeadlineOverdue = "overdue"  // the due date has passed with work outstanding
+	DeadlineDueSoon = "due_soon" // due within the warning window, work outstanding
+	DeadlineOpen    = "open"     // due later, work outstanding
+)
+
+// Progress is where an incident's notices stand on a day: people owed
+// individual notice, notified (an email sent or a letter mailed),
+// outstanding, and the substitute-notice cases among them; and every
+// deadline of the plan with its state.
+type Progress struct {
+	AsOf        incident.Date    `json:"as_of"`
+	Owed        int              `json:"owed"`
+	Notified    int              `json:"notified"`
+	Outstanding int              `json:"outstanding"`
+	Substitute  int              `json:"substitute"`
+	Deadlines   []DeadlineStatus `json:"deadlines"`
+}
+
+// DeadlineStatus is one deadline of the plan on the Progress day.
+type DeadlineStatus struct {
+	Jurisdiction string        `json:"jurisdiction"`
+	Duty         string        `json:"duty"` // individuals, regulator or credit_bureaus
+	To           string        `json:"to,omitempty"`
+	Due          incident.Date `json:"due"`
+	Kind         string        `json:"kind,omitempty"` // statutory or policy, for individuals
+	// Outstanding and Late count people, for the individuals' deadline.
+	Outstanding int    `json:"outstanding,omitempty"`
+	Late        int    `json:"late,omitempty"`
+	State       string `json:"state"`
+	// DaysLeft is negative once the due date has passed.
+	DaysLeft int `json:"days_left"`
+	// Note says what breachnotice cannot know, e.g. that filings with a
+	// regulator are not recorded here.
+	Note string `json:"note,omitempty"`
+}
+
+// Attention reports whether the deadline is overdue or due soon.
+func (d DeadlineStatus) Attention() bool {
+	return d.State == DeadlineOverdue || d.State == DeadlineDueSoon
+}
+
+// FindProgress reports the incident's progress on the day of now (UTC),
+// with deadlines within warnDays counted as due soon. It needs a plan.
+func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Time, warnDays int) (*Progress, error) {
+	p, err := FindPlan(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	today := incident.Date{Time: now.UTC().Truncate(24 * time.Hour)}
+	pr := &Progress{AsOf: today, Owed: p.Owed}
+
+	// Per jurisdiction: the people notified, and how many after the due
+	// date of their decision. A person is notified on the first day an
+	// email to them was sent or a letter to them mailed.
+	type tally struct{ notified, late int }
+	byJ := map[string]*tally{}
+	rows, err := st.DB().QueryContext(ctx, `SELECT j, count(*), sum(CASE WHEN dl <> '' AND first_day > dl THEN 1 ELSE 0 END) FROM (
+			SELECT max(v.jurisdiction) AS j, max(v.deadline) AS dl, min(substr(n.final_at, 1, 10)) AS first_day
+			FROM notices n JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
+			WHERE n.incident_id = ? AND ((n.channel = 'email' AND n.state = 'sent') OR (n.channel = 'letter' AND n.state = 'mailed'))
+			GROUP BY n.account_id)
+		GROUP BY j`, id)
+	if err != nil {
+		return nil, fmt.Errorf("progress of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var j string
+		t := &tally{}
+		if err := rows.Scan(&j, &t.notified, &t.late); err != nil {
+			return nil, fmt.Errorf("progress of incident %d: %w", id, err)
+		}
+		byJ[j] = t
+		pr.Notified += t.notified
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("progress of incident %d: %w", id, err)
+	}
+	rows.Close()
+	pr.Outstanding = max(0, pr.Owed-pr.Notified)
+	if pr.Substitute, err = CountSubstituteCases(ctx, st, id); err != nil {
+		return nil, err
+	}
+
+	state := func(due incident.Date, outstanding int) (string, int) {
+		days := int(due.Sub(today.Time).Hours() / 24)
+		switch {
+		case outstanding == 0:
+			return DeadlineMet, days
+		case days < 0:
+			return DeadlineOverdue, days
+		case days <= warnDays:
+			return DeadlineDueSoon, days
+		}
+		return DeadlineOpen, days
+	}
+	for _, ob := range p.Jurisdictions {
+		if !ob.Deadline.IsZero() && ob.Tally.Owed > 0 {
+			t := byJ[ob.Jurisdiction]
+			if t == nil {
+				t = &tally{}
+			}
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "individuals", Due: ob.Deadline, Kind: ob.DeadlineKind,
+				Outstanding: max(0, ob.Tally.Owed-t.notified), Late: t.late}
+			d.State, d.DaysLeft = state(d.Due, d.Outstanding)
+			if d.State == DeadlineMet && d.Late > 0 {
+				d.State = DeadlineLate
+			}
+			pr.Deadlines = append(pr.Deadlines, d)
+		}
+		// Filings with regulators and credit bureaus happen outside
+		// breachnotice: their deadlines stay open until they pass.
+		const filing = "filing not recorded in breachnotice"
+		if ob.Regulator.Required && !ob.Regulator.Due.IsZero() {
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "regulator", To: ob.Regulator.Name, Due: ob.Regulator.Due, Note: filing}
+			d.State, d.DaysLeft = state(d.Due, 1)
+			pr.Deadlines = append(pr.Deadlines, d)
+		}
+		if ob.CRA.Required && !ob.CRA.Due.IsZero() {
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "credit_bureaus", Due: ob.CRA.Due, Note: filing}
+			d.State, d.DaysLeft = state(d.Due, 1)
+			pr.Deadlines = append(pr.Deadlines, d)
+		}
+	}
+	sort.SliceStable(pr.Deadlines, func(i, j int) bool { return pr.Deadlines[i].Due.Before(pr.Deadlines[j].Due.Time) })
+	return pr, nil
+}
