@@ -67,7 +67,11 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 	if f.id == "" {
 		return usagef("controllers %s: --id is required", verb)
 	}
-	st, err := a.open(ctx)
+	mode := dbExisting
+	if add {
+		mode = dbCreate
+	}
+	st, err := a.open(ctx, mode)
 	if err != nil {
 		return err
 	}
@@ -121,7 +125,7 @@ func (a *app) controllersList(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func (a *app) cmdDemoData(ctx context.Context, args []string) error {
 // the demo files. Warnings (the demo's deliberate unusable emails) are
 // counted, not printed.
 func (a *app) loadDemo(ctx context.Context, files demodata.Files) error {
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbCreate)
 	if err != nil {
 		return err
 	}

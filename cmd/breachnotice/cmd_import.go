@@ -49,7 +49,7 @@ func (a *app) importCmd(ctx context.Context, group string, args []string, pick f
 	if fmtv != incident.FormatCSV && fmtv != incident.FormatJSONL {
 		return usagef("%s import: --format %q: want csv or jsonl", group, *format)
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbCreate)
 	if err != nil {
 		return err
 	}

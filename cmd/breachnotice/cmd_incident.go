@@ -89,7 +89,7 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 		}
 		n.Description = strings.TrimSpace(string(b))
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbCreate)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (a *app) incidentList(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}
@@ -255,7 +255,7 @@ func (a *app) incidentScope(ctx context.Context, args []string) error {
 	if n != 1 {
 		return usagef("incident scope: give exactly one of --all, --course C or --accounts-file F")
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}
@@ -289,7 +289,7 @@ func (a *app) incidentHold(ctx context.Context, args []string) error {
 	if strings.TrimSpace(*reason) == "" {
 		return usagef("incident hold: --reason is required")
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (a *app) incidentSimple(ctx context.Context, name string, args []string, do
 	if err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}

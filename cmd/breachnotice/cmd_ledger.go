@@ -63,7 +63,7 @@ func (a *app) ledgerCheckpoint(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (a *app) ledgerExport(ctx context.Context, args []string) error {
 	if *controller == "" || *out == "" {
 		return usagef("ledger export: --controller and --out are required")
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (a *app) ledgerKey(ctx context.Context, args []string) error {
 	if *controller == "" {
 		return usagef("ledger key: --controller is required")
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (a *app) ledgerProve(ctx context.Context, args []string) error {
 			return r
 		}, *account))
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (a *app) ledgerList(ctx context.Context, args []string) error {
 	if *controller == "" {
 		return usagef("ledger list: --controller is required")
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}

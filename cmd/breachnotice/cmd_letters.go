@@ -52,7 +52,7 @@ func (a *app) lettersExport(ctx context.Context, args []string) error {
 	if *out == "" {
 		return usagef("letters export: --out FILE.zip is required")
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 		return err
 	}
 	defer closeInput()
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *app) lettersList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}

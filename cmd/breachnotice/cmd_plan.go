@@ -24,7 +24,12 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	// Re-planning stores the plan; --show only reads it.
+	mode := dbExisting
+	if *show {
+		mode = dbReadOnly
+	}
+	st, err := a.open(ctx, mode)
 	if err != nil {
 		return err
 	}
@@ -104,7 +109,7 @@ func (a *app) incidentObligations(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
+	st, err := a.open(ctx, dbReadOnly)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 	default:
 		return usagef("incident send: --channel %q: want email, letter or all", f.channel)
 	}
-	if _, err := a.open(ctx); err != nil {
+	if _, err := a.open(ctx, dbExisting); err != nil {
 		return err
 	}
 	res, err := a.send(ctx, id, &f)

@@ -13,14 +13,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"os/user"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
@@ -41,12 +44,17 @@ func main() {
 // example every rejected row of an import) and only the exit status remains.
 var errSilent = errors.New("see above")
 
-// usageError is a mistake in the command line.
-type usageError struct{ msg string }
+// usageError is a mistake in the command line. help is the command that
+// prints the usage of the command at fault ("breachnotice help" if unset).
+type usageError struct{ msg, help string }
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return usageError{msg: fmt.Sprintf(format, args...)} }
+
+// errUsagePrinted means --help was asked for and the usage is on stdout:
+// run turns it into success, so the command stops without doing anything.
+var errUsagePrinted = fmt.Errorf("usage printed: %w", flag.ErrHelp)
 
 // exitCode prints err once and maps it to an exit status: 0 success, 2 a
 // command-line mistake, 1 anything else.
@@ -64,7 +72,11 @@ func exitCode(stderr io.Writer, err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "breachnotice: %v\n(run 'breachnotice help' for usage)\n", err)
+		help := ue.help
+		if help == "" {
+			help = "breachnotice help"
+		}
+		fmt.Fprintf(stderr, "breachnotice: %v\n(run '%s' for usage)\n", err, help)
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "breachnotice: interrupted")
@@ -99,49 +111,173 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 	}
 }
 
+// command is a top-level command: either a group whose sub-commands its
+// run dispatches (incident open, incident send, ...) or, without subs, a
+// command of its own (audit). The table is what help prints and what a
+// mistyped name is checked against; each group's run still owns its
+// dispatch, and help_test.go keeps the two in step.
 type command struct {
 	name    string
+	args    string // positional arguments, for a command without subs
 	summary string
+	subs    []subcommand
 	run     func(a *app, ctx context.Context, args []string) error
+}
+
+// subcommand documents one sub-command: its positional arguments and one
+// line on what it does. Its flags are printed by its own flag set.
+type subcommand struct {
+	name, args, summary string
 }
 
 func commands() []command {
 	return []command{
-		{"demo", "play a whole incident on the embedded defaults (demo data, SQLite file, outbox)", (*app).cmdDemo},
-		{"controllers", "add | update | list: the holders of data copies (operator and Members)", (*app).cmdControllers},
-		{"courses", "import FILE.csv: course_id,member_id,title", (*app).cmdCourses},
-		{"accounts", "import FILE.csv|FILE.jsonl: the learners", (*app).cmdAccounts},
-		{"enrollments", "import FILE.csv: account_id,course_id[,email]", (*app).cmdEnrollments},
-		{"incident", "open | show | list | scope | hold | release | close", (*app).cmdIncident},
-		{"letters", "export | confirm | returned | list: written notice through a mail house", (*app).cmdLetters},
-		{"ledger", "checkpoint | export | verify | prove | list: the per-controller proof of notice", (*app).cmdLedger},
-		{"audit", "the audit log: every state-changing action, newest first", (*app).cmdAudit},
-		{"demo-data", "--accounts N --out DIR [--load]: realistic demo CSVs", (*app).cmdDemoData},
+		{name: "demo", summary: "play a whole incident on the embedded defaults (demo data, SQLite file, outbox)", run: (*app).cmdDemo},
+		{name: "controllers", summary: "the holders of data copies (the operator and Members)", run: (*app).cmdControllers, subs: []subcommand{
+			{"add", "", "add a controller: --id, --name, --from (--member for a Member institution)"},
+			{"update", "ID", "change a controller's name, sender address, contact block or policy"},
+			{"list", "", "list the controllers"},
+		}},
+		{name: "courses", summary: "the Members' courses", run: (*app).cmdCourses, subs: []subcommand{
+			{"import", "FILE", "import courses (CSV or JSONL): course_id,member_id,title"},
+		}},
+		{name: "accounts", summary: "the learners", run: (*app).cmdAccounts, subs: []subcommand{
+			{"import", "FILE", "import learners (CSV or JSONL): id,username,name,email,locale,country,region,postal_*,city,e_consent,status"},
+		}},
+		{name: "enrollments", summary: "who is enrolled in which course", run: (*app).cmdEnrollments, subs: []subcommand{
+			{"import", "FILE", "import enrollments (CSV or JSONL): account_id,course_id[,email]"},
+		}},
+		{name: "incident", summary: "a breach of one controller's copy, from opening to sending", run: (*app).cmdIncident, subs: []subcommand{
+			{"open", "", "open an incident: --controller, --title, --discovered, --elements"},
+			{"show", "ID", "an incident's details, hold, scope and notices by channel and state"},
+			{"list", "", "list incidents (--controller, --status)"},
+			{"scope", "ID", "resolve who is affected: --all, --course C or --accounts-file F"},
+			{"plan", "ID", "decide who is owed notice, how and by when (--show: the stored plan, read only)"},
+			{"obligations", "ID", "one JSON line per affected person: the law's decision for them"},
+			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue"},
+			{"hold", "ID", "hold sending at law enforcement's request (--reason)"},
+			{"release", "ID", "release a hold"},
+			{"close", "ID", "close the incident"},
+		}},
+		{name: "letters", summary: "written notice through a mail house", run: (*app).cmdLetters, subs: []subcommand{
+			{"export", "ID", "write a mail-house batch: PDFs and manifest.csv (--out FILE.zip)"},
+			{"confirm", "FILE", "apply the mail house's confirmation: letter_id,mailed_at"},
+			{"returned", "FILE", "record letters the post returned"},
+			{"list", "ID", "an incident's letters by state"},
+		}},
+		{name: "ledger", summary: "the per-controller proof of notice", run: (*app).cmdLedger, subs: []subcommand{
+			{"checkpoint", "", "sign each controller's log as it stands (--controller for one)"},
+			{"export", "", "write a proof bundle: --controller, --out FILE.zip [--incident ID]"},
+			{"verify", "FILE.zip", "check a proof bundle offline, without a database (--key pins the signer)"},
+			{"prove", "", "write one learner's inclusion proof: --controller, --account"},
+			{"list", "", "list a controller's log entries (--controller)"},
+			{"key", "", "print a controller's public key and fingerprint, to publish (--controller)"},
+		}},
+		{name: "audit", summary: "the audit log: every state-changing action, newest first", run: (*app).cmdAudit},
+		{name: "demo-data", summary: "write realistic demo CSVs (--accounts N --out DIR); --load imports them", run: (*app).cmdDemoData},
 	}
 }
 
+// findCommand returns the command called name.
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
 func (a *app) run(ctx context.Context, args []string) error {
+	err := a.dispatch(ctx, args)
+	if errors.Is(err, errUsagePrinted) {
+		return nil
+	}
+	return err
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("breachnotice", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&a.dbPath, "db", "", "database file (default ./breachnotice.db, env BREACHNOTICE_DB)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
-	}
-	args = fs.Args()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	fs.Usage = func() {} // printed below for --help; a mistake is one line
+	fs.StringVar(&a.dbPath, "db", "", "database `FILE` (default ./breachnotice.db, env BREACHNOTICE_DB)")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		a.usage()
 		return nil
+	} else if err != nil {
+		return flagError(fs, err)
+	}
+	args = fs.Args()
+	if len(args) == 0 {
+		a.usage()
+		return nil
+	}
+	if args[0] == "help" {
+		if len(args) == 1 {
+			a.usage()
+			return nil
+		}
+		// "help incident send" is "incident send --help".
+		args = append(slices.Clone(args[1:]), "--help")
+	}
+	c, ok := findCommand(args[0])
+	if !ok {
+		return usagef("unknown command %q%s", args[0], suggestCommand(args[0]))
+	}
+	if len(c.subs) > 0 {
+		if err := a.checkSub(ctx, c, args[1:]); err != nil {
+			return err
+		}
 	}
 	// The command line acts with full rights, as the OS user who ran it:
 	// the audit log names them by user id, never by $USER, which anyone
 	// can set.
 	ctx = incident.WithActor(ctx, incident.Actor{Name: a.whoami(), Role: "cli"})
+	return c.run(a, ctx, args[1:])
+}
+
+// checkSub checks the sub-command of group c, or prints the group's usage
+// for "GROUP --help".
+func (a *app) checkSub(ctx context.Context, c command, args []string) error {
+	names := make([]string, len(c.subs))
+	for i, s := range c.subs {
+		names[i] = s.name
+	}
+	help := "breachnotice help " + c.name
+	switch {
+	case len(args) == 0:
+		return usageError{msg: fmt.Sprintf("%s: want a sub-command: %s", c.name, strings.Join(names, ", ")), help: help}
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
+		return a.groupUsage(ctx, c)
+	case slices.Contains(names, args[0]):
+		return nil
+	}
+	hint := ""
+	if near := incident.Nearest(args[0], names); near != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return usageError{msg: fmt.Sprintf("%s: unknown sub-command %q%s; want one of %s", c.name, args[0], hint, strings.Join(names, ", ")), help: help}
+}
+
+// suggestCommand is the "did you mean" hint for an unknown command: the
+// nearest command, or the group of a sub-command typed on its own
+// ("breachnotice send" for "incident send").
+func suggestCommand(name string) string {
+	var names []string
 	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(a, ctx, args[1:])
+		names = append(names, c.name)
+	}
+	if near := incident.Nearest(name, append(names, "help")); near != "" {
+		return fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	for _, c := range commands() {
+		for _, s := range c.subs {
+			if s.name == name {
+				return fmt.Sprintf(" (did you mean %q?)", c.name+" "+s.name)
+			}
 		}
 	}
-	return usagef("unknown command %q", args[0])
+	return ""
 }
 
 // osActor names the OS user uid as "alice (uid 1000)", or "uid 1000" when
@@ -163,32 +299,128 @@ func osActor(uid int, lookupID func(string) (*user.User, error), current func() 
 	return "uid " + id
 }
 
+// usage prints the top-level usage: every command and sub-command, one
+// line each.
 func (a *app) usage() {
-	fmt.Fprintln(a.stdout, "usage: breachnotice [--db FILE] COMMAND [ARGS]\n\ncommands:")
+	fmt.Fprint(a.stdout, "usage: breachnotice [--db FILE] COMMAND [SUB-COMMAND] [ARGS] [flags]\n\ncommands:\n")
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	for _, c := range commands() {
-		fmt.Fprintf(a.stdout, "  %-12s %s\n", c.name, c.summary)
+		if len(c.subs) == 0 {
+			fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		}
+		for _, s := range c.subs {
+			fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+s.name+" "+s.args), s.summary)
+		}
 	}
-	fmt.Fprintln(a.stdout, "\nThe database defaults to ./breachnotice.db (env BREACHNOTICE_DB). Every command takes --db.")
+	tw.Flush()
+	fmt.Fprint(a.stdout, `
+breachnotice help COMMAND [SUB-COMMAND] (or COMMAND [SUB-COMMAND] --help) prints
+its flags and their defaults.
+
+The database defaults to ./breachnotice.db (env BREACHNOTICE_DB); every command
+takes --db FILE. Only commands that add data (controllers add, the imports,
+incident open, demo, demo-data --load) create a missing database; the others
+refuse to run without one.
+`)
 }
 
-// flags returns a flag set for a sub-command that also accepts --db.
+// groupUsage prints a group's sub-commands and then each one's usage.
+func (a *app) groupUsage(ctx context.Context, c command) error {
+	fmt.Fprintf(a.stdout, "usage: breachnotice %s SUB-COMMAND [ARGS] [flags]\n\n%s\n\nsub-commands:\n", c.name, c.summary)
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	for _, s := range c.subs {
+		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(s.name+" "+s.args), s.summary)
+	}
+	tw.Flush()
+	for _, s := range c.subs {
+		fmt.Fprintln(a.stdout)
+		// Every sub-command parses its flags before it touches anything,
+		// so --help prints its usage and stops.
+		if err := c.run(a, ctx, []string{s.name, "--help"}); !errors.Is(err, errUsagePrinted) {
+			return fmt.Errorf("%s %s --help: %v", c.name, s.name, err)
+		}
+	}
+	return errUsagePrinted
+}
+
+// flags returns the flag set of a command or sub-command (name "incident
+// send") that also accepts --db. Its Usage prints the command's usage line,
+// summary and every flag with its default to stdout; parse calls it for
+// --help and -h.
 func (a *app) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Func("db", "database file", func(s string) error { a.dbPath = s; return nil })
+	fs.Usage = func() { a.flagUsage(fs) }
+	fs.Func("db", "database `FILE` (default ./breachnotice.db, env BREACHNOTICE_DB)", func(s string) error { a.dbPath = s; return nil })
 	return fs
 }
 
+// flagUsage prints the usage of the command fs belongs to.
+func (a *app) flagUsage(fs *flag.FlagSet) {
+	synopsis, summary := fs.Name(), ""
+	group, sub, _ := strings.Cut(fs.Name(), " ")
+	if c, ok := findCommand(group); ok {
+		if sub == "" {
+			synopsis, summary = strings.TrimSpace(c.name+" "+c.args), c.summary
+		}
+		for _, s := range c.subs {
+			if s.name == sub {
+				synopsis, summary = strings.TrimSpace(c.name+" "+s.name+" "+s.args), s.summary
+			}
+		}
+	}
+	fmt.Fprintf(a.stdout, "usage: breachnotice %s [flags]\n", synopsis)
+	if summary != "" {
+		fmt.Fprintf(a.stdout, "\n%s\n", summary)
+	}
+	fmt.Fprint(a.stdout, "\nflags:\n")
+	printDefaults(a.stdout, fs)
+}
+
+// printDefaults is flag.PrintDefaults with the double dashes the
+// documentation uses: each flag, the type of its value, what it does and
+// its default unless that is the zero value.
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		typ, usage := flag.UnquoteUsage(f)
+		if typ != "" {
+			b.WriteString(" " + typ)
+		}
+		b.WriteString("\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch {
+		case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false" || f.DefValue == "0s":
+		case typ == "string":
+			fmt.Fprintf(&b, " (default %q)", f.DefValue)
+		default:
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
 // parse parses flags that may come before or after positional arguments
-// ("incident scope 3 --all" as well as "incident scope --all 3").
+// ("incident scope 3 --all" as well as "incident scope --all 3"). On
+// --help or -h it prints the usage and returns errUsagePrinted, which the
+// command returns as it would any error, and run turns into success. An
+// unknown flag is a usage error naming the nearest flag of the command.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	// The flag package calls Usage on any mistake; here it is printed
+	// only when asked for, and a mistake is one line on stderr.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("%s flags:\n%s", fs.Name(), flagHelp(fs))
+				if usage != nil {
+					usage()
+				}
+				return nil, errUsagePrinted
 			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+			return nil, flagError(fs, err)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -199,14 +431,55 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func flagHelp(fs *flag.FlagSet) string {
-	var b strings.Builder
-	fs.VisitAll(func(f *flag.Flag) { fmt.Fprintf(&b, "  --%s\t%s\n", f.Name, f.Usage) })
-	return b.String()
+// flagError turns a flag package error into a usage error; an unknown flag
+// names the nearest flag of the command, if one is close.
+func flagError(fs *flag.FlagSet, err error) error {
+	prefix, help := fs.Name()+": ", "breachnotice "+fs.Name()+" --help"
+	if fs.Name() == "breachnotice" {
+		prefix, help = "", "breachnotice help"
+	}
+	name, unknown := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !unknown {
+		return usageError{msg: prefix + err.Error(), help: help}
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	hint := ""
+	if near := incident.Nearest(name, names); near != "" {
+		hint = " (did you mean --" + near + "?)"
+	}
+	return usageError{msg: fmt.Sprintf("%sunknown flag --%s%s", prefix, name, hint), help: help}
 }
 
-// open opens the database (applying migrations) on first use.
-func (a *app) open(ctx context.Context) (*incident.Store, error) {
+// dbMode says what a command may do when its database does not exist.
+type dbMode int
+
+const (
+	// dbCreate: the command adds data (controllers add, the imports,
+	// incident open, demo) and creates a missing database, and its secret.
+	dbCreate dbMode = iota
+	// dbReadOnly: the command only reads, and refuses a missing database:
+	// a mistyped --db must not leave an empty database and a new secret
+	// behind and report that there is nothing.
+	dbReadOnly
+	// dbExisting: the command changes what is there (an incident, a
+	// controller, a letter) and refuses a missing database too: on a new
+	// one it could only fail, after creating it.
+	dbExisting
+)
+
+// refusal says, for the error, why a missing database or secret is not
+// created.
+func (m dbMode) refusal() string {
+	if m == dbReadOnly {
+		return "commands that only read never create one"
+	}
+	return "only commands that add data create one"
+}
+
+// open opens the database (applying migrations) on first use. mode says
+// whether a missing database may be created; every command picks one.
+func (a *app) open(ctx context.Context, mode dbMode) (*incident.Store, error) {
 	if a.store != nil {
 		return a.store, nil
 	}
@@ -216,6 +489,11 @@ func (a *app) open(ctx context.Context) (*incident.Store, error) {
 	if a.dbPath == "" {
 		a.dbPath = "breachnotice.db"
 	}
+	if mode != dbCreate {
+		if _, err := os.Stat(a.dbPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("database %s does not exist (%s; check --db or BREACHNOTICE_DB)", a.dbPath, mode.refusal())
+		}
+	}
 	db, err := migrations.Open(ctx, a.dbPath)
 	if err != nil {
 		return nil, err
@@ -223,7 +501,7 @@ func (a *app) open(ctx context.Context) (*incident.Store, error) {
 	a.db = db
 	a.store = incident.NewStore(db)
 	a.store.Now = a.now
-	if err := a.wire(ctx); err != nil {
+	if err := a.wire(ctx, mode); err != nil {
 		return nil, err
 	}
 	return a.store, nil

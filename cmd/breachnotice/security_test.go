@@ -95,7 +95,7 @@ func TestSecretFile_Exclusive(t *testing.T) {
 	if err := os.Symlink(target, db+".secret.tmp"); err != nil {
 		t.Fatal(err)
 	}
-	s := openSession(t, map[string]string{"BREACHNOTICE_DB": db}, "controllers", "list")
+	s := openSession(t, map[string]string{"BREACHNOTICE_DB": db}, "controllers", "add", "--id", "op", "--name", "Operator", "--from", "notice@example.org")
 	if !strings.Contains(s.stderr.String(), "created "+db+".secret") {
 		t.Errorf("stderr = %q, want the secret file's creation reported", s.stderr.String())
 	}

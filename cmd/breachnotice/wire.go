@@ -22,12 +22,14 @@ import (
 // It also warns, on every run, when the database or its -wal/-shm files
 // are open to group or others: migrations.Open creates them 0600, so such
 // a mode was set by someone, and it is left as it is.
-func (a *app) wire(ctx context.Context) error {
+//
+// mode is the command's: only dbCreate may create a missing secret file.
+func (a *app) wire(ctx context.Context, mode dbMode) error {
 	if shared, err := migrations.SharedFiles(a.dbPath); err == nil && len(shared) > 0 {
 		fmt.Fprintf(a.stderr, "breachnotice: warning: %s readable by group or others; the database holds personal data (chmod 600 to restrict it)\n",
 			strings.Join(shared, ", "))
 	}
-	secret, err := a.secret()
+	secret, err := a.secret(mode)
 	if err != nil {
 		return err
 	}
@@ -43,8 +45,10 @@ func (a *app) wire(ctx context.Context) error {
 // secret returns the key that seals the controllers' signing keys:
 // BREACHNOTICE_SECRET, or the file BREACHNOTICE_SECRET_FILE names, or (the
 // embedded default) DBFILE.secret next to the database, created on first
-// use with 32 random bytes and mode 0600.
-func (a *app) secret() ([]byte, error) {
+// use with 32 random bytes and mode 0600 by a command that may create the
+// database (mode dbCreate). Any other command refuses a missing one: a new
+// secret could not unseal the keys the database already holds.
+func (a *app) secret(mode dbMode) ([]byte, error) {
 	if s := a.getenv("BREACHNOTICE_SECRET"); s != "" {
 		if len(s) < ledger.MinSecretLen {
 			return nil, fmt.Errorf("BREACHNOTICE_SECRET must be at least %d bytes", ledger.MinSecretLen)
@@ -57,6 +61,9 @@ func (a *app) secret() ([]byte, error) {
 		path, create = a.dbPath+".secret", true
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && create && mode != dbCreate {
+		return nil, fmt.Errorf("secret file %s does not exist (%s; restore it, or set BREACHNOTICE_SECRET_FILE)", path, mode.refusal())
+	}
 	if errors.Is(err, fs.ErrNotExist) && create {
 		var k [32]byte
 		rand.Read(k[:])
