@@ -111,7 +111,7 @@ func TestUsageErrors(t *testing.T) {
 		not  string
 	}{
 		{"FlagTypo", []string{"incident", "send", "3", "--rtae", "3"}, []string{"incident send: unknown flag --rtae (did you mean --rate?)",
-			"run 'breachnotice incident send --help'"}, ""},
+			"run 'breachnotice help incident send'"}, ""},
 		{"FlagPrefix", []string{"incident", "list", "--contr", "nb"}, []string{"unknown flag --contr (did you mean --controller?)"}, ""},
 		{"FlagNothingClose", []string{"incident", "send", "3", "--frobnicate"}, []string{"unknown flag --frobnicate"}, "did you mean"},
 		{"TopFlagTypo", []string{"--dbb", "x.db", "incident", "list"}, []string{"unknown flag --dbb (did you mean --db?)"}, ""},
@@ -121,6 +121,8 @@ func TestUsageErrors(t *testing.T) {
 		{"SubCommandTypo", []string{"incident", "sned", "1"}, []string{`incident: unknown sub-command "sned" (did you mean "send"?)`,
 			"run 'breachnotice help incident'"}, ""},
 		{"LedgerSubTypo", []string{"ledger", "verfy", "x.zip"}, []string{`(did you mean "verify"?)`}, ""},
+		{"CommandOwnUsage", []string{"incident", "open", "--controller", "op"}, []string{"--title, --discovered and --elements are required",
+			"run 'breachnotice help incident open'"}, ""},
 		{"NoSubCommand", []string{"incident"}, []string{"incident: want a sub-command: open, show, list, scope, plan, obligations, send"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

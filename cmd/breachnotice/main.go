@@ -188,6 +188,8 @@ func findCommand(name string) (command, bool) {
 	return command{}, false
 }
 
+// run runs one command line. Asking for help is a success: the usage is
+// on stdout and nothing else happened.
 func (a *app) run(ctx context.Context, args []string) error {
 	err := a.dispatch(ctx, args)
 	if errors.Is(err, errUsagePrinted) {
@@ -196,6 +198,8 @@ func (a *app) run(ctx context.Context, args []string) error {
 	return err
 }
 
+// dispatch parses the global --db, finds the command (or the help topic)
+// and runs it.
 func (a *app) dispatch(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("breachnotice", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -233,7 +237,17 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	// the audit log names them by user id, never by $USER, which anyone
 	// can set.
 	ctx = incident.WithActor(ctx, incident.Actor{Name: a.whoami(), Role: "cli"})
-	return c.run(a, ctx, args[1:])
+	err := c.run(a, ctx, args[1:])
+	// A command's own usage errors ("--title is required") point at its
+	// help, not the whole list.
+	if ue, ok := err.(usageError); ok && ue.help == "" {
+		ue.help = "breachnotice help " + c.name
+		if len(c.subs) > 0 {
+			ue.help += " " + args[1]
+		}
+		return ue
+	}
+	return err
 }
 
 // checkSub checks the sub-command of group c, or prints the group's usage
@@ -434,7 +448,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // flagError turns a flag package error into a usage error; an unknown flag
 // names the nearest flag of the command, if one is close.
 func flagError(fs *flag.FlagSet, err error) error {
-	prefix, help := fs.Name()+": ", "breachnotice "+fs.Name()+" --help"
+	prefix, help := fs.Name()+": ", "breachnotice help "+fs.Name()
 	if fs.Name() == "breachnotice" {
 		prefix, help = "", "breachnotice help"
 	}
