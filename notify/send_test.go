@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"archive/zip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -552,6 +553,37 @@ ca4,Di,di@example.org,US,CA,,,,active
 	}
 	if n, err := notify.CountSubstituteCases(ctx, e.st, id); err != nil || n != 3 {
 		t.Errorf("count = %d, %v; want 3", n, err)
+	}
+
+	// The proof bundle counts the same people, from the ledger alone, and
+	// verifies.
+	out := filepath.Join(t.TempDir(), "proof.zip")
+	if _, err := e.led.Export(ctx, e.st.DB(), ledger.ExportOptions{Controller: "op", Incident: id, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.Verify(ctx, out, ""); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	f, err := zr.Open("summary.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Counts struct {
+			People ledger.People `json:"people"`
+		} `json:"counts"`
+	}
+	if err := json.NewDecoder(f).Decode(&sum); err != nil {
+		t.Fatal(err)
+	}
+	want := ledger.People{Owed: 4, Notified: 1, Outstanding: 3, Substitute: 3}
+	if sum.Counts.People != want {
+		t.Errorf("summary people = %+v, want %+v", sum.Counts.People, want)
 	}
 }
 

@@ -357,7 +357,7 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	if err := b.file(filePublicKey, func(w io.Writer) error { _, err := io.WriteString(w, vkey+"\n"); return err }); err != nil {
 		return Summary{}, err
 	}
-	rep := &report{Summary: sum, CheckpointAt: cp.At, CreatedAt: l.now().UTC(), Counts: count.counts()}
+	rep := &report{Summary: sum, CheckpointAt: cp.At, CreatedAt: l.now().UTC(), Counts: count.counts(cp.At)}
 	err = b.file(fileSummary, func(w io.Writer) error {
 		out, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -52,6 +53,26 @@ type Counts struct {
 	ByStatus           map[string]int64 `json:"by_status"`
 	PossibleDuplicates int64            `json:"possible_duplicates"`
 	Deadlines          Deadlines        `json:"deadlines"`
+	People             People           `json:"people"`
+}
+
+// People counts persons, not entries, as of the checkpoint the bundle is
+// signed at. Owed is the people owed individual notice in each incident's
+// latest plan_made entry. A person is notified by an email_sent entry, or a
+// letter_mailed entry of a letter not since returned; notified late when
+// that first happened after the deadline in their entries' detail.
+// Outstanding is Owed less Notified; Overdue counts the people with a
+// recorded notice who are not notified and whose deadline had passed at
+// the checkpoint. Substitute counts the people owed notice whom no direct
+// notice reaches: a notice_unreachable entry, or every notice of theirs
+// ended (email failed, letter unprintable or returned).
+type People struct {
+	Owed         int64 `json:"owed"`
+	Notified     int64 `json:"notified"`
+	NotifiedLate int64 `json:"notified_late"`
+	Outstanding  int64 `json:"outstanding"`
+	Overdue      int64 `json:"overdue"`
+	Substitute   int64 `json:"substitute"`
 }
 
 // Deadlines counts deliveries (email_sent, letter_mailed) against the
@@ -66,14 +87,37 @@ type Deadlines struct {
 
 type counter struct {
 	c       Counts
-	notices map[int64]Kind // a notice's latest kind with a status
+	notices map[int64]*notice // by notice id
+	people  map[personKey]*person
+	owed    map[int64]int64 // by incident: the latest plan_made's "owed"
+}
+
+// notice is what the counter keeps of one notice: its latest kind with a
+// status, and whose it is.
+type notice struct {
+	kind Kind
+	who  *person
+}
+
+type personKey struct {
+	incident int64
+	account  string
+}
+
+type person struct {
+	deadline    string // YYYY-MM-DD
+	emailDay    string // the first email_sent
+	mailedDay   string // the first letter_mailed
+	unreachable bool
 }
 
 func newCounter() *counter {
 	return &counter{
 		c: Counts{ByKind: map[string]int64{}, ByChannel: map[string]int64{},
 			ByJurisdiction: map[string]int64{}, ByStatus: map[string]int64{}},
-		notices: map[int64]Kind{},
+		notices: map[int64]*notice{},
+		people:  map[personKey]*person{},
+		owed:    map[int64]int64{},
 	}
 }
 
@@ -86,12 +130,50 @@ func (k *counter) add(e *Entry) {
 	if e.PossibleDuplicate {
 		k.c.PossibleDuplicates++
 	}
-	if e.Notice != 0 {
-		if e.Kind.status() != "" {
-			k.notices[e.Notice] = e.Kind
+	d := e.detailFields()
+	if e.Kind == KindPlanMade {
+		var plan struct {
+			Owed int64 `json:"owed"`
+		}
+		if json.Unmarshal(e.Detail, &plan) == nil {
+			k.owed[e.Incident] = plan.Owed
 		}
 	}
-	d := e.detailFields()
+	var who *person
+	if e.Account != "" && e.Incident != 0 && (e.Notice != 0 || e.Kind == KindNoticeUnreachable) {
+		key := personKey{e.Incident, e.Account}
+		if who = k.people[key]; who == nil {
+			who = &person{}
+			k.people[key] = who
+		}
+		if d.Deadline != "" {
+			who.deadline = d.Deadline
+		}
+		day := e.At.UTC().Format("2006-01-02")
+		switch e.Kind {
+		case KindNoticeUnreachable:
+			who.unreachable = true
+		case KindEmailSent:
+			if who.emailDay == "" {
+				who.emailDay = day
+			}
+		case KindLetterMailed:
+			if who.mailedDay == "" {
+				who.mailedDay = day
+			}
+		}
+	}
+	if e.Notice != 0 && e.Kind.status() != "" {
+		n := k.notices[e.Notice]
+		if n == nil {
+			n = &notice{}
+			k.notices[e.Notice] = n
+		}
+		n.kind = e.Kind
+		if who != nil {
+			n.who = who
+		}
+	}
 	if d.Jurisdiction != "" {
 		k.c.ByJurisdiction[d.Jurisdiction]++
 	}
@@ -109,11 +191,50 @@ func (k *counter) add(e *Entry) {
 	}
 }
 
-func (k *counter) counts() Counts {
-	for _, kind := range k.notices {
-		k.c.ByStatus[kind.status()]++
+// counts returns the counts, with people counted as of the time asOf (the
+// signed checkpoint's).
+func (k *counter) counts(asOf time.Time) Counts {
+	// A person is reached while any notice of theirs is given or on its
+	// way; a letter mailed and since returned did not reach them.
+	live := map[*person]bool{}
+	mailed := map[*person]bool{}
+	for _, n := range k.notices {
+		st := n.kind.status()
+		k.c.ByStatus[st]++
+		switch st {
+		case "pending", "sending", "deferred", "sent", "queued", "exported":
+			live[n.who] = true
+		case "mailed":
+			live[n.who] = true
+			mailed[n.who] = true
+		}
 	}
-	k.notices = map[int64]Kind{}
+	var p People
+	for _, owed := range k.owed {
+		p.Owed += owed
+	}
+	today := asOf.UTC().Format("2006-01-02")
+	for _, who := range k.people {
+		day := who.emailDay
+		if mailed[who] && who.mailedDay != "" && (day == "" || who.mailedDay < day) {
+			day = who.mailedDay
+		}
+		switch {
+		case day != "":
+			p.Notified++
+			if who.deadline != "" && day > who.deadline {
+				p.NotifiedLate++
+			}
+		case who.deadline != "" && who.deadline < today:
+			p.Overdue++
+		}
+		if day == "" && (who.unreachable || !live[who]) {
+			p.Substitute++
+		}
+	}
+	p.Outstanding = max(0, p.Owed-p.Notified)
+	k.c.People = p
+	k.notices, k.people = map[int64]*notice{}, map[personKey]*person{}
 	return k.c
 }
 
@@ -177,13 +298,32 @@ func writePDF(w io.Writer, r *report) error {
 			pdf.CellFormat(30, 6, strconv.FormatInt(m[k], 10), "B", 1, "R", false, 0, "")
 		}
 	}
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "B", 12)
+	pdf.CellFormat(0, 8, "People, as of the checkpoint ("+r.CheckpointAt.UTC().Format("2006-01-02")+")", "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 10)
+	pc := r.Counts.People
+	for _, kv := range []struct {
+		k string
+		v int64
+	}{
+		{"Owed individual notice", pc.Owed},
+		{"Notified (email sent or letter mailed)", pc.Notified},
+		{"  of whom after their deadline", pc.NotifiedLate},
+		{"Outstanding", pc.Outstanding},
+		{"  of whom past their deadline", pc.Overdue},
+		{"Substitute notice owed (unreachable)", pc.Substitute},
+	} {
+		pdf.CellFormat(90, 6, kv.k, "B", 0, "L", false, 0, "")
+		pdf.CellFormat(30, 6, strconv.FormatInt(kv.v, 10), "B", 1, "R", false, 0, "")
+	}
 	table("Entries by kind", r.Counts.ByKind)
 	table("Entries by channel", r.Counts.ByChannel)
 	table("Entries by jurisdiction", r.Counts.ByJurisdiction)
 	table("Notices by status", r.Counts.ByStatus)
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 12)
-	pdf.CellFormat(0, 8, "Deadlines", "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 8, "Deliveries against their deadline", "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 10)
 	d := r.Counts.Deadlines
 	if d.Deliveries == 0 {

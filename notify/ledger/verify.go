@@ -453,7 +453,7 @@ func (v *verifier) lines(name string, fn func(line []byte, lineNo int) error) er
 // controller and slice, in increasing index order within the signed tree.
 // It returns the leaves, the summary counts and the SHA-256 of the CSV copy
 // re-derived from the entries.
-func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, Counts, string, error) {
+func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, *counter, string, error) {
 	var leaves []leaf
 	count := newCounter()
 	csvOut := startCSVSpool(nil)
@@ -487,13 +487,13 @@ func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, Counts, string,
 		return nil
 	})
 	if err != nil {
-		return nil, Counts{}, "", err
+		return nil, nil, "", err
 	}
 	res, err := csvOut.close()
 	if err != nil {
-		return nil, Counts{}, "", err
+		return nil, nil, "", err
 	}
-	return leaves, count.counts(), res.sha256, nil
+	return leaves, count, res.sha256, nil
 }
 
 // recordProofs checks proofs.jsonl: one tlog record proof per entry, in
@@ -577,8 +577,9 @@ func (v *verifier) subtrees(tree tlog.Tree, leaves []leaf) error {
 	return nil
 }
 
-// summary checks summary.json against the bundle and the recomputed counts.
-func (v *verifier) summary(c Counts) error {
+// summary checks summary.json against the bundle and the counts
+// recomputed from the entries, as of the checkpoint time it states.
+func (v *verifier) summary(count *counter) error {
 	b, err := v.readSmall(fileSummary, smallFiles[fileSummary])
 	if err != nil {
 		return err
@@ -592,7 +593,7 @@ func (v *verifier) summary(c Counts) error {
 		return bad(fileSummary, "describes another bundle than manifest.json")
 	}
 	got, err1 := json.Marshal(rep.Counts)
-	want, err2 := json.Marshal(c)
+	want, err2 := json.Marshal(count.counts(rep.CheckpointAt))
 	if err := errors.Join(err1, err2); err != nil {
 		return bad(fileSummary, "%v", err)
 	}
