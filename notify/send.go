@@ -218,7 +218,7 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 		if err := d.run(ctx); err != nil {
 			return res, err
 		}
-		err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM notices WHERE incident_id = ? AND channel = 'email' AND state = 'failed'`,
+		err := st.DB().QueryRowContext(context.WithoutCancel(ctx), `SELECT count(*) FROM notices WHERE incident_id = ? AND channel = 'email' AND state = 'failed'`,
 			id).Scan(&res.FailedTotal)
 		if err != nil {
 			return res, fmt.Errorf("send incident %d: %w", id, err)
