@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -27,6 +28,7 @@ func incidentCommands() map[string]func(a *app, ctx context.Context, args []stri
 		"plan":        (*app).incidentPlan,
 		"obligations": (*app).incidentObligations,
 		"send":        (*app).incidentSend,
+		"substitute":  (*app).incidentSubstitute,
 	}
 }
 
@@ -139,11 +141,17 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Progress and deadlines exist once there is a plan.
+	progress, err := notify.FindProgress(ctx, st, id, a.now(), notify.DefaultWarnDays)
+	if err != nil && !errors.Is(err, incident.ErrNotFound) {
+		return err
+	}
 	if *asJSON {
 		return a.printJSON(struct {
 			*incident.Incident
-			Notices map[string]map[string]int `json:"notices,omitempty"`
-		}{inc, counts})
+			Notices  map[string]map[string]int `json:"notices,omitempty"`
+			Progress *notify.Progress          `json:"progress,omitempty"`
+		}{inc, counts, progress})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -169,10 +177,20 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 		}
 		row("notices ("+ch+")", strings.Join(parts, ", "))
 	}
+	if progress != nil {
+		row("people", fmt.Sprintf("%d owed, %d notified, %d outstanding, %d substitute notice owed", progress.Owed,
+			progress.Notified, progress.Outstanding, progress.Substitute))
+	}
 	if inc.Description != "" {
 		row("description", strings.ReplaceAll(inc.Description, "\n", "\n\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if progress != nil {
+		return printDeadlines(a.stdout, progress)
+	}
+	return nil
 }
 
 func (a *app) incidentList(ctx context.Context, args []string) error {

@@ -45,7 +45,14 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	if *asJSON {
 		return a.printJSON(p)
 	}
-	return printPlan(a, p)
+	if err := printPlan(a, p); err != nil {
+		return err
+	}
+	progress, err := notify.FindProgress(ctx, st, id, a.now(), notify.DefaultWarnDays)
+	if err != nil {
+		return err
+	}
+	return printDeadlines(a.stdout, progress)
 }
 
 // printPlan writes the plan table: one line per jurisdiction and a total.

@@ -155,6 +155,7 @@ func commands() []command {
 			{"plan", "ID", "decide who is owed notice, how and by when (--show: the stored plan, read only)"},
 			{"obligations", "ID", "one JSON line per affected person: the law's decision for them"},
 			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue"},
+			{"substitute", "ID", "the people owed notice whom no direct notice reaches (unreachable, email failed, letter unprintable or returned)"},
 			{"hold", "ID", "hold sending at law enforcement's request (--reason)"},
 			{"release", "ID", "release a hold"},
 			{"close", "ID", "close the incident"},

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/email/smtptest"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
@@ -62,5 +64,46 @@ func TestCLI_SendFailedForGood(t *testing.T) {
 	db.QueryRow(`SELECT state FROM notices WHERE channel = 'email' AND account_id = 'a1'`).Scan(&state)
 	if err != nil || retried != 1 || state != "sent" {
 		t.Errorf("ledger has %d email_retried entries for a1 (%v); a1's email notice is %q", retried, err, state)
+	}
+}
+
+// TestCLI_ShowProgressAndSubstitute: incident show counts people owed,
+// notified and outstanding and lists the deadlines needing attention (the
+// GDPR authority's 72 hours passed); incident substitute lists whom no
+// direct notice reaches.
+func TestCLI_ShowProgressAndSubstitute(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok("accounts", "import", c.file("more.csv", "id,name,email,country,region\na4,Di,di@example.org,US,US-CA\n"))
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+	srv := smtptest.Start(t)
+	srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
+		if strings.HasPrefix(rcpt, "di@") {
+			return smtptest.Reply550
+		}
+		return smtptest.Accept
+	})
+	c.run("incident", "send", "1", "--channel", "email", "--smtp", srv.URL())
+
+	show := c.ok("incident", "show", "1")
+	for _, want := range []string{"people", "substitute notice owed", "deadlines needing attention (as of 2026-11-28)", "OVERDUE by 5 days", "2026-11-23  DE"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("incident show lacks %q:\n%s", want, show)
+		}
+	}
+	sub := c.ok("incident", "substitute", "1", "--json")
+	if !strings.Contains(sub, `"account_id":"a4"`) || !strings.Contains(sub, "email failed") || strings.Contains(sub, `"a1"`) {
+		t.Errorf("incident substitute --json:\n%s", sub)
+	}
+	var p struct {
+		Progress notify.Progress `json:"progress"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("incident", "show", "1", "--json")), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Progress.Substitute != 1 || p.Progress.Notified == 0 || p.Progress.Owed != p.Progress.Notified+p.Progress.Outstanding {
+		t.Errorf("progress %+v", p.Progress)
 	}
 }
