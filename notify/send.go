@@ -91,27 +91,35 @@ type SendResult struct {
 	Interrupted bool `json:"interrupted"`
 }
 
+// DefaultSendOptions returns the settings a run takes for what its options
+// leave unset; the command line shows them as its flags' defaults.
+func DefaultSendOptions() SendOptions {
+	return SendOptions{Channel: "all", Concurrency: 4, RetryBase: time.Minute, MaxAttempts: 8,
+		Lease: 2 * time.Minute, CommitWait: 2 * time.Minute, Grace: 5 * time.Second}
+}
+
 func (o *SendOptions) defaults() {
+	d := DefaultSendOptions()
 	if o.Channel == "" {
-		o.Channel = "all"
+		o.Channel = d.Channel
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+		o.Concurrency = d.Concurrency
 	}
 	if o.RetryBase <= 0 {
-		o.RetryBase = time.Minute
+		o.RetryBase = d.RetryBase
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 8
+		o.MaxAttempts = d.MaxAttempts
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2 * time.Minute
+		o.Lease = d.Lease
 	}
 	if o.CommitWait <= 0 {
-		o.CommitWait = 2 * time.Minute
+		o.CommitWait = d.CommitWait
 	}
 	if o.Grace <= 0 {
-		o.Grace = 5 * time.Second
+		o.Grace = d.Grace
 	}
 	if o.Claim <= 0 {
 		o.Claim = min(max(8*o.Concurrency, 16), 256)

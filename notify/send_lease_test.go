@@ -250,12 +250,5 @@ func newSendEnvBusy(t testing.TB, path string, ms int) *sendEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	st := incident.NewStore(db)
-	led, err := ledger.New([]byte("send-test-secret-0123456789"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Journal = led
-	return &sendEnv{st: st, led: led, db: path}
+	return sendEnvOn(t, db, path)
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -41,6 +42,12 @@ func newSendEnv(t testing.TB, path string) *sendEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sendEnvOn(t, db, path)
+}
+
+// sendEnvOn wires a store and ledger to an open database.
+func sendEnvOn(t testing.TB, db *sql.DB, path string) *sendEnv {
+	t.Helper()
 	t.Cleanup(func() { db.Close() })
 	st := incident.NewStore(db)
 	led, err := ledger.New([]byte("send-test-secret-0123456789"), nil)

@@ -91,8 +91,8 @@ Next: breachnotice incident obligations `+fmt.Sprint(inc.ID)+` --jsonl | head
 // demoDeliver sends the incident's emails to the outbox (or the relay in
 // BREACHNOTICE_SMTP) and queues its letters.
 func (a *app) demoDeliver(ctx context.Context, id int64, dir string) error {
-	f := sendFlags{channel: "all", outbox: filepath.Join(dir, "outbox"), concurrency: 4, attempts: 8,
-		retryBase: time.Minute, lease: 2 * time.Minute}
+	// Unset numbers take notify's defaults.
+	f := sendFlags{channel: "all", outbox: filepath.Join(dir, "outbox")}
 	res, err := a.send(ctx, id, &f)
 	if err != nil {
 		return err

@@ -33,14 +33,15 @@ func (a *app) bindSendFlags(fs interface {
 	BoolVar(*bool, string, bool, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 }, f *sendFlags) {
-	fs.StringVar(&f.channel, "channel", "all", "email, letter or all")
+	d := notify.DefaultSendOptions()
+	fs.StringVar(&f.channel, "channel", d.Channel, "email, letter or all")
 	fs.StringVar(&f.smtp, "smtp", "", "SMTP relay smtp://user:pass@host:port?tls=none|starttls|implicit (env BREACHNOTICE_SMTP; default: write .eml files to --outbox)")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "folder for .eml files when no SMTP relay is set")
-	fs.IntVar(&f.concurrency, "concurrency", 4, "SMTP connections")
+	fs.IntVar(&f.concurrency, "concurrency", d.Concurrency, "SMTP connections")
 	fs.Float64Var(&f.rate, "rate", 0, "messages per second (0: unlimited)")
-	fs.DurationVar(&f.retryBase, "retry-base", time.Minute, "first backoff after a temporary failure (doubles per attempt, with jitter)")
-	fs.IntVar(&f.attempts, "max-attempts", 8, "attempts before a temporary failure becomes final")
-	fs.DurationVar(&f.lease, "lease", 2*time.Minute, "how long a claimed message may be in flight, unrenewed, before another run re-sends it")
+	fs.DurationVar(&f.retryBase, "retry-base", d.RetryBase, "first backoff after a temporary failure (doubles per attempt, with jitter)")
+	fs.IntVar(&f.attempts, "max-attempts", d.MaxAttempts, "attempts before a temporary failure becomes final")
+	fs.DurationVar(&f.lease, "lease", d.Lease, "how long a claimed message may be in flight, unrenewed, before another run re-sends it")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first")
 }
 
