@@ -16,20 +16,66 @@ type Journal interface {
 	Record(ctx context.Context, tx *sql.Tx, ev Event) error
 }
 
-// Event kinds the store emits.
+// EventKind names what happened: the one vocabulary of the journal (the
+// delivery ledger's entry kinds), for the store's own events and for the
+// deliveries notify records. It is defined here because incident is the
+// package every other one may import.
+type EventKind string
+
+// Event kinds.
 const (
-	EventControllerCreated = "controller_created"
-	EventIncidentOpened    = "incident_opened"
-	EventScopeSet          = "scope_set"
-	EventHoldSet           = "hold_set"
-	EventHoldReleased      = "hold_released"
-	EventIncidentClosed    = "incident_closed"
+	EventControllerCreated EventKind = "controller_created"
+	EventIncidentOpened    EventKind = "incident_opened"
+	EventScopeSet          EventKind = "scope_set"
+	EventPlanMade          EventKind = "plan_made"
+	EventHoldSet           EventKind = "hold_set"
+	EventHoldReleased      EventKind = "hold_released"
+	EventIncidentClosed    EventKind = "incident_closed"
+	EventCheckpoint        EventKind = "checkpoint"
+	EventEmailSent         EventKind = "email_sent"
+	EventEmailDeferred     EventKind = "email_deferred"
+	EventEmailFailed       EventKind = "email_failed"
+	// EventEmailRetried puts an email that failed for good back in the
+	// queue (incident send --retry-failed).
+	EventEmailRetried      EventKind = "email_retried"
+	EventLetterQueued      EventKind = "letter_queued"
+	EventLetterUnprintable EventKind = "letter_unprintable"
+	EventLetterExported    EventKind = "letter_exported"
+	EventLetterMailed      EventKind = "letter_mailed"
+	EventLetterReturned    EventKind = "letter_returned"
+	EventBannerPublished   EventKind = "banner_published"
+	EventBannerWithdrawn   EventKind = "banner_withdrawn"
+	// EventNoticeUnreachable records a person owed notice whom no direct
+	// channel can reach (retired, no usable contact data): they count
+	// towards substitute notice.
+	EventNoticeUnreachable EventKind = "notice_unreachable"
 )
+
+// EventKinds lists every event kind, in the order above.
+func EventKinds() []EventKind {
+	return []EventKind{
+		EventControllerCreated, EventIncidentOpened, EventScopeSet, EventPlanMade,
+		EventHoldSet, EventHoldReleased, EventIncidentClosed, EventCheckpoint,
+		EventEmailSent, EventEmailDeferred, EventEmailFailed, EventEmailRetried, EventLetterQueued,
+		EventLetterUnprintable, EventLetterExported, EventLetterMailed, EventLetterReturned,
+		EventBannerPublished, EventBannerWithdrawn, EventNoticeUnreachable,
+	}
+}
+
+// Valid reports whether k is a known kind.
+func (k EventKind) Valid() bool {
+	for _, x := range EventKinds() {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
 
 // Event is something that happened to a controller's copy or incident.
 type Event struct {
 	Controller string
-	Kind       string
+	Kind       EventKind
 	Incident   int64
 	At         time.Time
 	Detail     map[string]any

@@ -14,9 +14,6 @@ import (
 	"github.com/breachnotice/breachnotice/notify/law"
 )
 
-// EventPlanMade is the journal kind of a stored plan.
-const EventPlanMade = "plan_made"
-
 // Plan is an incident's stored obligations: per jurisdiction, and totals.
 type Plan struct {
 	Incident      int64            `json:"incident"`
@@ -228,7 +225,7 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 		if err := st.Audit(ctx, tx, "incident.plan", fmt.Sprintf("incident:%d", id), summary); err != nil {
 			return err
 		}
-		return st.Record(ctx, tx, incident.Event{Controller: c.ID, Kind: EventPlanMade, Incident: id, Detail: summary})
+		return st.Record(ctx, tx, incident.Event{Controller: c.ID, Kind: incident.EventPlanMade, Incident: id, Detail: summary})
 	})
 	if err != nil {
 		return nil, err

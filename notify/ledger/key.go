@@ -137,7 +137,11 @@ func (l *Ledger) createKey(ctx context.Context, tx *sql.Tx, controllerID string,
 // controller's log in the store's transaction. A controller_created event
 // creates the controller's signing key (CreateKey).
 func (l *Ledger) Record(ctx context.Context, tx *sql.Tx, ev incident.Event) error {
-	if Kind(ev.Kind) == KindControllerCreated {
+	kind := Kind(ev.Kind)
+	if !kind.Valid() {
+		return fmt.Errorf("ledger: record: unknown event kind %q", ev.Kind)
+	}
+	if kind == KindControllerCreated {
 		_, err := l.createKey(ctx, tx, ev.Controller, ev.Detail)
 		return err
 	}
@@ -153,7 +157,7 @@ func (l *Ledger) Record(ctx context.Context, tx *sql.Tx, ev incident.Event) erro
 	if at.IsZero() {
 		at = l.now()
 	}
-	return Append(ctx, tx, Entry{Controller: ev.Controller, At: at, Kind: Kind(ev.Kind), Incident: ev.Incident, Detail: raw})
+	return Append(ctx, tx, Entry{Controller: ev.Controller, At: at, Kind: kind, Incident: ev.Incident, Detail: raw})
 }
 
 var _ incident.Journal = (*Ledger)(nil)

@@ -78,56 +78,36 @@ import (
 	"github.com/breachnotice/breachnotice/incident"
 )
 
-// Kind is what an entry records.
-type Kind string
+// Kind is what an entry records: incident.EventKind's vocabulary, the one
+// set of kinds the store's events and notify's deliveries share.
+type Kind incident.EventKind
 
-// Entry kinds.
+// Entry kinds, named for the ledger.
 const (
-	KindControllerCreated Kind = "controller_created"
-	KindIncidentOpened    Kind = "incident_opened"
-	KindScopeSet          Kind = "scope_set"
-	KindPlanMade          Kind = "plan_made"
-	KindHoldSet           Kind = "hold_set"
-	KindHoldReleased      Kind = "hold_released"
-	KindIncidentClosed    Kind = "incident_closed"
-	KindCheckpoint        Kind = "checkpoint"
-	KindEmailSent         Kind = "email_sent"
-	KindEmailDeferred     Kind = "email_deferred"
-	KindEmailFailed       Kind = "email_failed"
-	// KindEmailRetried puts an email that failed for good back in the
-	// queue (incident send --retry-failed).
-	KindEmailRetried      Kind = "email_retried"
-	KindLetterQueued      Kind = "letter_queued"
-	KindLetterUnprintable Kind = "letter_unprintable"
-	KindLetterExported    Kind = "letter_exported"
-	KindLetterMailed      Kind = "letter_mailed"
-	KindLetterReturned    Kind = "letter_returned"
-	KindBannerPublished   Kind = "banner_published"
-	KindBannerWithdrawn   Kind = "banner_withdrawn"
-	// KindNoticeUnreachable records a person owed notice whom no direct
-	// channel can reach (retired, no usable contact data): they count
-	// towards substitute notice.
-	KindNoticeUnreachable Kind = "notice_unreachable"
+	KindControllerCreated = Kind(incident.EventControllerCreated)
+	KindIncidentOpened    = Kind(incident.EventIncidentOpened)
+	KindScopeSet          = Kind(incident.EventScopeSet)
+	KindPlanMade          = Kind(incident.EventPlanMade)
+	KindHoldSet           = Kind(incident.EventHoldSet)
+	KindHoldReleased      = Kind(incident.EventHoldReleased)
+	KindIncidentClosed    = Kind(incident.EventIncidentClosed)
+	KindCheckpoint        = Kind(incident.EventCheckpoint)
+	KindEmailSent         = Kind(incident.EventEmailSent)
+	KindEmailDeferred     = Kind(incident.EventEmailDeferred)
+	KindEmailFailed       = Kind(incident.EventEmailFailed)
+	KindEmailRetried      = Kind(incident.EventEmailRetried)
+	KindLetterQueued      = Kind(incident.EventLetterQueued)
+	KindLetterUnprintable = Kind(incident.EventLetterUnprintable)
+	KindLetterExported    = Kind(incident.EventLetterExported)
+	KindLetterMailed      = Kind(incident.EventLetterMailed)
+	KindLetterReturned    = Kind(incident.EventLetterReturned)
+	KindBannerPublished   = Kind(incident.EventBannerPublished)
+	KindBannerWithdrawn   = Kind(incident.EventBannerWithdrawn)
+	KindNoticeUnreachable = Kind(incident.EventNoticeUnreachable)
 )
 
-// Kinds lists every entry kind.
-var Kinds = []Kind{
-	KindControllerCreated, KindIncidentOpened, KindScopeSet, KindPlanMade,
-	KindHoldSet, KindHoldReleased, KindIncidentClosed, KindCheckpoint,
-	KindEmailSent, KindEmailDeferred, KindEmailFailed, KindEmailRetried, KindLetterQueued,
-	KindLetterUnprintable, KindLetterExported, KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn,
-	KindNoticeUnreachable,
-}
-
 // Valid reports whether k is a known kind.
-func (k Kind) Valid() bool {
-	for _, x := range Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
+func (k Kind) Valid() bool { return incident.EventKind(k).Valid() }
 
 // status is the delivery status a kind leaves a notice in, "" for kinds that
 // are not about a notice.

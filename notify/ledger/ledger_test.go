@@ -239,6 +239,16 @@ func TestKeys(t *testing.T) {
 	if err != nil || first.Kind != KindControllerCreated || !strings.Contains(string(first.Detail), pub) {
 		t.Fatalf("first entry %+v, %v", first, err)
 	}
+	t.Run("RecordChecksKind", func(t *testing.T) {
+		tx, _ := db.BeginTx(ctx, nil)
+		defer tx.Rollback()
+		if err := l.Record(ctx, tx, incident.Event{Controller: "op", Kind: "plan_maed"}); err == nil || !strings.Contains(err.Error(), "unknown event kind") {
+			t.Errorf("Record of an unknown kind = %v", err)
+		}
+		if err := l.Record(ctx, tx, incident.Event{Controller: "op", Kind: incident.EventPlanMade}); err != nil {
+			t.Errorf("Record(plan_made) = %v", err)
+		}
+	})
 	t.Run("ErrConflict", func(t *testing.T) {
 		tx, _ := db.BeginTx(ctx, nil)
 		defer tx.Rollback()

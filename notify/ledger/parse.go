@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/breachnotice/breachnotice/incident"
 )
 
 // errNotCanonical reports that a line is not in the canonical layout; it
@@ -173,8 +175,9 @@ func (s *scanner) strSlow() string {
 // allocating.
 var (
 	kindNames = func() []string {
-		s := make([]string, len(Kinds))
-		for i, k := range Kinds {
+		kinds := incident.EventKinds()
+		s := make([]string, len(kinds))
+		for i, k := range kinds {
 			s[i] = string(k)
 		}
 		return s
