@@ -2,9 +2,6 @@ package notify
 
 import (
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,11 +13,9 @@ import (
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify/law"
 	"github.com/breachnotice/breachnotice/templates"
-)
 
-// The flag has its own name so it cannot clash with another golden test
-// in this package: go test ./notify -run Notice -update-notices.
-var updateNotices = flag.Bool("update-notices", false, "rewrite notify/testdata notice goldens")
+	"github.com/breachnotice/breachnotice/templates/golden"
+)
 
 func contentIncident() *incident.Incident {
 	return &incident.Incident{
@@ -171,8 +166,19 @@ func TestNoticeFor_Mapping(t *testing.T) {
 	if !slices.Equal(n.Elements, []string{"name", "email", "password", "ssn"}) {
 		t.Errorf("elements %q", n.Elements)
 	}
-	if n.Protection == nil || n.Protection.Months != 12 {
-		t.Errorf("California SSN breach: protection %+v, want 12 months", n.Protection)
+	if n.Protection == nil || n.Protection.Months != 12 || n.Protection.Provider != "" {
+		t.Errorf("California SSN breach: protection %+v, want 12 months and no provider yet", n.Protection)
+	}
+	// The incident's arranged offer is printed where the law owes one.
+	withOffer := contentIncident()
+	withOffer.Protection = &incident.Protection{Provider: "IdentityGuard", URL: "https://enroll.example.com", Phone: "1-800-555-0199"}
+	if n := NoticeFor(withOffer, c, a, d); n.Protection == nil || *n.Protection != (templates.Protection{Months: 12,
+		Provider: "IdentityGuard", EnrollURL: "https://enroll.example.com", Phone: "1-800-555-0199"}) {
+		t.Errorf("with an offer arranged: protection %+v", n.Protection)
+	}
+	tx := resident("US-TX", "en")
+	if n := NoticeFor(withOffer, c, tx, law.Decide(withOffer, c, tx)); n.Protection != nil {
+		t.Errorf("Texas owes no protection, yet %+v", n.Protection)
 	}
 	if !n.Discovered.Equal(inc.Discovered.Time) || n.Affected != inc.Affected {
 		t.Error("dates or count not mapped")
@@ -227,23 +233,7 @@ func TestNoticeFor_Golden(t *testing.T) {
 		n.NoticeDate = time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
 		e := renderNotice(t, n)
 		got := "Subject: " + e.Subject + "\n\n" + e.Text
-		path := filepath.Join("testdata", "notice_"+tc.code+"."+tc.locale+".txt.golden")
-		if *updateNotices {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./notify -run Notice -update-notices)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s differs from its golden file\n--- got\n%s", path, got)
-		}
+		golden.Check(t, "notice_"+tc.code+"."+tc.locale+".txt", got)
 	}
 }
 

@@ -3,9 +3,6 @@ package templates
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,9 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/breachnotice/breachnotice/templates/golden"
+)
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
@@ -68,6 +65,7 @@ func fixture(profile, locale string) Notice {
 		n.Protection = &Protection{Months: 12, Provider: "IdentityGuard Example", EnrollURL: "https://enroll.example.com", Code: "ABC123"}
 		if profile == "us-ma" {
 			n.Protection.Months = 18
+			n.Protection.Phone = "1-888-555-0142"
 		}
 	}
 	if profile == "us-wi" {
@@ -115,27 +113,9 @@ func TestRenderEmail_Golden(t *testing.T) {
 		name := tc.profile + "." + LangFor(tc.locale)
 		t.Run(name, func(t *testing.T) {
 			e := render(t, fixture(tc.profile, tc.locale))
-			golden(t, name+".html", e.HTML)
-			golden(t, name+".txt", "Subject: "+e.Subject+"\n\n"+e.Text)
+			golden.Check(t, name+".html", e.HTML)
+			golden.Check(t, name+".txt", "Subject: "+e.Subject+"\n\n"+e.Text)
 		})
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./templates -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (run go test ./templates -update and review the diff)\n--- got\n%s", path, got)
 	}
 }
 

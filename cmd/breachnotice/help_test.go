@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
 // TestHelp: --help, -h and help print usage to stdout and exit 0, never
@@ -61,7 +63,7 @@ func TestHelp(t *testing.T) {
 		t.Errorf("help opened the database: stat = %v", err)
 	}
 	out, _, _ := c.run("help")
-	golden(t, "help", out)
+	golden.Check(t, "help", out)
 }
 
 // TestHelp_EverySubcommand: every command and sub-command help lists has

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
 // ledgerKey returns controller id's public key and fingerprint as
@@ -42,8 +44,8 @@ func TestCLI_LedgerKey(t *testing.T) {
 	if _, opFP := c.ledgerKey("op"); opFP == fp {
 		t.Fatal("two controllers, one fingerprint")
 	}
-	golden(t, "ledger_key", scrub(c.ok("ledger", "key", "--controller", "nb"), vkey, "PUBLIC_KEY", fp, "SHA256:FINGERPRINT"))
-	golden(t, "ledger_key_json", scrub(c.ok("ledger", "key", "--controller", "nb", "--json"), vkey, "PUBLIC_KEY", fp, "SHA256:FINGERPRINT"))
+	golden.Check(t, "ledger_key", scrub(c.ok("ledger", "key", "--controller", "nb"), vkey, "PUBLIC_KEY", fp, "SHA256:FINGERPRINT"))
+	golden.Check(t, "ledger_key_json", scrub(c.ok("ledger", "key", "--controller", "nb", "--json"), vkey, "PUBLIC_KEY", fp, "SHA256:FINGERPRINT"))
 
 	for _, tc := range []struct {
 		name string
@@ -146,9 +148,9 @@ func TestCLI_LedgerVerifyPin(t *testing.T) {
 		t.Errorf("verify --json without --key: %s", js)
 	}
 	placeholders := []string{realKey, "PUBLIC_KEY", realFP, "SHA256:FINGERPRINT", sum.Root, "ROOT"}
-	golden(t, "ledger_verify", scrub(c.ok("ledger", "verify", real), placeholders...))
-	golden(t, "ledger_verify_json", scrub(js, placeholders...))
-	golden(t, "ledger_verify_pinned_json", scrub(c.ok("ledger", "verify", "--json", "--key", realFP, real), placeholders...))
+	golden.Check(t, "ledger_verify", scrub(c.ok("ledger", "verify", real), placeholders...))
+	golden.Check(t, "ledger_verify_json", scrub(js, placeholders...))
+	golden.Check(t, "ledger_verify_pinned_json", scrub(c.ok("ledger", "verify", "--json", "--key", realFP, real), placeholders...))
 }
 
 // TestCLI_LedgerExportIncident: an incident that does not exist, or is

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
 // letters runs a "letters" sub-command through cmdLetters, as run does
@@ -52,7 +54,7 @@ p3,Zoë Łukasiewicz,en,US,NY,3 Elm St,Albany,12207
 
 func TestCLI_Letters(t *testing.T) {
 	c := letterIncident(t)
-	golden(t, "letters_list", c.lettersOK("list", "1", "--json"))
+	golden.Check(t, "letters_list", c.lettersOK("list", "1", "--json"))
 	zipPath := filepath.Join(c.dir, "b1.zip")
 	out := c.lettersOK("export", "1", "--out", zipPath)
 	if !strings.HasPrefix(out, "batch B1-1: 4 letters") {
@@ -86,7 +88,7 @@ func TestCLI_Letters(t *testing.T) {
 	if out := c.lettersOK("returned", returned); out != returned+": 1 returned, 0 rejected\n" {
 		t.Errorf("returned: %q", out)
 	}
-	golden(t, "letters_list_after", c.lettersOK("list", "1"))
+	golden.Check(t, "letters_list_after", c.lettersOK("list", "1"))
 	for _, tc := range []struct {
 		args []string
 		code int

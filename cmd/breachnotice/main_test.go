@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,9 +17,9 @@ import (
 
 	"github.com/breachnotice/breachnotice/migrations"
 	"github.com/breachnotice/breachnotice/notify/email/smtptest"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/breachnotice/breachnotice/templates/golden"
+)
 
 // cli runs breachnotice commands against one database in a temporary
 // directory, with a fixed clock.
@@ -81,24 +80,6 @@ func (c *cli) openDB() *sql.DB {
 	return db
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
-}
-
 // seed adds an operator and a Member with one course, and a few learners.
 func (c *cli) seed() {
 	c.ok("controllers", "add", "--id", "op", "--name", "OpenLearn", "--from", "notice@openlearn.example",
@@ -117,14 +98,14 @@ func TestCLI_IncidentJSON(t *testing.T) {
 	c := newCLI(t)
 	c.seed()
 	desc := c.file("what.txt", "An attacker copied the course database.\n")
-	golden(t, "incident_open", c.ok("incident", "open", "--controller", "nb", "--title", "LMS database copied",
+	golden.Check(t, "incident_open", c.ok("incident", "open", "--controller", "nb", "--title", "LMS database copied",
 		"--discovered", "2026-11-20", "--elements", "password,name,email", "--description-file", desc,
 		"--occurred-from", "2026-11-01", "--occurred-to", "2026-11-19", "--json"))
-	golden(t, "incident_scope", c.ok("incident", "scope", "1", "--all", "--json"))
-	golden(t, "incident_show", c.ok("incident", "show", "1", "--json"))
-	golden(t, "controllers_list", c.ok("controllers", "list", "--json"))
-	golden(t, "incident_plan", c.ok("incident", "plan", "1"))
-	golden(t, "incident_obligations", c.ok("incident", "obligations", "1", "--jsonl"))
+	golden.Check(t, "incident_scope", c.ok("incident", "scope", "1", "--all", "--json"))
+	golden.Check(t, "incident_show", c.ok("incident", "show", "1", "--json"))
+	golden.Check(t, "controllers_list", c.ok("controllers", "list", "--json"))
+	golden.Check(t, "incident_plan", c.ok("incident", "plan", "1"))
+	golden.Check(t, "incident_obligations", c.ok("incident", "obligations", "1", "--jsonl"))
 }
 
 func TestCLI_Errors(t *testing.T) {
@@ -214,7 +195,7 @@ func TestCLI_ImportWrongFile(t *testing.T) {
 	if name != "Ana García" || email != "ana@example.org" || country != "US" {
 		t.Errorf("a1 = %q %q %q: the refused file changed it", name, email, country)
 	}
-	golden(t, "accounts_import_json", strings.ReplaceAll(before, c.dir, "DIR"))
+	golden.Check(t, "accounts_import_json", strings.ReplaceAll(before, c.dir, "DIR"))
 }
 
 // TestCLI_ScopeFileUnbalancedQuote scopes from an id list whose second id
