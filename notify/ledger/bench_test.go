@@ -47,21 +47,13 @@ func benchEntries(es []Entry, first int) {
 // fillLedger appends n entries to controller op in batches, returning the
 // time spent appending and committing.
 func fillLedger(b *testing.B, db *sql.DB, n int) time.Duration {
-	ctx := context.Background()
 	es := make([]Entry, benchBatch)
 	var spent time.Duration
 	for done := 0; done < n; {
 		k := min(benchBatch, n-done)
 		benchEntries(es[:k], done)
 		start := time.Now()
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := Append(ctx, tx, es[:k]...); err != nil {
-			b.Fatal(err)
-		}
-		if err := tx.Commit(); err != nil {
+		if err := inTx(db, func(ctx context.Context, tx *sql.Tx) error { return Append(ctx, tx, es[:k]...) }); err != nil {
 			b.Fatal(err)
 		}
 		spent += time.Since(start)

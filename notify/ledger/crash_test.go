@@ -3,6 +3,7 @@ package ledger
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,14 +36,7 @@ func TestHelperProcess(t *testing.T) {
 	es := make([]Entry, 2000)
 	for batch := 0; ; batch++ {
 		benchEntries(es, batch*len(es))
-		tx, err := db.BeginTx(ctx, nil)
-		if err == nil {
-			err = Append(ctx, tx, es...)
-		}
-		if err == nil {
-			err = tx.Commit()
-		}
-		if err != nil {
+		if err := inTx(db, func(ctx context.Context, tx *sql.Tx) error { return Append(ctx, tx, es...) }); err != nil {
 			fmt.Println("error", err)
 			os.Exit(2)
 		}

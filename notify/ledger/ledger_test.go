@@ -56,24 +56,35 @@ func newTestLedger(t testing.TB) (*Ledger, *testClock) {
 	return l, c
 }
 
-// addController inserts a controller row and creates its ledger key.
-func addController(t testing.TB, db *sql.DB, l *Ledger, id string) string {
-	t.Helper()
+// inTx runs fn in one transaction, committed when fn succeeds and rolled
+// back when it fails; it returns fn's error, or the commit's.
+func inTx(db *sql.DB, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO controllers(id, name, member, from_email, created_at) VALUES (?, ?, 0, ?, ?)`,
-		id, "Controller "+id, "privacy@"+id+".example", "2025-03-01T00:00:00Z"); err != nil {
-		t.Fatal(err)
+	if err := fn(ctx, tx); err != nil {
+		return err
 	}
-	pub, err := l.CreateKey(ctx, tx, id)
+	return tx.Commit()
+}
+
+// addController inserts a controller row and creates its ledger key.
+func addController(t testing.TB, db *sql.DB, l *Ledger, id string) string {
+	t.Helper()
+	var pub string
+	err := inTx(db, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO controllers(id, name, member, from_email, created_at) VALUES (?, ?, 0, ?, ?)`,
+			id, "Controller "+id, "privacy@"+id+".example", "2025-03-01T00:00:00Z"); err != nil {
+			return err
+		}
+		var err error
+		pub, err = l.CreateKey(ctx, tx, id)
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return pub
@@ -81,16 +92,7 @@ func addController(t testing.TB, db *sql.DB, l *Ledger, id string) string {
 
 func mustAppend(t testing.TB, db *sql.DB, entries ...Entry) []Entry {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if err := Append(ctx, tx, entries...); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err := inTx(db, func(ctx context.Context, tx *sql.Tx) error { return Append(ctx, tx, entries...) }); err != nil {
 		t.Fatal(err)
 	}
 	return entries
@@ -202,16 +204,14 @@ func TestAppend(t *testing.T) {
 			"DetailArray": {Controller: "op", Kind: KindEmailSent, At: time.Now(), Detail: json.RawMessage(`[1]`)},
 			"DetailJunk":  {Controller: "op", Kind: KindEmailSent, At: time.Now(), Detail: json.RawMessage(`{"a":`)},
 		} {
-			tx, _ := db.BeginTx(ctx, nil)
-			err := Append(ctx, tx, e)
-			tx.Rollback()
+			err := inTx(db, func(ctx context.Context, tx *sql.Tx) error { return Append(ctx, tx, e) })
 			if !errors.Is(err, incident.ErrInvalid) {
 				t.Errorf("%s: Append = %v, want ErrInvalid", name, err)
 			}
 		}
-		tx, _ := db.BeginTx(ctx, nil)
-		err := Append(ctx, tx, Entry{Controller: "nobody", Kind: KindEmailSent, At: time.Now()})
-		tx.Rollback()
+		err := inTx(db, func(ctx context.Context, tx *sql.Tx) error {
+			return Append(ctx, tx, Entry{Controller: "nobody", Kind: KindEmailSent, At: time.Now()})
+		})
 		if !errors.Is(err, incident.ErrNotFound) {
 			t.Errorf("unknown controller: Append = %v, want ErrNotFound", err)
 		}
