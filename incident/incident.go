@@ -228,9 +228,23 @@ type Account struct {
 }
 
 // PostalComplete reports whether the account's postal address is complete
-// enough to print a letter: line 1, city, postal code and country.
+// enough to print a letter: line 1, city, postal code and country each hold
+// more than white space (as strings.TrimSpace sees it: tabs and no-break
+// spaces are white space). It is the one definition: PostalCompleteSQL is
+// the same test for SQL, and a test holds the two together.
 func (a *Account) PostalComplete() bool {
-	return a.PostalLine1 != "" && a.City != "" && a.PostalCode != "" && a.Country != ""
+	return strings.TrimSpace(a.PostalLine1) != "" && strings.TrimSpace(a.City) != "" &&
+		strings.TrimSpace(a.PostalCode) != "" && strings.TrimSpace(a.Country) != ""
+}
+
+// PostalCompleteSQL is PostalComplete as an SQL expression over the
+// accounts columns of t, a table name or alias. SQLite's trim(X, Y) trims
+// exactly the runes of Y, so Y is every rune unicode.IsSpace reports
+// (PostgreSQL spells it btrim).
+func PostalCompleteSQL(t string) string {
+	const space = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+	has := func(col string) string { return "trim(" + t + "." + col + ", '" + space + "') <> ''" }
+	return "(" + has("postal_line1") + " AND " + has("city") + " AND " + has("postal_code") + " AND " + has("country") + ")"
 }
 
 // Jurisdiction is the residence code used by the law engine: "US-TX" for a

@@ -89,11 +89,12 @@ func (a *Affected) Reach() int {
 }
 
 // reachSQL computes the Reach flags of account x whose notice goes to the
-// address ne (” for the account's own) with usability neu.
+// address ne (” for the account's own) with usability neu; POSTAL is
+// PostalCompleteSQL("x").
 const reachSQL = `(x.e_consent <> 0)
 		| ((x.status = 'retired') << 1)
 		| ((NEU <> 0 AND (NE <> '' OR x.email <> '')) << 2)
-		| ((x.postal_line1 <> '' AND x.city <> '' AND x.postal_code <> '' AND x.country <> '') << 3)
+		| (POSTAL << 3)
 		| ((NE = '') << 4)`
 
 // copyQuery returns a SELECT of the affected rows' columns (incident_id
@@ -135,7 +136,7 @@ func copyQuery(c *Controller, courses []string, accountFilter string) (string, [
 	ne := `(CASE WHEN x.enrolled <> '' AND lower(x.enrolled) <> lower(x.email) THEN x.enrolled ELSE '' END)`
 	neu := `(CASE WHEN x.enrolled <> '' THEN 1 ELSE x.email_usable END)`
 	return `SELECT ?, x.id, ` + ne + `, x.country, x.region, ` +
-		strings.NewReplacer("NEU", neu, "NE", ne).Replace(reachSQL) + ` FROM (` + src + `) x`, args
+		strings.NewReplacer("NEU", neu, "NE", ne, "POSTAL", PostalCompleteSQL("x")).Replace(reachSQL) + ` FROM (` + src + `) x`, args
 }
 
 const affectedInsert = `INSERT INTO affected(incident_id, account_id, notice_email, country, region, reach) `

@@ -149,9 +149,36 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// Tx is one store transaction and its time: every timestamp the
+// transaction writes (its rows, its ledger entries, its audit row) is Now,
+// so that they agree. benbjohnson/wtf's sqlite.Tx carries its now the same
+// way.
+type Tx struct {
+	*sql.Tx
+	Now time.Time
+}
+
+// InTxAt runs fn in one transaction, like InTx, at the time now (in UTC).
+// An operation reads its clock once and gives that time to each of its
+// transactions, including work it does before a transaction begins (a
+// letter batch is rendered with its date, then recorded).
+func (s *Store) InTxAt(ctx context.Context, now time.Time, fn func(tx *Tx) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(&Tx{Tx: tx, Now: now.UTC()}) })
+}
+
+// Audit records an action by the context's actor at the transaction's
+// time. Detail must not hold personal data.
+func (tx *Tx) Audit(ctx context.Context, action, object string, detail any) error {
+	return auditAt(ctx, tx.Tx, tx.Now, action, object, detail)
+}
+
 // audit records a state-changing action by the context's actor. Detail must
 // not hold personal data.
 func (s *Store) audit(ctx context.Context, tx *sql.Tx, action, object string, detail any) error {
+	return auditAt(ctx, tx, s.now(), action, object, detail)
+}
+
+func auditAt(ctx context.Context, tx *sql.Tx, at time.Time, action, object string, detail any) error {
 	a := ActorFrom(ctx)
 	d := ""
 	if detail != nil {
@@ -162,7 +189,7 @@ func (s *Store) audit(ctx context.Context, tx *sql.Tx, action, object string, de
 		d = string(b)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)`,
-		s.now().Format(time.RFC3339Nano), a.Role+":"+a.Name, action, object, d)
+		at.Format(time.RFC3339Nano), a.Role+":"+a.Name, action, object, d)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
