@@ -86,28 +86,38 @@ func TestSend_NeverResendsOwnNotices(t *testing.T) {
 }
 
 // TestSend_JoinsRunInProgress: runs started at once on a planned incident
-// all succeed and share the work; nobody gets two copies.
+// all succeed and share the work; nobody gets two copies. Another
+// connection holds the write lock while they start, so that every run reads
+// the incident as planned before any of them moves it to notifying.
 func TestSend_JoinsRunInProgress(t *testing.T) {
 	const n = 60
 	e := newSendEnv(t, "")
 	id := e.planned(t, population(n))
 	srv := smtptest.Start(t)
 	srv.Behave(func(string, int) smtptest.Behaviour { time.Sleep(5 * time.Millisecond); return smtptest.Accept })
+	locker, err := migrations.Open(context.Background(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	lock, err := locker.Begin() // BEGIN IMMEDIATE
+	if err != nil {
+		t.Fatal(err)
+	}
 	const runs = 4
 	var wg sync.WaitGroup
-	start := make(chan struct{})
 	results := make([]notify.SendResult, runs)
 	errs := make([]error, runs)
 	for i := range runs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			<-start
 			results[i], errs[i] = notify.Send(context.Background(), e.st, id, notify.SendOptions{Channel: "all",
 				Transport: smtpTransport(t, srv, 5*time.Second), Concurrency: 2})
 		}()
 	}
-	close(start)
+	time.Sleep(500 * time.Millisecond)
+	lock.Rollback()
 	wg.Wait()
 	sent := 0
 	for i, err := range errs {
