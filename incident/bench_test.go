@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,15 +46,11 @@ func peakRSS() int64 {
 // measured is that of the import, not of the setup.
 func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
-// BenchmarkImportScope imports BENCH_ACCOUNTS generated accounts from a CSV
-// file and scopes an operator incident over all of them, reporting rows/s
-// for each step and the peak memory of the process.
-//
-//	go test ./incident -run '^$' -bench ImportScope -benchtime 1x
-func BenchmarkImportScope(b *testing.B) {
-	n := benchAccounts()
-	dir := b.TempDir()
-	path := filepath.Join(dir, "accounts.csv")
+// writeAccountsCSV writes n generated accounts (the demo data, seed 7) to
+// a CSV file in the benchmark's temporary directory and returns its path.
+func writeAccountsCSV(b *testing.B, n int) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "accounts.csv")
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
@@ -63,8 +61,23 @@ func BenchmarkImportScope(b *testing.B) {
 		b.Fatal(err)
 	}
 	w.Flush()
-	bw.Flush()
-	f.Close()
+	if err := bw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkImportScope imports BENCH_ACCOUNTS generated accounts from a CSV
+// file and scopes an operator incident over all of them, reporting rows/s
+// for each step and the peak memory of the process.
+//
+//	go test ./incident -run '^$' -bench ImportScope -benchtime 1x
+func BenchmarkImportScope(b *testing.B) {
+	n := benchAccounts()
+	path := writeAccountsCSV(b, n)
 	ctx := context.Background()
 
 	for i := 0; i < b.N; i++ {
@@ -118,4 +131,109 @@ func BenchmarkImportScope(b *testing.B) {
 		b.ReportMetric(float64(n)/scopeSecs, "scope_rows/s")
 		b.ReportMetric(float64(peakRSS())/(1<<20), "peak_MB")
 	}
+}
+
+// BenchmarkImportVsSQLite3 imports the same 200,000-row accounts CSV
+// (BENCH_ACCOUNTS to change it) with the sqlite3 shell's .import into a
+// plain table and with ImportAccounts (every check on) into a fresh store,
+// back to back, BENCH_REPS times (default 3) per iteration, and reports
+// the rows/s of each and the ratio ours/sqlite3 (of the total times, and
+// the lowest and highest of the repetitions). Both write a new database
+// file with WAL and synchronous NORMAL; the shell's time includes starting
+// the process. Skipped without Debian's sqlite3 on the PATH.
+//
+//	go test ./incident -run '^$' -bench ImportVsSQLite3 -benchtime 1x -count 3 -v
+func BenchmarkImportVsSQLite3(b *testing.B) {
+	shell, err := exec.LookPath("sqlite3")
+	if err != nil {
+		b.Skip("sqlite3 shell not found (apt-get install sqlite3): no baseline to compare the import with")
+	}
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_ACCOUNTS")); err == nil && v > 0 {
+		n = v
+	}
+	reps := 3
+	if v, err := strconv.Atoi(os.Getenv("BENCH_REPS")); err == nil && v > 0 {
+		reps = v
+	}
+	path := writeAccountsCSV(b, n)
+	ctx := context.Background()
+
+	// shellImport runs the sqlite3 shell's CSV import into a new file
+	// database, with the pragmas of migrations.DSN that bear on writing.
+	shellImport := func() (secs, cpu float64) {
+		db := filepath.Join(b.TempDir(), "shell.db")
+		cmd := exec.Command(shell, db,
+			"-cmd", "PRAGMA journal_mode=WAL", "-cmd", "PRAGMA synchronous=NORMAL", "-cmd", "PRAGMA cache_size=-16384",
+			"-cmd", ".mode csv", ".import "+path+" accounts_raw")
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		secs = time.Since(start).Seconds()
+		if err != nil {
+			b.Fatalf("sqlite3 .import: %v\n%s", err, out)
+		}
+		cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+		got, err := exec.Command(shell, db, "SELECT count(*) FROM accounts_raw").Output()
+		if err != nil || strings.TrimSpace(string(got)) != strconv.Itoa(n) {
+			b.Fatalf("sqlite3 imported %q rows (%v), want %d", got, err, n)
+		}
+		return secs, cpu
+	}
+	oursImport := func() (secs, cpu float64) {
+		st := storetest.Open(b)
+		in, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer in.Close()
+		cpu0 := cpuTime()
+		start := time.Now()
+		res, err := st.ImportAccounts(ctx, in, incident.ImportOptions{File: "accounts.csv", Format: incident.FormatCSV})
+		secs = time.Since(start).Seconds()
+		cpu = cpuTime() - cpu0
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Inserted != int64(n) || res.Rejected != 0 {
+			b.Fatalf("imported %+v, want %d inserted", res, n)
+		}
+		return secs, cpu
+	}
+
+	b.ResetTimer()
+	var oursTotal, shellTotal, oursCPU, shellCPU float64
+	lo, hi := 0.0, 0.0
+	for i := 0; i < b.N; i++ {
+		for r := 0; r < reps; r++ {
+			sh, shCPU := shellImport()
+			ours, cpu := oursImport()
+			oursTotal, shellTotal, oursCPU, shellCPU = oursTotal+ours, shellTotal+sh, oursCPU+cpu, shellCPU+shCPU
+			ratio := sh / ours
+			if lo == 0 || ratio < lo {
+				lo = ratio
+			}
+			hi = max(hi, ratio)
+			b.Logf("rep %d: ours %.0f rows/s (%.2f s CPU), sqlite3 %.0f rows/s (%.2f s CPU), ratio %.2f",
+				r+1, float64(n)/ours, cpu, float64(n)/sh, shCPU, ratio)
+		}
+	}
+	runs := float64(b.N * reps)
+	b.ReportMetric(runs*float64(n)/oursTotal, "ours_rows/s")
+	b.ReportMetric(runs*float64(n)/shellTotal, "sqlite3_rows/s")
+	b.ReportMetric(shellTotal/oursTotal, "ratio")
+	b.ReportMetric(lo, "ratio_min")
+	b.ReportMetric(hi, "ratio_max")
+	// CPU seconds, ours over the shell's: the cost of the checks and the
+	// driver, less sensitive than the wall-clock ratio to other load.
+	b.ReportMetric(oursCPU/shellCPU, "cpu_ours/sqlite3")
+}
+
+// cpuTime returns the CPU time (user and system) of this process so far,
+// in seconds.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
