@@ -283,8 +283,10 @@ var statusOrder = map[Status]int{StatusOpen: 0, StatusScoped: 1, StatusPlanned: 
 // CanMove reports whether an incident may move from s to next. Status only
 // moves forward one step at a time, except that re-scoping a scoped or
 // planned incident brings it back to scoped (its plan is then stale),
-// re-planning a planned incident keeps it planned, and a send started while
-// another is running keeps it notifying.
+// re-planning a planned incident keeps it planned, a send started while
+// another is running keeps it notifying, and any incident not yet closed may
+// close (whether work is outstanding is the closer's check: see
+// Store.CloseIncident).
 func (s Status) CanMove(next Status) bool {
 	from, ok1 := statusOrder[s]
 	to, ok2 := statusOrder[next]
@@ -300,6 +302,8 @@ func (s Status) CanMove(next Status) bool {
 		return true
 	case next == StatusNotifying && s == StatusNotifying:
 		// A second send run joins the one in progress.
+		return true
+	case next == StatusClosed && s != StatusClosed:
 		return true
 	}
 	return false
@@ -372,14 +376,30 @@ type Incident struct {
 	OccurredTo   Date      `json:"occurred_to"`
 	Elements     []Element `json:"elements"`
 	// Encrypted means the exposed data was encrypted and its key was not taken.
-	Encrypted bool      `json:"encrypted"`
-	Status    Status    `json:"status"`
-	Hold      *Hold     `json:"hold"`
-	Scope     string    `json:"scope,omitempty"` // the scope rule, as given
-	Affected  int64     `json:"affected"`        // size of the affected set
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Encrypted bool   `json:"encrypted"`
+	Status    Status `json:"status"`
+	Hold      *Hold  `json:"hold"`
+	Scope     string `json:"scope,omitempty"` // the scope rule, as given
+	Affected  int64  `json:"affected"`        // size of the affected set
+	// Protection is the identity-theft-protection offer arranged for the
+	// people the law owes one; nil until one is set.
+	Protection *Protection `json:"protection,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
 }
+
+// Protection is the identity-theft-protection (credit monitoring) offer an
+// incident's notices print where the law owes one: who provides it and how
+// to enrol. Which people are owed it, and for how long, is the law's
+// (notify/law ProtectionFor). Per-person enrolment codes are not kept here.
+type Protection struct {
+	Provider string `json:"provider,omitempty"`
+	URL      string `json:"url,omitempty"` // enrolment page, http(s)
+	Phone    string `json:"phone,omitempty"`
+}
+
+// IsZero reports whether nothing is set.
+func (p Protection) IsZero() bool { return p == Protection{} }
 
 // Has reports whether the incident exposed element e.
 func (inc *Incident) Has(e Element) bool {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,9 @@ type NewIncident struct {
 	OccurredTo   Date
 	Elements     []Element
 	Encrypted    bool
+	// Protection is the identity-theft-protection offer, if already
+	// arranged; UpdateIncident sets or changes it later.
+	Protection Protection
 }
 
 func (s *Store) today() Date {
@@ -65,6 +69,26 @@ func (n *NewIncident) validate(today Date) error {
 			return fmt.Errorf("%w: unknown data element %q", ErrInvalid, e)
 		}
 	}
+	return n.Protection.normalize()
+}
+
+// normalize cleans the offer's text and checks it: a provider name and a
+// phone number print on one line, the enrolment page is an absolute http or
+// https URL.
+func (p *Protection) normalize() error {
+	p.Provider, p.URL, p.Phone = CleanText(p.Provider), CleanText(p.URL), CleanText(p.Phone)
+	if len(p.Provider) > 200 {
+		return fmt.Errorf("%w: protection provider: longer than 200 bytes", ErrInvalid)
+	}
+	if p.URL != "" {
+		u, err := url.Parse(p.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(p.URL) > 500 || strings.ContainsAny(p.URL, " <>\"") {
+			return fmt.Errorf("%w: protection URL %q: want an absolute https:// (or http://) URL", ErrInvalid, p.URL)
+		}
+	}
+	if p.Phone != "" && (len(p.Phone) > 40 || !strings.ContainsAny(p.Phone, "0123456789")) {
+		return fmt.Errorf("%w: protection phone %q: want a phone number (at most 40 bytes)", ErrInvalid, p.Phone)
+	}
 	return nil
 }
 
@@ -84,10 +108,12 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 		}
 		now := s.now().Format(time.RFC3339Nano)
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents(controller_id, title, description, discovered,
-			occurred_from, occurred_to, elements, encrypted, status, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			occurred_from, occurred_to, elements, encrypted, status, created_at, updated_at,
+			protection_provider, protection_url, protection_phone)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			n.ControllerID, n.Title, n.Description, n.Discovered.String(), n.OccurredFrom.String(), n.OccurredTo.String(),
-			JoinElements(n.Elements), boolInt(n.Encrypted), string(StatusOpen), now, now)
+			JoinElements(n.Elements), boolInt(n.Encrypted), string(StatusOpen), now, now,
+			n.Protection.Provider, n.Protection.URL, n.Protection.Phone)
 		if err != nil {
 			return fmt.Errorf("open incident: %w", err)
 		}
@@ -109,15 +135,21 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 
 const incidentCols = `i.id, i.controller_id, i.title, i.description, i.discovered, i.occurred_from, i.occurred_to,
 	i.elements, i.encrypted, i.status, i.hold_reason, i.hold_since, i.scope, i.created_at, i.updated_at,
-	(SELECT count(*) FROM affected a WHERE a.incident_id = i.id)`
+	(SELECT count(*) FROM affected a WHERE a.incident_id = i.id),
+	i.protection_provider, i.protection_url, i.protection_phone`
 
 func scanIncident(r scanner) (*Incident, error) {
 	var inc Incident
 	var disc, from, to, elems, status, holdReason, holdSince, created, updated string
 	var enc int
+	var p Protection
 	if err := r.Scan(&inc.ID, &inc.ControllerID, &inc.Title, &inc.Description, &disc, &from, &to, &elems, &enc,
-		&status, &holdReason, &holdSince, &inc.Scope, &created, &updated, &inc.Affected); err != nil {
+		&status, &holdReason, &holdSince, &inc.Scope, &created, &updated, &inc.Affected,
+		&p.Provider, &p.URL, &p.Phone); err != nil {
 		return nil, err
+	}
+	if !p.IsZero() {
+		inc.Protection = &p
 	}
 	inc.Discovered, _ = ParseDate(disc)
 	if from != "" {
@@ -295,15 +327,116 @@ func (s *Store) ReleaseIncident(ctx context.Context, id int64) (*Incident, error
 	})
 }
 
-// CloseIncident closes a notifying incident.
-func (s *Store) CloseIncident(ctx context.Context, id int64) (*Incident, error) {
+// IncidentUpdate is a change to an incident; nil fields are left as they
+// are, and an empty string clears one.
+type IncidentUpdate struct {
+	ProtectionProvider *string
+	ProtectionURL      *string
+	ProtectionPhone    *string
+}
+
+// UpdateIncident changes an open (not closed) incident: today the
+// identity-theft-protection offer its notices print. Notices already sent
+// keep what they said; the audit row names the fields changed and their
+// new values (a provider's details, never a person's).
+func (s *Store) UpdateIncident(ctx context.Context, id int64, u IncidentUpdate) (*Incident, error) {
+	return s.mutateIncident(ctx, id, func(tx *sql.Tx, inc *Incident) error {
+		if inc.Status == StatusClosed {
+			return fmt.Errorf("%w: incident %d is closed", ErrConflict, id)
+		}
+		var p Protection
+		if inc.Protection != nil {
+			p = *inc.Protection
+		}
+		old := p
+		for _, f := range []struct{ v, dst *string }{{u.ProtectionProvider, &p.Provider}, {u.ProtectionURL, &p.URL},
+			{u.ProtectionPhone, &p.Phone}} {
+			if f.v != nil {
+				*f.dst = *f.v
+			}
+		}
+		if err := p.normalize(); err != nil {
+			return err
+		}
+		changed := map[string]any{}
+		for _, f := range []struct {
+			name     string
+			old, new string
+		}{{"protection_provider", old.Provider, p.Provider}, {"protection_url", old.URL, p.URL}, {"protection_phone", old.Phone, p.Phone}} {
+			if f.old != f.new {
+				changed[f.name] = f.new
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET protection_provider=?, protection_url=?, protection_phone=?, updated_at=? WHERE id=?`,
+			p.Provider, p.URL, p.Phone, s.now().Format(time.RFC3339Nano), id); err != nil {
+			return fmt.Errorf("update incident %d: %w", id, err)
+		}
+		return s.audit(ctx, tx, "incident.update", fmt.Sprintf("incident:%d", id), changed)
+	})
+}
+
+// CloseOptions say why an incident may close with work outstanding.
+type CloseOptions struct {
+	// Outstanding is the work still open as the caller found it
+	// (notify.OutstandingWork): one line each, counts and jurisdictions,
+	// no personal data. Closing with any refuses unless Force is set.
+	Outstanding []string
+	// Force closes despite Outstanding; Reason, then required, says why
+	// ("regulator filings made outside breachnotice on 2026-12-01"). Both
+	// go into the audit row and the incident_closed ledger entry, so the
+	// reason must not name people.
+	Force  bool
+	Reason string
+}
+
+// OutstandingError is the refusal to close an incident with work
+// outstanding; it matches ErrConflict.
+type OutstandingError struct {
+	Incident int64
+	Work     []string
+}
+
+func (e *OutstandingError) Error() string {
+	return fmt.Sprintf("incident %d has work outstanding (%s): close it anyway with --force --reason TEXT",
+		e.Incident, strings.Join(e.Work, "; "))
+}
+
+func (e *OutstandingError) Unwrap() error { return ErrConflict }
+
+// CloseIncident closes an incident from any status but closed. An incident
+// that was never planned owed nothing yet (a false alarm, or one found
+// out of scope) and closes as it is; one with work outstanding closes only
+// when forced, with a reason.
+func (s *Store) CloseIncident(ctx context.Context, id int64, opt CloseOptions) (*Incident, error) {
+	opt.Reason = CleanText(opt.Reason)
+	if opt.Force && opt.Reason == "" {
+		return nil, fmt.Errorf("%w: closing by force needs a reason", ErrInvalid)
+	}
+	if len(opt.Reason) > 1000 {
+		return nil, fmt.Errorf("%w: close reason: longer than 1000 bytes", ErrInvalid)
+	}
+	if len(opt.Outstanding) > 0 && !opt.Force {
+		return nil, &OutstandingError{Incident: id, Work: opt.Outstanding}
+	}
 	return s.mutateIncident(ctx, id, func(tx *sql.Tx, inc *Incident) error {
 		if _, err := s.SetStatus(ctx, tx, id, StatusClosed); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, "incident.close", fmt.Sprintf("incident:%d", id), nil); err != nil {
+		var detail map[string]any
+		var auditDetail any // nil, not a nil map: no detail at all
+		if opt.Force || opt.Reason != "" {
+			detail = map[string]any{"forced": opt.Force, "reason": opt.Reason}
+			if len(opt.Outstanding) > 0 {
+				detail["outstanding"] = opt.Outstanding
+			}
+			auditDetail = detail
+		}
+		if err := s.audit(ctx, tx, "incident.close", fmt.Sprintf("incident:%d", id), auditDetail); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventIncidentClosed, Incident: id})
+		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventIncidentClosed, Incident: id, Detail: detail})
 	})
 }

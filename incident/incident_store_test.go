@@ -219,8 +219,9 @@ func TestStore_IncidentLifecycle(t *testing.T) {
 	seed(t, st)
 	inc := openIncident(t, st, "op")
 
-	if _, err := st.CloseIncident(ctx, inc.ID); !errors.Is(err, incident.ErrConflict) {
-		t.Errorf("closing an open incident: err = %v, want a conflict", err)
+	var oe *incident.OutstandingError
+	if _, err := st.CloseIncident(ctx, inc.ID, incident.CloseOptions{Outstanding: []string{"2 people not notified"}}); !errors.Is(err, incident.ErrConflict) || !errors.As(err, &oe) {
+		t.Errorf("closing with work outstanding: err = %v, want an OutstandingError conflict", err)
 	}
 	held, err := st.HoldIncident(ctx, inc.ID, "FBI field office asked for 30 days")
 	if err != nil || held.Hold == nil || held.Hold.Reason != "FBI field office asked for 30 days" {
@@ -262,6 +263,9 @@ func TestStore_IncidentLifecycle(t *testing.T) {
 			{incident.StatusNotifying, incident.StatusNotifying, true},
 			{incident.StatusPlanned, incident.StatusNotifying, true},
 			{incident.StatusNotifying, incident.StatusClosed, true},
+			{incident.StatusOpen, incident.StatusClosed, true},
+			{incident.StatusPlanned, incident.StatusClosed, true},
+			{incident.StatusClosed, incident.StatusClosed, false},
 			{incident.StatusClosed, incident.StatusOpen, false},
 			{incident.StatusScoped, incident.StatusOpen, false},
 		}

@@ -148,36 +148,19 @@ func agenciesFor(code string) []templates.Agency {
 	return usAgencies
 }
 
-// protectionOffer is a state's duty to offer identity theft protection
-// when certain elements are exposed (the rules table's other_obligations).
-type protectionOffer struct {
-	offer    *templates.Protection // shared between notices: read only
-	elements []incident.Element
-}
-
-var protectionOffers = map[string]protectionOffer{
-	// Cal. Civ. Code 1798.82(d)(2)(G): 12 months if SSN or DL/ID exposed
-	// and the entity was the source of the breach.
-	"US-CA": {&templates.Protection{Months: 12}, []incident.Element{incident.ElemSSN, incident.ElemDriversLicense, incident.ElemGovID}},
-	"US-CT": {&templates.Protection{Months: 24}, []incident.Element{incident.ElemSSN}}, // C.G.S. 36a-701b(b)(2)(B); ITIN not modelled
-	"US-DC": {&templates.Protection{Months: 18}, []incident.Element{incident.ElemSSN}}, // D.C. Code 28-3852(a-1); TIN not modelled
-	"US-DE": {&templates.Protection{Months: 12}, []incident.Element{incident.ElemSSN}}, // Del. Code tit. 6, 12B-102(e)
-	"US-MA": {&templates.Protection{Months: 18}, []incident.Element{incident.ElemSSN}}, // M.G.L. c.93H §3A
-	"US-PA": {&templates.Protection{Months: 12}, []incident.Element{incident.ElemSSN, incident.ElemFinancialAccount, incident.ElemDriversLicense, incident.ElemGovID}},
-}
-
-// protectionFor returns the identity-protection offer a jurisdiction
-// requires for the incident's elements, or nil. Enrolment goes through the
-// controller's contact details.
+// protectionFor returns the identity-protection offer a notice prints: the
+// months the jurisdiction's law owes for the incident's elements
+// (law.ProtectionFor, the one table), with the provider and enrolment
+// details arranged for the incident; nil when none is owed. With no
+// provider set the notice tells the person to contact the controller.
 func protectionFor(code string, inc *incident.Incident) *templates.Protection {
-	o, ok := protectionOffers[code]
-	if !ok {
+	months := law.ProtectionMonths(code, inc)
+	if months == 0 {
 		return nil
 	}
-	for _, e := range o.elements {
-		if inc.Has(e) {
-			return o.offer
-		}
+	p := &templates.Protection{Months: months}
+	if inc.Protection != nil {
+		p.Provider, p.EnrollURL, p.Phone = inc.Protection.Provider, inc.Protection.URL, inc.Protection.Phone
 	}
-	return nil
+	return p
 }

@@ -85,8 +85,10 @@ type Protection struct {
 	Months    int
 	Provider  string
 	EnrollURL string
-	Code      string
-	EnrollBy  time.Time
+	// Phone is the number to call to enrol, alone or besides EnrollURL.
+	Phone    string
+	Code     string
+	EnrollBy time.Time
 }
 
 // Content is a notice ready to print: what every renderer (email HTML and
@@ -264,6 +266,10 @@ func (b *builder) value(name string) string {
 		if n.Protection != nil {
 			return b.m.date(n.Protection.EnrollBy)
 		}
+	case "enroll_phone":
+		if n.Protection != nil {
+			return OneLine(n.Protection.Phone)
+		}
 	}
 	return ""
 }
@@ -379,8 +385,13 @@ func (b *builder) add(s *Section, blk block) {
 			b.para(s, "p.enroll_url_code")
 		case pr.EnrollURL != "":
 			b.para(s, "p.enroll_url")
+		case pr.Phone != "":
+			b.para(s, "p.enroll_phone")
 		default:
 			b.para(s, "p.enroll_contact")
+		}
+		if pr.EnrollURL != "" && pr.Phone != "" {
+			b.para(s, "p.enroll_phone_also")
 		}
 		if !pr.EnrollBy.IsZero() {
 			b.para(s, "p.enroll_by")

@@ -2,18 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
 func (a *app) cmdControllers(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("controllers: want add, update or list")
+		return usagef("controllers: want add, update, list or show")
 	}
 	switch args[0] {
 	case "add":
@@ -22,8 +26,10 @@ func (a *app) cmdControllers(ctx context.Context, args []string) error {
 		return a.controllersSet(ctx, args[1:], false)
 	case "list":
 		return a.controllersList(ctx, args[1:])
+	case "show":
+		return a.controllersShow(ctx, args[1:])
 	}
-	return usagef("controllers: unknown sub-command %q (add, update, list)", args[0])
+	return usagef("controllers: unknown sub-command %q (add, update, list, show)", args[0])
 }
 
 // controllerFlags binds the contact flags shared by add and update and
@@ -144,5 +150,81 @@ func (a *app) controllersList(ctx context.Context, args []string) error {
 	for _, c := range cs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\n", c.ID, c.Kind(), c.Name, c.From, c.PolicyDays, c.TermsEConsent)
 	}
+	return tw.Flush()
+}
+
+// controllersShow prints every field of one controller, the fingerprint
+// of its ledger signing key (as ledger key prints it) and how many
+// incidents it has.
+func (a *app) controllersShow(ctx context.Context, args []string) error {
+	fs := a.flags("controllers show")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("controllers show: want exactly one controller ID")
+	}
+	st, err := a.open(ctx, dbReadOnly)
+	if err != nil {
+		return err
+	}
+	c, err := st.FindControllerByID(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	incs, err := st.FindIncidents(ctx, incident.IncidentFilter{Controller: c.ID})
+	if err != nil {
+		return err
+	}
+	fp := ""
+	vkey, err := ledger.PublicKey(ctx, a.db, c.ID)
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if fp, err = ledger.Fingerprint(vkey); err != nil {
+			return err
+		}
+	}
+	v := struct {
+		*incident.Controller
+		Kind        string `json:"kind"`
+		KeyName     string `json:"key_name"`
+		Fingerprint string `json:"fingerprint,omitempty"`
+		Incidents   int    `json:"incidents"`
+	}{c, c.Kind(), ledger.KeyName(c.ID), fp, len(incs)}
+	if *asJSON {
+		return a.printJSON(v)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", k, v)
+	}
+	row("id", c.ID)
+	row("name", c.Name)
+	row("kind", c.Kind())
+	row("member", fmt.Sprint(c.Member))
+	row("from", c.From)
+	row("postal address", strings.ReplaceAll(c.Contact.PostalAddress, "\n", "; "))
+	row("phone", c.Contact.Phone)
+	row("web", c.Contact.Web)
+	row("contact email", c.Contact.Email)
+	row("dpo", c.Contact.DPO)
+	row("policy days", strconv.Itoa(c.PolicyDays))
+	row("terms e-consent", fmt.Sprint(c.TermsEConsent))
+	row("dkim", "not configured (breachnotice does not sign mail yet: the relay must)")
+	row("created", c.CreatedAt.UTC().Format(time.RFC3339))
+	row("ledger key", ledger.KeyName(c.ID))
+	if fp == "" {
+		fp = "none yet"
+	}
+	row("fingerprint", fp)
+	row("incidents", strconv.Itoa(len(incs)))
 	return tw.Flush()
 }

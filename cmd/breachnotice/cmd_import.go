@@ -15,6 +15,9 @@ func (a *app) cmdCourses(ctx context.Context, args []string) error {
 }
 
 func (a *app) cmdAccounts(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "list" {
+		return a.accountsList(ctx, args[1:])
+	}
 	return a.importCmd(ctx, "accounts", args, func(st *incident.Store) importFunc { return st.ImportAccounts })
 }
 

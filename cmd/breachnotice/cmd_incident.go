@@ -24,6 +24,8 @@ func incidentCommands() map[string]func(a *app, ctx context.Context, args []stri
 		"hold":    (*app).incidentHold,
 		"release": (*app).incidentRelease,
 		"close":   (*app).incidentClose,
+		"update":  (*app).incidentUpdate,
+		"preview": (*app).incidentPreview,
 
 		"plan":        (*app).incidentPlan,
 		"obligations": (*app).incidentObligations,
@@ -54,6 +56,8 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 	descFile := fs.String("description-file", "", "file holding what happened (plain text)")
 	from := fs.String("occurred-from", "", "first day of the breach YYYY-MM-DD")
 	to := fs.String("occurred-to", "", "last day of the breach YYYY-MM-DD")
+	var prot incident.Protection
+	bindProtectionFlags(fs, &prot.Provider, &prot.URL, &prot.Phone)
 	asJSON := fs.Bool("json", false, "print the incident as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -65,7 +69,7 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 	if *controller == "" || *title == "" || *discovered == "" || *elements == "" {
 		return usagef("incident open: --controller, --title, --discovered and --elements are required")
 	}
-	n := incident.NewIncident{ControllerID: *controller, Title: *title, Encrypted: *encrypted}
+	n := incident.NewIncident{ControllerID: *controller, Title: *title, Encrypted: *encrypted, Protection: prot}
 	if n.Discovered, err = incident.ParseDate(*discovered); err != nil {
 		return fmt.Errorf("--discovered: %w", err)
 	}
@@ -328,10 +332,52 @@ func (a *app) incidentRelease(ctx context.Context, args []string) error {
 	}, "incident %d released from hold\n")
 }
 
+// incidentClose closes an incident, refusing while work is outstanding
+// (notify.OutstandingWork) unless --force --reason says why. An incident
+// never planned owed nothing yet and closes as it is.
 func (a *app) incidentClose(ctx context.Context, args []string) error {
-	return a.incidentSimple(ctx, "close", args, func(st *incident.Store, id int64) (*incident.Incident, error) {
-		return st.CloseIncident(ctx, id)
-	}, "incident %d closed\n")
+	fs := a.flags("incident close")
+	force := fs.Bool("force", false, "close although work is outstanding (needs --reason)")
+	reason := fs.String("reason", "", "with --force: why; kept in the audit log and the ledger, so name no one")
+	asJSON := fs.Bool("json", false, "print the incident as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("incident close", pos)
+	if err != nil {
+		return err
+	}
+	if *force != (strings.TrimSpace(*reason) != "") {
+		return usagef("incident close: --force and --reason TEXT go together")
+	}
+	st, err := a.open(ctx, dbExisting)
+	if err != nil {
+		return err
+	}
+	work, err := notify.OutstandingWork(ctx, st, id, a.now())
+	if err != nil {
+		return err
+	}
+	for _, w := range work {
+		fmt.Fprintf(a.stderr, "breachnotice: incident %d: %s\n", id, w)
+	}
+	if len(work) > 0 && !*force {
+		return fmt.Errorf("incident %d not closed: work outstanding (listed above); to close it anyway: breachnotice incident close %d --force --reason TEXT", id, id)
+	}
+	inc, err := st.CloseIncident(ctx, id, incident.CloseOptions{Outstanding: work, Force: *force, Reason: *reason})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(inc)
+	}
+	if len(work) > 0 {
+		fmt.Fprintf(a.stdout, "incident %d closed by force with work outstanding; the reason is in the audit log and the ledger\n", id)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "incident %d closed\n", id)
+	return nil
 }
 
 func (a *app) incidentSimple(ctx context.Context, name string, args []string, do func(*incident.Store, int64) (*incident.Incident, error), msg string) error {

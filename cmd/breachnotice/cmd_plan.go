@@ -48,6 +48,9 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	if err := printPlan(a, p); err != nil {
 		return err
 	}
+	if err := a.printPlanNotes(ctx, st, p); err != nil {
+		return err
+	}
 	progress, err := notify.FindProgress(ctx, st, id, a.now(), notify.DefaultWarnDays)
 	if err != nil {
 		return err
@@ -58,7 +61,7 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 // printPlan writes the plan table: one line per jurisdiction and a total.
 func printPlan(a *app, p *notify.Plan) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JURISDICTION\tPEOPLE\tOWED\tEMAIL\tLETTER\tUNREACHABLE\tDEADLINE\tREGULATOR DUE\tCRA\tSUBSTITUTE")
+	fmt.Fprintln(tw, "JURISDICTION\tPEOPLE\tOWED\tEMAIL\tLETTER\tUNREACHABLE\tDEADLINE\tREGULATOR DUE\tCRA\tSUBSTITUTE\tPROTECTION")
 	var tot law.Tally
 	for _, ob := range p.Jurisdictions {
 		t := ob.Tally
@@ -93,9 +96,9 @@ func printPlan(a *app, p *notify.Plan) error {
 				sub += " (post " + strconv.Itoa(ob.Substitute.MinPostingDays) + "d)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", j, t.People, t.Owed, t.Email, t.Letter, t.Unreachable, deadline, reg, cra, sub)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", j, t.People, t.Owed, t.Email, t.Letter, t.Unreachable, deadline, reg, cra, sub, protectionCell(ob))
 	}
-	fmt.Fprintf(tw, "TOTAL (%d)\t%d\t%d\t%d\t%d\t%d\t\t\t\t\n", len(p.Jurisdictions), tot.People, tot.Owed, tot.Email, tot.Letter, tot.Unreachable)
+	fmt.Fprintf(tw, "TOTAL (%d)\t%d\t%d\t%d\t%d\t%d\t\t\t\t\t\n", len(p.Jurisdictions), tot.People, tot.Owed, tot.Email, tot.Letter, tot.Unreachable)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -79,7 +79,11 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 	default:
 		return usagef("incident send: --channel %q: want email, letter or all", f.channel)
 	}
-	if _, err := a.open(ctx, dbExisting); err != nil {
+	st, err := a.open(ctx, dbExisting)
+	if err != nil {
+		return err
+	}
+	if err := a.warnBeforeSend(ctx, st, id); err != nil {
 		return err
 	}
 	res, err := a.send(ctx, id, &f)

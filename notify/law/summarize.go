@@ -57,7 +57,10 @@ type Obligation struct {
 	Regulator      RegulatorNotice  `json:"regulator"`
 	CRA            CRANotice        `json:"cra"`
 	Substitute     SubstituteNotice `json:"substitute"`
-	Reasons        []Reason         `json:"reasons"`
+	// Protection is the identity-theft-protection offer the residents
+	// owed notice must get; nil when none is owed.
+	Protection *Protection `json:"protection,omitempty"`
+	Reasons    []Reason    `json:"reasons"`
 }
 
 // RegulatorNotice is the notice owed to a regulator or supervisory authority.
@@ -131,6 +134,11 @@ func Summarize(inc *incident.Incident, c *incident.Controller, jurisdiction stri
 	ob.Reasons = append(ob.Reasons, why)
 	ob.Substitute, why = substituteNotice(&r, t)
 	ob.Reasons = append(ob.Reasons, why)
+	if p, ok := ProtectionFor(r.Code, inc); ok && t.Owed > 0 {
+		ob.Protection = &p
+		ob.Reasons = append(ob.Reasons, Reason{r.Code + "/protection/owed", "identity theft protection owed: " +
+			strconv.Itoa(p.Months) + " months at no cost, because " + joinElements(p.Elements) + " exposed (" + p.Citation + ")"})
+	}
 	return ob
 }
 
@@ -179,6 +187,14 @@ func regulatorNotice(r *Rule, inc *incident.Incident, t Tally, deadline incident
 	n.Required = t.People >= r.RegulatorMinCount || t.Owed > 0
 	return n, Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.People) + " residents affected (threshold " + threshold +
 		"), " + strconv.Itoa(t.Owed) + " at risk of harm, which is reportable at any count"}
+}
+
+func joinElements(es []incident.Element) string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = string(e)
+	}
+	return strings.Join(s, ", ")
 }
 
 func verdict(required bool) string {

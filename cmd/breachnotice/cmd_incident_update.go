@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/breachnotice/breachnotice/incident"
+)
+
+// bindProtectionFlags binds the identity-theft-protection offer's flags,
+// shared by incident open and incident update.
+func bindProtectionFlags(fs *flag.FlagSet, provider, url, phone *string) {
+	fs.StringVar(provider, "protection-provider", "", "who provides the identity theft protection the law owes some residents (incident plan says who)")
+	fs.StringVar(url, "protection-url", "", "the offer's enrolment page, https://...")
+	fs.StringVar(phone, "protection-phone", "", "the offer's enrolment phone number")
+}
+
+// incidentUpdate changes an incident's identity-theft-protection offer:
+// what the notices owing one print from then on. An empty value clears a
+// field; a flag not given leaves it.
+func (a *app) incidentUpdate(ctx context.Context, args []string) error {
+	fs := a.flags("incident update")
+	var provider, url, phone string
+	bindProtectionFlags(fs, &provider, &url, &phone)
+	asJSON := fs.Bool("json", false, "print the incident as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := incidentID("incident update", pos)
+	if err != nil {
+		return err
+	}
+	var u incident.IncidentUpdate
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "protection-provider":
+			u.ProtectionProvider = &provider
+		case "protection-url":
+			u.ProtectionURL = &url
+		case "protection-phone":
+			u.ProtectionPhone = &phone
+		}
+	})
+	if u == (incident.IncidentUpdate{}) {
+		return usagef("incident update: nothing to change: give --protection-provider, --protection-url or --protection-phone")
+	}
+	st, err := a.open(ctx, dbExisting)
+	if err != nil {
+		return err
+	}
+	inc, err := st.UpdateIncident(ctx, id, u)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(inc)
+	}
+	offer := "none"
+	if p := inc.Protection; p != nil {
+		var parts []string
+		for _, s := range []string{p.Provider, p.URL, p.Phone} {
+			if s != "" {
+				parts = append(parts, s)
+			}
+		}
+		offer = strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(a.stdout, "incident %d updated: identity theft protection offer: %s\n", id, offer)
+	return nil
+}
