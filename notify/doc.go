@@ -1,7 +1,16 @@
 // Package notify turns an incident's affected set into notices and delivers
 // them: it plans (asking notify/law what each person is owed and storing
-// the decisions), renders, and dispatches through channel senders it sees
-// only as interfaces it declares itself.
+// the decisions), renders email notices and dispatches them, and queues
+// letter notices.
+//
+// notify imports no channel package. Email goes out through Transport and
+// Conn, interfaces declared here (notice.go) and implemented by
+// notify/email; cmd/breachnotice picks the concrete transport. Letters
+// leave notify as rows: QueueLetters (and QueueFallbackLetter, inside the
+// email dispatcher's transaction) queues them in the notices table, and
+// the letter channel, notify/letter/mailhouse, which imports notify,
+// exports them to a mail house and applies its confirmation and
+// returned-to-sender files; cmd/breachnotice calls it.
 //
 // Every stage reads what the previous stage stored and is re-runnable: a
 // plan replaces the previous plan in one transaction, and every state change

@@ -17,7 +17,7 @@ import (
 const LetterBatchSize = 5000
 
 // postalCompleteSQL is incident.Account.PostalComplete over accounts a.
-const postalCompleteSQL = `(trim(a.postal_line1) <> '' AND trim(a.city) <> '' AND trim(a.postal_code) <> '' AND trim(a.country) <> '')`
+var postalCompleteSQL = incident.PostalCompleteSQL("a")
 
 // letterDetail is the detail of a letter_queued ledger entry.
 type letterDetail struct {
@@ -40,7 +40,7 @@ type letterDetail struct {
 // plan_variants ⋈ accounts), then one SELECT of the new rows to build their
 // letter_queued ledger entries, appended in the same transaction. Re-running
 // queues nothing twice: notices are unique per incident, account and
-// channel.
+// channel. The clock is read once: every window is written at that time.
 func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (queued int, err error) {
 	inc, err := st.FindIncidentByID(ctx, incidentID)
 	if err != nil {
@@ -49,6 +49,7 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 	if _, err := FindPlan(ctx, st, incidentID); err != nil {
 		return 0, err
 	}
+	now := st.Now().UTC()
 	after := "" // account ids are non-empty, so "" sorts before them all
 	for {
 		// The window's upper bound: the LetterBatchSize-th affected account
@@ -60,9 +61,9 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 			return queued, fmt.Errorf("queue letters of incident %d: %w", incidentID, err)
 		}
 		n := 0
-		err = st.InTx(ctx, func(tx *sql.Tx) error {
+		err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
 			var e error
-			n, e = queueWindow(ctx, tx, inc, after, hi, st.Now().UTC())
+			n, e = queueWindow(ctx, tx.Tx, inc, after, hi, tx.Now)
 			return e
 		})
 		if err != nil {

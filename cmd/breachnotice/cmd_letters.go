@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/letter/mailhouse"
 )
 
 // letterCommands are the sub-commands of "letters": the mail-house round
@@ -56,7 +57,7 @@ func (a *app) lettersExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := notify.ExportLetters(ctx, st, id, *out, *again)
+	res, err := mailhouse.Export(ctx, st, id, *out, *again)
 	if err != nil {
 		return err
 	}
@@ -75,11 +76,11 @@ func (a *app) lettersExport(ctx context.Context, args []string) error {
 }
 
 func (a *app) lettersConfirm(ctx context.Context, args []string) error {
-	return a.lettersFile(ctx, "confirm", args, notify.ConfirmLetters, "mailed")
+	return a.lettersFile(ctx, "confirm", args, mailhouse.Confirm, "mailed")
 }
 
 func (a *app) lettersReturned(ctx context.Context, args []string) error {
-	return a.lettersFile(ctx, "returned", args, notify.ReturnedLetters, "returned")
+	return a.lettersFile(ctx, "returned", args, mailhouse.Returned, "returned")
 }
 
 // lettersFile applies a mail-house CSV: every rejected line is printed to
@@ -88,7 +89,7 @@ func (a *app) lettersReturned(ctx context.Context, args []string) error {
 // controller; without it, a file naming letters of several controllers is
 // refused whole.
 func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
-	apply func(context.Context, *incident.Store, io.Reader, notify.LetterFileOptions, func(incident.Problem)) (notify.LetterResult, error), verb string) error {
+	apply func(context.Context, *incident.Store, io.Reader, mailhouse.FileOptions, func(incident.Problem)) (mailhouse.FileResult, error), verb string) error {
 	fs := a.flags("letters " + cmd)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	controller := fs.String("controller", "", "apply only this controller's letters (other lines are rejected as unknown letters)")
@@ -105,7 +106,7 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 	if err != nil {
 		return err
 	}
-	res, err := apply(ctx, st, r, notify.LetterFileOptions{File: name, Controller: *controller},
+	res, err := apply(ctx, st, r, mailhouse.FileOptions{File: name, Controller: *controller},
 		func(p incident.Problem) {
 			if p.Warning {
 				fmt.Fprintf(a.stderr, "%s (warning)\n", p)
@@ -113,7 +114,7 @@ func (a *app) lettersFile(ctx context.Context, cmd string, args []string,
 				fmt.Fprintln(a.stderr, p)
 			}
 		})
-	var mixed *notify.MixedControllersError
+	var mixed *mailhouse.MixedControllersError
 	if errors.As(err, &mixed) {
 		return fmt.Errorf("%w (--controller ID)", err)
 	}

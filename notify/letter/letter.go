@@ -23,6 +23,14 @@
 // The same Notice, Address and Options give the same bytes: the document's
 // dates are the notice date, fonts are written in sorted order and nothing
 // depends on the clock or map order.
+//
+// # The channel
+//
+// Rendering needs no database. The mail-house round trip (exporting queued
+// letters in batches, applying the mail house's confirmation and
+// returned-to-sender files) is notify/letter/mailhouse. Whether an address
+// is complete enough to print is incident.Account.PostalComplete: a letter
+// is only queued for one.
 package letter
 
 import (
@@ -51,16 +59,6 @@ type Address struct {
 	Region string
 	// Country is ISO 3166-1 alpha-2.
 	Country string
-}
-
-// Complete reports whether the address can be printed: a street line,
-// city, postal code and country.
-func (a Address) Complete() bool {
-	street := false
-	for _, l := range a.Lines {
-		street = street || strings.TrimSpace(l) != ""
-	}
-	return street && strings.TrimSpace(a.City) != "" && strings.TrimSpace(a.PostalCode) != "" && strings.TrimSpace(a.Country) != ""
 }
 
 // Options are a letter's particulars besides its content and recipient.

@@ -1,4 +1,4 @@
-package notify
+package mailhouse
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // and returned-to-sender share it), reading every input as both. The seed
 // corpus is in testdata/fuzz/FuzzParseLetterFile; run it longer with
 //
-//	go test ./notify -run '^$' -fuzz FuzzParseLetterFile -fuzztime 120s
+//	go test ./notify/letter/mailhouse -run '^$' -fuzz FuzzParseLetterFile -fuzztime 120s
 //
 // It checks that the parser never panics or fails on an in-memory reader,
 // that every line comes out at most once, in order, with a line number of
@@ -92,11 +92,11 @@ func checkLetterLines(t *testing.T, data []byte, ev letterEvent, now time.Time, 
 		ids[l.id] = true
 		// No lower bound here: a date before the letter's export is
 		// rejected by the store, which knows the export.
-		if l.at.After(now.Add(LetterDateSlack)) {
+		if l.at.After(now.Add(DateSlack)) {
 			t.Fatalf("line %d: date %v accepted", l.line, l.at)
 		}
-		// A cut text keeps MaxLetterText runes, less a trailing space.
-		if n := utf8.RuneCountInString(l.extra); n > MaxLetterText || l.cut && n < MaxLetterText-1 {
+		// A cut text keeps MaxText runes, less a trailing space.
+		if n := utf8.RuneCountInString(l.extra); n > MaxText || l.cut && n < MaxText-1 {
 			t.Fatalf("line %d: %s of %d runes (cut %v)", l.line, ev.extra, n, l.cut)
 		}
 		if !utf8.ValidString(l.extra) || strings.TrimSpace(l.extra) != l.extra || strings.Contains(l.extra, "  ") {

@@ -1,4 +1,4 @@
-package notify
+package mailhouse
 
 import (
 	"bufio"
@@ -25,23 +25,23 @@ import (
 //     once, in order, with the number of the file line it starts on:
 //     parsed, or rejected with a field and a reason;
 //   - a date is YYYY-MM-DD or RFC 3339, and not after now plus
-//     LetterDateSlack;
+//     DateSlack;
 //   - a letter named twice is rejected on its second line;
 //   - the free text (tracking number, returned reason) is made one clean
 //     line (incident.CleanText, then templates.OneLine: no control or
 //     format characters, tabs or newlines; invalid UTF-8 and runs of white
-//     space become one space) and cut to MaxLetterText runes;
+//     space become one space) and cut to MaxText runes;
 //   - a reason quotes at most maxQuoted runes of what the file held.
 
-// MaxLetterText is the most runes of free text (the tracking number of a
+// MaxText is the most runes of free text (the tracking number of a
 // confirmation, the reason of a returned letter) kept from a mail-house
 // file line; longer text is cut, and the line gets a warning.
-const MaxLetterText = 500
+const MaxText = 500
 
-// LetterDateSlack is how far past now a mail-house date may be: the mail
+// DateSlack is how far past now a mail-house date may be: the mail
 // house may be a time zone ahead, and a date-only value means the whole
 // day. A later date is rejected as in the future.
-const LetterDateSlack = 24 * time.Hour
+const DateSlack = 24 * time.Hour
 
 // maxQuoted is the most runes of a bad value quoted in a problem's reason.
 const maxQuoted = 40
@@ -52,7 +52,7 @@ type letterLine struct {
 	id    int64
 	at    time.Time
 	extra string
-	// cut says extra was longer than MaxLetterText and was cut.
+	// cut says extra was longer than MaxText and was cut.
 	cut bool
 	// field and reason, when set, reject the line (reported in line order
 	// with the rejections the database finds).
@@ -121,7 +121,7 @@ func parseLetterLine(rec []string, line int, ev letterEvent, now time.Time, seen
 	if err != nil {
 		return bad(ev.field, err.Error())
 	}
-	if at.After(now.Add(LetterDateSlack)) {
+	if at.After(now.Add(DateSlack)) {
 		return bad(ev.field, mailDate(at)+" is in the future")
 	}
 	if first, dup := seen[id]; dup {
@@ -165,19 +165,19 @@ func parseMailDate(s string) (time.Time, error) {
 }
 
 // cleanLetterText makes free text from a mail-house file one clean line of
-// at most MaxLetterText runes; cut reports that it was longer.
+// at most MaxText runes; cut reports that it was longer.
 func cleanLetterText(s string) (clean string, cut bool) {
 	// CleanText drops control and format characters (zero-width, bidi
 	// overrides); OneLine then turns invalid UTF-8 and every kind of white
 	// space into single spaces and trims the ends, which CleanText does
 	// only for ASCII white space.
 	s = templates.OneLine(incident.CleanText(s))
-	if utf8.RuneCountInString(s) <= MaxLetterText {
+	if utf8.RuneCountInString(s) <= MaxText {
 		return s, false
 	}
 	n := 0
 	for i := range s {
-		if n == MaxLetterText {
+		if n == MaxText {
 			return strings.TrimSpace(s[:i]), true
 		}
 		n++
