@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -325,6 +326,102 @@ func TestLetters_Hold(t *testing.T) {
 	if _, err := mailhouse.Export(ctx, st, id, filepath.Join(t.TempDir(), "x.zip"), ""); err == nil {
 		t.Fatal("export under a law-enforcement hold succeeded")
 	}
+}
+
+// Issue 10, item 4: an operation reads the clock once, and everything it
+// writes carries that time, even when the clock moves on (here past
+// midnight) while it runs.
+func TestLetters_OneClock(t *testing.T) {
+	ctx := context.Background()
+	st, id := letterStore(t)
+	if _, err := notify.QueueLetters(ctx, st, id); err != nil {
+		t.Fatal(err)
+	}
+	// Every reading is a second later: the first one is the last second of
+	// 2026-11-28.
+	tick := time.Date(2026, 11, 28, 23, 59, 58, 0, time.UTC)
+	st.Now = func() time.Time {
+		tick = tick.Add(time.Second)
+		return tick
+	}
+	// times returns the distinct times the rows of query hold.
+	times := func(query string, args ...any) []string {
+		t.Helper()
+		rows, err := st.DB().Query(query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	ledgerTimes := func(kind ledger.Kind) []string {
+		t.Helper()
+		var out []string
+		ledger.FindEntries(ctx, st.DB(), ledger.EntryFilter{Controller: "op"}, func(e ledger.Entry) error {
+			if at := e.At.UTC().Format(time.RFC3339Nano); e.Kind == kind && !slices.Contains(out, at) {
+				out = append(out, at)
+			}
+			return nil
+		})
+		return out
+	}
+	one := func(what string, got ...[]string) {
+		t.Helper()
+		var all []string
+		for _, g := range got {
+			if len(g) == 0 {
+				t.Fatalf("%s: no times", what)
+			}
+			all = append(all, g...)
+		}
+		slices.Sort(all)
+		if all = slices.Compact(all); len(all) != 1 {
+			t.Errorf("%s: times %v, want one", what, all)
+		}
+	}
+
+	dir := t.TempDir()
+	b1 := filepath.Join(dir, "b1.zip")
+	if res, err := mailhouse.Export(ctx, st, id, b1, ""); err != nil || res.Letters != 4 {
+		t.Fatalf("export: %+v, %v", res, err)
+	}
+	one("export", times(`SELECT updated_at FROM notices WHERE batch = 'B1-1'`),
+		times(`SELECT at FROM audit WHERE action = 'letters.export'`), ledgerTimes(ledger.KindLetterExported))
+	// The batch is dated by the same reading: written again a day later, it
+	// is the same bytes.
+	tick = tick.Add(24 * time.Hour)
+	again := filepath.Join(dir, "b1-again.zip")
+	if _, err := mailhouse.Export(ctx, st, id, again, "B1-1"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := zipMembers(t, b1), zipMembers(t, again)
+	for name := range a {
+		if !bytes.Equal(a[name], b[name]) {
+			t.Errorf("written again, %s differs", name)
+		}
+	}
+
+	var ids []string
+	for _, n := range noticeIDs(t, st, id) {
+		ids = append(ids, mailhouse.LetterID(n))
+	}
+	slices.Sort(ids)
+	body := ids[0] + ",2026-11-29\n" + ids[1] + ",2026-11-29\n" + ids[2] + ",2026-11-29\n"
+	if res, problems, err := letterFile(t, ctx, st, false, mailhouse.FileOptions{File: "m.csv"}, body); err != nil || res.Accepted != 3 {
+		t.Fatalf("confirm: %+v, %v, %q", res, err, problems)
+	}
+	one("confirm", times(`SELECT updated_at FROM notices WHERE state = 'mailed'`),
+		times(`SELECT at FROM audit WHERE action = 'letters.letter_mailed'`), ledgerTimes(ledger.KindLetterMailed))
 }
 
 var update = flag.Bool("update", false, "rewrite the testdata goldens")
