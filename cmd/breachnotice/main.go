@@ -151,7 +151,6 @@ func commands() []command {
 		}},
 		{name: "incident", summary: "a breach of one controller's copy, from opening to sending", run: (*app).cmdIncident, subs: []subcommand{
 			{"open", "", "open an incident: --controller, --title, --discovered, --elements"},
-			{"update", "ID", "set the identity theft protection offer the notices print (--protection-provider, --protection-url, --protection-phone)"},
 			{"show", "ID", "an incident's details, hold, scope and notices by channel and state"},
 			{"list", "", "list incidents (--controller, --status)"},
 			{"scope", "ID", "resolve who is affected: --all, --course C or --accounts-file F"},
@@ -160,6 +159,7 @@ func commands() []command {
 			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue (warns, and still sends, if protection is owed with no provider set)"},
 			{"preview", "ID", "write one sample notice per content profile and language of the plan to review, changing nothing"},
 			{"substitute", "ID", "the people owed notice whom no direct notice reaches (unreachable, email failed, letter unprintable or returned)"},
+			{"update", "ID", "set the identity theft protection offer the notices print (--protection-provider, --protection-url, --protection-phone)"},
 			{"hold", "ID", "hold sending at law enforcement's request (--reason)"},
 			{"release", "ID", "release a hold"},
 			{"close", "ID", "close the incident; refused while work is outstanding, unless --force --reason"},
