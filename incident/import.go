@@ -355,14 +355,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	go func() {
 		defer close(batches)
 		batch := make([]parsedAccount, 0, 256)
-		// send marks which accounts exist already (for the inserted and
-		// updated counts: a read on its own connection, off the writer's
-		// core) and hands the batch on.
 		send := func() bool {
-			if err := s.markExisting(pctx, batch); err != nil {
-				readErr = err
-				return false
-			}
 			select {
 			case batches <- batch:
 				return true
@@ -401,6 +394,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 		}
 	}()
 	ch := &accountChunk{im: im, seen: map[string]bool{}}
+	defer ch.close()
 	im.flush = ch.flush
 	var cur []parsedAccount
 	next := func() (*parsedAccount, error) {
@@ -439,7 +433,6 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 		ch.seen[it.a.ID] = true
 		ch.lines = append(ch.lines, it.line)
 		ch.rows = append(ch.rows, it.a)
-		ch.existed = append(ch.existed, it.existed)
 		ch.reach = append(ch.reach, it.reach)
 		if len(ch.rows) == accountChunkSize {
 			return rowBuffered, nil, ch.flush(ctx)
@@ -451,45 +444,12 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 // parsedAccount is one validated row on its way from the reader to the
 // writer.
 type parsedAccount struct {
-	line    int
-	has     uint64 // the columns of the row (record.has)
-	a       Account
-	rej     *Problem
-	warns   []Problem
-	existed bool // the account was in the store before this import
-	reach   int  // the Reach flags of the account with its own address
-}
-
-// markExisting sets existed on the batch's valid accounts that the store
-// already holds (as committed: an earlier row of this same import is not
-// yet visible, and is a repeat the writer catches).
-func (s *Store) markExisting(ctx context.Context, batch []parsedAccount) error {
-	args := make([]any, 0, len(batch))
-	idx := make(map[string]int, len(batch))
-	for i := range batch {
-		if batch[i].rej == nil {
-			args = append(args, batch[i].a.ID)
-			idx[batch[i].a.ID] = i
-		}
-	}
-	if len(args) == 0 {
-		return nil
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("import: look up ids: %w", err)
-	}
-	defer rows.Close()
-	var id sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("import: look up ids: %w", err)
-		}
-		if i, ok := idx[string(id)]; ok {
-			batch[i].existed = true
-		}
-	}
-	return rows.Err()
+	line  int
+	has   uint64 // the columns of the row (record.has)
+	a     Account
+	rej   *Problem
+	warns []Problem
+	reach int // the Reach flags of the account with its own address
 }
 
 func outcome(existed bool) rowOutcome {
@@ -503,43 +463,54 @@ func dupProblem(im *importer, line int, id string) *Problem {
 	return &Problem{File: im.opt.File, Line: line, Field: "id", Reason: fmt.Sprintf("id %q repeated in the file (the first row was kept)", id)}
 }
 
-// accountChunkSize rows are written by one multi-row upsert: 12 columns
-// bound per row stays under SQLite's 32,766 parameters.
+// accountChunkSize rows are written by one multi-row statement: 12
+// columns bound per row stays under SQLite's 32,766 parameters.
 const accountChunkSize = 1000
 
-// accountChunk buffers validated accounts and writes them with one lookup
-// and one multi-row upsert per chunk, instead of a statement per row.
+// accountChunk buffers validated accounts and writes them with multi-row
+// statements, a chunk at a time, instead of a statement per row.
 type accountChunk struct {
-	im      *importer
-	rows    []Account
-	lines   []int
-	existed []bool
-	reach   []int
+	im    *importer
+	rows  []Account
+	lines []int
+	reach []int
 	// has is the set of columns of the chunk's rows: the upsert updates
 	// only those.
 	has uint64
 	// seen holds the ids of this chunk, to catch a repeat within it; a
 	// repeat of an earlier chunk is caught by the upsert's WHERE.
 	seen map[string]bool
-	// stmt is the full-chunk upsert, prepared once per transaction and
-	// set of columns (stmtHas).
-	stmt    *sql.Stmt
-	stmtHas uint64
-	tx      *sql.Tx
-	args    []any
+	// insert and upsert are the full-chunk statements, prepared once per
+	// import (upsert: per set of columns, upsertHas) on the database and
+	// used by each transaction on its connection.
+	insert, upsert *sql.Stmt
+	upsertHas      uint64
+	args           []any
 }
 
 const accountCols = `(id, username, name, email, locale, country, region, postal_line1, postal_line2,
 	city, postal_code, reach, import_run)`
 
-// accountUpsertSQL writes n rows; run, the import's own hex id, is written
-// into the statement rather than bound once per row. A new account gets
-// every column (” for those the file lacks); an existing one is updated
-// only in the columns the file holds (has), the others keep their stored
-// values, and the reach flags are merged to match.
-func accountUpsertSQL(n int, run string, has uint64) string {
+// accountValuesSQL is the VALUES of n rows; run, the import's own hex id,
+// is written into the statement rather than bound once per row.
+func accountValuesSQL(n int, run string) string {
 	row := "(?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
-	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1) + accountOnConflict(has)
+	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1)
+}
+
+// accountInsertSQL writes the rows of n whose id the store does not hold
+// yet, every column (empty for those the file lacks); the others are left to
+// the upsert.
+func accountInsertSQL(n int, run string) string {
+	return accountValuesSQL(n, run) + " ON CONFLICT(id) DO NOTHING"
+}
+
+// accountUpsertSQL writes n rows, updating an existing account only in the
+// columns the file holds (has): the others keep their stored values, and
+// the reach flags are merged to match. A row this import already wrote is
+// left alone.
+func accountUpsertSQL(n int, run string, has uint64) string {
+	return accountValuesSQL(n, run) + accountOnConflict(has)
 }
 
 // accountColumns are the account columns an upsert may update, by schema
@@ -585,11 +556,13 @@ func accountOnConflict(has uint64) string {
 	return " ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ") + "\n\tWHERE accounts.import_run <> excluded.import_run"
 }
 
-// flush writes the buffered accounts with one multi-row upsert. The
-// upsert's WHERE skips a row this import already wrote (its id is repeated
-// in the file); that is rare, so it is detected by the count of rows
-// written, and then the chunk is rolled back to its savepoint and written
-// again without the repeats, which are reported.
+// flush writes the buffered accounts: one multi-row insert of those the
+// store lacks, then, unless every row was new, one multi-row upsert of the
+// rest; the counts of rows each wrote are the inserted and updated counts.
+// The upsert's WHERE skips a row this import already wrote (its id is
+// repeated in the file); that is rare, so it is detected by the counts,
+// and then the chunk is rolled back to its savepoint and written again
+// without the repeats, which are reported.
 func (c *accountChunk) flush(ctx context.Context) error {
 	if len(c.rows) == 0 {
 		return nil
@@ -598,35 +571,36 @@ func (c *accountChunk) flush(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT chunk"); err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	written, err := c.upsert(ctx, tx)
+	ins, upd, err := c.write(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if written < len(c.rows) {
+	if ins+upd < len(c.rows) {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO chunk"); err != nil {
 			return fmt.Errorf("import %s: %w", im.opt.File, err)
 		}
 		if err := c.dropRepeats(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := c.upsert(ctx, tx); err != nil {
+		if ins, upd, err = c.write(ctx, tx); err != nil {
 			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "RELEASE chunk"); err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	c.rows, c.lines, c.existed, c.reach = c.rows[:0], c.lines[:0], c.existed[:0], c.reach[:0]
+	im.res.Inserted += int64(ins)
+	im.res.Updated += int64(upd)
+	c.rows, c.lines, c.reach = c.rows[:0], c.lines[:0], c.reach[:0]
 	clear(c.seen)
 	return nil
 }
 
-// upsert writes the chunk's rows and counts them, returning how many the
-// database wrote.
-func (c *accountChunk) upsert(ctx context.Context, tx *sql.Tx) (int, error) {
-	im := c.im
+// write inserts the chunk's new accounts and updates the others, returning
+// how many rows each statement wrote.
+func (c *accountChunk) write(ctx context.Context, tx *sql.Tx) (inserted, updated int, err error) {
 	if len(c.rows) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	c.args = c.args[:0]
 	for i := range c.rows {
@@ -636,36 +610,63 @@ func (c *accountChunk) upsert(ctx context.Context, tx *sql.Tx) (int, error) {
 		c.args = append(c.args, a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
 			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, c.reach[i])
 	}
+	if inserted, err = c.exec(ctx, tx, false); err != nil || inserted == len(c.rows) {
+		return inserted, 0, err
+	}
+	updated, err = c.exec(ctx, tx, true)
+	return inserted, updated, err
+}
+
+// exec runs the insert or the upsert of the chunk's rows with c.args, and
+// returns the count of rows written.
+func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool) (int, error) {
+	im, n := c.im, len(c.rows)
+	query := func() string {
+		if upsert {
+			return accountUpsertSQL(n, im.run, c.has)
+		}
+		return accountInsertSQL(n, im.run)
+	}
 	var res sql.Result
 	var err error
-	if n := len(c.rows); n == accountChunkSize {
-		if c.tx != tx || c.stmt == nil || c.stmtHas != c.has {
-			if c.stmt, err = tx.PrepareContext(ctx, accountUpsertSQL(n, im.run, c.has)); err != nil {
+	if n == accountChunkSize {
+		st := &c.insert
+		if upsert {
+			st = &c.upsert
+			if c.upsert != nil && c.upsertHas != c.has {
+				c.upsert.Close()
+				c.upsert = nil
+			}
+		}
+		if *st == nil {
+			if *st, err = im.s.db.PrepareContext(ctx, query()); err != nil {
 				return 0, fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
 			}
-			c.tx, c.stmtHas = tx, c.has
+			if upsert {
+				c.upsertHas = c.has
+			}
 		}
-		res, err = c.stmt.ExecContext(ctx, c.args...)
+		res, err = tx.StmtContext(ctx, *st).ExecContext(ctx, c.args...)
 	} else {
-		res, err = tx.ExecContext(ctx, accountUpsertSQL(n, im.run, c.has), c.args...)
+		res, err = tx.ExecContext(ctx, query(), c.args...)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
 	}
-	n, err := res.RowsAffected()
+	written, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	if int(n) == len(c.rows) {
-		for _, e := range c.existed {
-			if e {
-				im.res.Updated++
-			} else {
-				im.res.Inserted++
-			}
+	return int(written), nil
+}
+
+// close releases the prepared statements.
+func (c *accountChunk) close() {
+	for _, st := range []*sql.Stmt{c.insert, c.upsert} {
+		if st != nil {
+			st.Close()
 		}
 	}
-	return int(n), nil
 }
 
 // dropRepeats removes from the chunk, and reports, the rows whose id this
@@ -700,10 +701,10 @@ func (c *accountChunk) dropRepeats(ctx context.Context, tx *sql.Tx) error {
 			im.report(*dupProblem(im, c.lines[i], c.rows[i].ID))
 			continue
 		}
-		c.rows[keep], c.lines[keep], c.existed[keep], c.reach[keep] = c.rows[i], c.lines[i], c.existed[i], c.reach[i]
+		c.rows[keep], c.lines[keep], c.reach[keep] = c.rows[i], c.lines[i], c.reach[i]
 		keep++
 	}
-	c.rows, c.lines, c.existed, c.reach = c.rows[:keep], c.lines[:keep], c.existed[:keep], c.reach[:keep]
+	c.rows, c.lines, c.reach = c.rows[:keep], c.lines[:keep], c.reach[:keep]
 	return nil
 }
 

@@ -234,3 +234,38 @@ func TestStore_ImportAccounts_RepeatAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestStore_ImportAccounts_MixedNewAndKnown imports a file whose chunks
+// mix accounts the store holds with new ones and a repeat: each row is
+// counted once, as inserted or updated, and an update keeps the columns
+// the file lacks.
+func TestStore_ImportAccounts_MixedNewAndKnown(t *testing.T) {
+	st := storetest.Open(t)
+	var first strings.Builder
+	first.WriteString("id,name,city,country\n")
+	for i := 0; i < 1500; i += 2 {
+		fmt.Fprintf(&first, "m%04d,Old %d,Lyon,FR\n", i, i)
+	}
+	if res, _, err := importBody(t, st.ImportAccounts, "first.csv", first.String()); err != nil || res.Inserted != 750 {
+		t.Fatalf("first import: %+v, %v", res, err)
+	}
+	var second strings.Builder
+	second.WriteString("id,name,country\n")
+	for i := 0; i < 2500; i++ {
+		fmt.Fprintf(&second, "m%04d,New %d,FR\n", i, i)
+	}
+	second.WriteString("m0004,Again,DE\n")
+	res, problems, err := importBody(t, st.ImportAccounts, "second.csv", second.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Inserted != 1750 || res.Updated != 750 || res.Rejected != 1 || countRows(t, st, "accounts") != 2500 {
+		t.Errorf("result %+v, %d accounts; problems %q", res, countRows(t, st, "accounts"), problems)
+	}
+	if a := findAccount(t, st, "m0004"); a.Name != "New 4" || a.City != "Lyon" || a.Country != "FR" {
+		t.Errorf("m0004 = %+v: want the name updated, the city kept, the repeat ignored", a)
+	}
+	if a := findAccount(t, st, "m0005"); a.Name != "New 5" || a.City != "" {
+		t.Errorf("m0005 = %+v", a)
+	}
+}
