@@ -10,6 +10,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -463,12 +464,14 @@ func dupProblem(im *importer, line int, id string) *Problem {
 	return &Problem{File: im.opt.File, Line: line, Field: "id", Reason: fmt.Sprintf("id %q repeated in the file (the first row was kept)", id)}
 }
 
-// accountChunkSize rows are written by one multi-row statement: 12
-// columns bound per row stays under SQLite's 32,766 parameters.
+// accountChunkSize rows are written by one statement.
 const accountChunkSize = 1000
 
-// accountChunk buffers validated accounts and writes them with multi-row
-// statements, a chunk at a time, instead of a statement per row.
+// accountChunk buffers validated accounts and writes them a chunk at a
+// time: the rows travel to SQLite as one JSON array bound to one
+// parameter, which the statements read with jsonb_each. Binding twelve
+// values a row costs the driver an allocation, a copy and a release for
+// each, more than SQLite takes to parse them out of JSON.
 type accountChunk struct {
 	im    *importer
 	rows  []Account
@@ -480,37 +483,43 @@ type accountChunk struct {
 	// seen holds the ids of this chunk, to catch a repeat within it; a
 	// repeat of an earlier chunk is caught by the upsert's WHERE.
 	seen map[string]bool
-	// insert and upsert are the full-chunk statements, prepared once per
-	// import (upsert: per set of columns, upsertHas) on the database and
-	// used by each transaction on its connection.
+	// insert and upsert are prepared once per import (upsert: per set of
+	// columns, upsertHas) on the database and used by each transaction on
+	// its connection.
 	insert, upsert *sql.Stmt
 	upsertHas      uint64
-	args           []any
+	json           []byte
 }
 
 const accountCols = `(id, username, name, email, locale, country, region, postal_line1, postal_line2,
 	city, postal_code, reach, import_run)`
 
-// accountValuesSQL is the VALUES of n rows; run, the import's own hex id,
-// is written into the statement rather than bound once per row.
-func accountValuesSQL(n int, run string) string {
-	row := "(?,?,?,?,?,?,?,?,?,?,?,?,'" + run + "')"
-	return "INSERT INTO accounts" + accountCols + " VALUES " + row + strings.Repeat(","+row, n-1)
+// accountSelectSQL reads the rows of the bound JSON array, each an array
+// of the first twelve columns; run, the import's own hex id, is written
+// into the statement. (WHERE true: an upsert's SELECT needs a WHERE.)
+func accountSelectSQL(run string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO accounts" + accountCols + " SELECT ")
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, "value->>%d, ", i)
+	}
+	b.WriteString("'" + run + "' FROM jsonb_each(?) WHERE true")
+	return b.String()
 }
 
-// accountInsertSQL writes the rows of n whose id the store does not hold
-// yet, every column (empty for those the file lacks); the others are left to
-// the upsert.
-func accountInsertSQL(n int, run string) string {
-	return accountValuesSQL(n, run) + " ON CONFLICT(id) DO NOTHING"
+// accountInsertSQL writes the rows whose id the store does not hold yet,
+// every column (empty for those the file lacks); the others are left to the
+// upsert.
+func accountInsertSQL(run string) string {
+	return accountSelectSQL(run) + " ON CONFLICT(id) DO NOTHING"
 }
 
-// accountUpsertSQL writes n rows, updating an existing account only in the
-// columns the file holds (has): the others keep their stored values, and
-// the reach flags are merged to match. A row this import already wrote is
-// left alone.
-func accountUpsertSQL(n int, run string, has uint64) string {
-	return accountValuesSQL(n, run) + accountOnConflict(has)
+// accountUpsertSQL writes the rows, updating an existing account only in
+// the columns the file holds (has): the others keep their stored values,
+// and the reach flags are merged to match. A row this import already wrote
+// is left alone.
+func accountUpsertSQL(run string, has uint64) string {
+	return accountSelectSQL(run) + accountOnConflict(has)
 }
 
 // accountColumns are the account columns an upsert may update, by schema
@@ -602,54 +611,79 @@ func (c *accountChunk) write(ctx context.Context, tx *sql.Tx) (inserted, updated
 	if len(c.rows) == 0 {
 		return 0, 0, nil
 	}
-	c.args = c.args[:0]
+	b := append(c.json[:0], '[')
 	for i := range c.rows {
 		a := &c.rows[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for _, v := range [...]string{a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
+			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode} {
+			b = appendJSONString(b, v)
+			b = append(b, ',')
+		}
 		// Consent, status and email usability travel in reach (the table
 		// reads them back as generated columns).
-		c.args = append(c.args, a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
-			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode, c.reach[i])
+		b = strconv.AppendInt(b, int64(c.reach[i]), 10)
+		b = append(b, ']')
 	}
-	if inserted, err = c.exec(ctx, tx, false); err != nil || inserted == len(c.rows) {
+	b = append(b, ']')
+	c.json = b
+	arg := string(b)
+	if inserted, err = c.exec(ctx, tx, false, arg); err != nil || inserted == len(c.rows) {
 		return inserted, 0, err
 	}
-	updated, err = c.exec(ctx, tx, true)
+	updated, err = c.exec(ctx, tx, true, arg)
 	return inserted, updated, err
 }
 
-// exec runs the insert or the upsert of the chunk's rows with c.args, and
-// returns the count of rows written.
-func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool) (int, error) {
-	im, n := c.im, len(c.rows)
-	query := func() string {
-		if upsert {
-			return accountUpsertSQL(n, im.run, c.has)
+// appendJSONString appends s, valid UTF-8, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
 		}
-		return accountInsertSQL(n, im.run)
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
 	}
-	var res sql.Result
-	var err error
-	if n == accountChunkSize {
-		st := &c.insert
-		if upsert {
-			st = &c.upsert
-			if c.upsert != nil && c.upsertHas != c.has {
-				c.upsert.Close()
-				c.upsert = nil
-			}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// exec runs the insert or the upsert of the chunk's rows, and returns the
+// count of rows written.
+func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool, rows string) (int, error) {
+	im := c.im
+	st := &c.insert
+	if upsert {
+		st = &c.upsert
+		if c.upsert != nil && c.upsertHas != c.has {
+			c.upsert.Close()
+			c.upsert = nil
 		}
-		if *st == nil {
-			if *st, err = im.s.db.PrepareContext(ctx, query()); err != nil {
-				return 0, fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
-			}
-			if upsert {
-				c.upsertHas = c.has
-			}
-		}
-		res, err = tx.StmtContext(ctx, *st).ExecContext(ctx, c.args...)
-	} else {
-		res, err = tx.ExecContext(ctx, query(), c.args...)
 	}
+	if *st == nil {
+		q := accountInsertSQL(im.run)
+		if upsert {
+			q, c.upsertHas = accountUpsertSQL(im.run, c.has), c.has
+		}
+		var err error
+		if *st, err = im.s.db.PrepareContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
+		}
+	}
+	res, err := tx.StmtContext(ctx, *st).ExecContext(ctx, rows)
 	if err != nil {
 		return 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
 	}
