@@ -44,7 +44,10 @@ const (
 	EventLetterMailed      EventKind = "letter_mailed"
 	EventLetterReturned    EventKind = "letter_returned"
 	EventBannerPublished   EventKind = "banner_published"
-	EventBannerWithdrawn   EventKind = "banner_withdrawn"
+	// EventBannerUpdated records a change to a published banner's content
+	// or end date (notify/banner).
+	EventBannerUpdated   EventKind = "banner_updated"
+	EventBannerWithdrawn EventKind = "banner_withdrawn"
 	// EventNoticeUnreachable records a person owed notice whom no direct
 	// channel can reach (retired, no usable contact data): they count
 	// towards substitute notice.
@@ -58,7 +61,7 @@ func EventKinds() []EventKind {
 		EventHoldSet, EventHoldReleased, EventIncidentClosed, EventCheckpoint,
 		EventEmailSent, EventEmailDeferred, EventEmailFailed, EventEmailRetried, EventLetterQueued,
 		EventLetterUnprintable, EventLetterExported, EventLetterMailed, EventLetterReturned,
-		EventBannerPublished, EventBannerWithdrawn, EventNoticeUnreachable,
+		EventBannerPublished, EventBannerUpdated, EventBannerWithdrawn, EventNoticeUnreachable,
 	}
 }
 

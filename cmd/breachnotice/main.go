@@ -170,6 +170,12 @@ func commands() []command {
 			{"returned", "FILE", "record letters the post returned"},
 			{"list", "ID", "an incident's letters by state"},
 		}},
+		{name: "banner", summary: "the homepage banner and public notice page of an incident", run: (*app).cmdBanner, subs: []subcommand{
+			{"publish", "ID", "publish (or update) a planned incident's banner; kept up as long as the plan's longest website posting"},
+			{"withdraw", "ID", "take the banner off the homepage; before the required posting ends only with --force --reason"},
+			{"list", "", "list the banners and where each stands (--controller, --json)"},
+		}},
+		{name: "serve", summary: "serve the public banner, notice pages and /healthz (--addr, --public-url)", run: (*app).cmdServe},
 		{name: "ledger", summary: "the per-controller proof of notice", run: (*app).cmdLedger, subs: []subcommand{
 			{"checkpoint", "", "sign each controller's log as it stands (--controller for one)"},
 			{"export", "", "write a proof bundle: --controller, --out FILE.zip [--incident ID]"},

@@ -102,6 +102,7 @@ const (
 	KindLetterMailed      = Kind(incident.EventLetterMailed)
 	KindLetterReturned    = Kind(incident.EventLetterReturned)
 	KindBannerPublished   = Kind(incident.EventBannerPublished)
+	KindBannerUpdated     = Kind(incident.EventBannerUpdated)
 	KindBannerWithdrawn   = Kind(incident.EventBannerWithdrawn)
 	KindNoticeUnreachable = Kind(incident.EventNoticeUnreachable)
 )
@@ -131,7 +132,7 @@ func (k Kind) status() string {
 		return "mailed"
 	case KindLetterReturned:
 		return "returned"
-	case KindBannerPublished:
+	case KindBannerPublished, KindBannerUpdated:
 		return "published"
 	case KindBannerWithdrawn:
 		return "withdrawn"
