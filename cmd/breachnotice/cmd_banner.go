@@ -192,3 +192,18 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// demoBanner publishes the demo incident's banner and prints the command
+// that serves it.
+func (a *app) demoBanner(ctx context.Context, id int64) error {
+	res, err := banner.Publish(ctx, a.store, id, banner.PublishOptions{PublicURL: a.getenv("BREACHNOTICE_PUBLIC_URL")})
+	if err != nil {
+		return fmt.Errorf("demo: banner: %w", err)
+	}
+	b := res.Banner
+	base := publicBase(a.getenv("BREACHNOTICE_PUBLIC_URL"))
+	fmt.Fprintf(a.stdout, "==> banner published for incident %d (%d days required by %s); serve it with\n"+
+		"      breachnotice --db %s serve\n    then open %s/notices/%s/%d, or embed\n      <script src=\"%s/banner.js\" data-controller=\"%s\" defer></script>\n",
+		id, b.RequiredDays, orDash(b.RequiredBy), a.dbPath, base, b.Controller, id, base, b.Controller)
+	return nil
+}

@@ -68,6 +68,9 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	if err := a.demoDeliver(ctx, inc.ID, *dir); err != nil {
 		return err
 	}
+	if err := a.demoBanner(ctx, inc.ID); err != nil {
+		return err
+	}
 
 	zip := filepath.Join(*dir, fmt.Sprintf("proof-northbridge-incident-%d.zip", inc.ID))
 	sum, err := a.ledger.Export(ctx, a.db, ledger.ExportOptions{Controller: "northbridge", Incident: inc.ID, Out: zip,
