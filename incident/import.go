@@ -355,7 +355,8 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	var readErr error
 	go func() {
 		defer close(batches)
-		batch := make([]parsedAccount, 0, 256)
+		newBatch := func() []parsedAccount { return make([]parsedAccount, 0, 256) }
+		batch := newBatch()
 		send := func() bool {
 			select {
 			case batches <- batch:
@@ -372,14 +373,18 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 				}
 				break
 			}
-			batch = append(batch, parsedAccount{line: rec.line, has: rec.has})
+			batch = batch[:len(batch)+1]
 			it := &batch[len(batch)-1]
+			it.line, it.has, it.rej, it.warns, it.row = rec.line, rec.has, nil, it.warns[:0], it.row[:0]
 			if rec.bad != nil {
 				it.rej = rec.bad
 			} else {
+				it.a = Account{}
 				it.rej = im.parseAccount(rec, &it.a, func(p Problem) { it.warns = append(it.warns, p) })
-				own := Affected{Account: it.a, NoticeEmail: it.a.Email, NoticeEmailUsable: it.a.EmailUsable}
-				it.reach = own.Reach()
+				if it.rej == nil {
+					own := Affected{Account: it.a, NoticeEmail: it.a.Email, NoticeEmailUsable: it.a.EmailUsable}
+					it.row = appendAccountJSONB(it.row, &it.a, own.Reach())
+				}
 			}
 			it.warns = append(it.warns, readerWarns...)
 			readerWarns = readerWarns[:0]
@@ -387,7 +392,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 				if !send() {
 					return
 				}
-				batch = make([]parsedAccount, 0, 256)
+				batch = newBatch()
 			}
 		}
 		if len(batch) > 0 {
@@ -431,11 +436,8 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 			}
 			ch.has = it.has
 		}
-		ch.seen[it.a.ID] = true
-		ch.lines = append(ch.lines, it.line)
-		ch.rows = append(ch.rows, it.a)
-		ch.reach = append(ch.reach, it.reach)
-		if len(ch.rows) == accountChunkSize {
+		ch.add(it.a.ID, it.line, it.row)
+		if len(ch.ids) == accountChunkSize {
 			return rowBuffered, nil, ch.flush(ctx)
 		}
 		return rowBuffered, nil, nil
@@ -450,7 +452,9 @@ type parsedAccount struct {
 	a     Account
 	rej   *Problem
 	warns []Problem
-	reach int // the Reach flags of the account with its own address
+	// row is the account as the writer hands it to SQLite
+	// (appendAccountJSONB).
+	row []byte
 }
 
 func outcome(existed bool) rowOutcome {
@@ -468,15 +472,20 @@ func dupProblem(im *importer, line int, id string) *Problem {
 const accountChunkSize = 1000
 
 // accountChunk buffers validated accounts and writes them a chunk at a
-// time: the rows travel to SQLite as one JSON array bound to one
-// parameter, which the statements read with jsonb_each. Binding twelve
-// values a row costs the driver an allocation, a copy and a release for
-// each, more than SQLite takes to parse them out of JSON.
+// time. The rows travel to SQLite as one JSONB array (SQLite's binary
+// JSON) bound to one parameter, which the statements read with
+// jsonb_each: binding twelve values a row costs the driver an allocation,
+// a copy and a release for each, more than SQLite takes to read them out
+// of JSONB, and the reader goroutine encodes each row, off the writer's
+// core.
 type accountChunk struct {
 	im    *importer
-	rows  []Account
+	ids   []string
 	lines []int
-	reach []int
+	// body holds the rows' JSONB after jsonbRoom bytes left for the
+	// array's header; ends[i] is where row i ends in it.
+	body []byte
+	ends []int
 	// has is the set of columns of the chunk's rows: the upsert updates
 	// only those.
 	has uint64
@@ -488,15 +497,33 @@ type accountChunk struct {
 	// its connection.
 	insert, upsert *sql.Stmt
 	upsertHas      uint64
-	json           []byte
+}
+
+// jsonbRoom is the largest JSONB header of the chunk's array.
+const jsonbRoom = 5
+
+func (c *accountChunk) add(id string, line int, row []byte) {
+	if len(c.body) == 0 {
+		c.body = append(c.body, make([]byte, jsonbRoom)...)
+	}
+	c.seen[id] = true
+	c.ids = append(c.ids, id)
+	c.lines = append(c.lines, line)
+	c.body = append(c.body, row...)
+	c.ends = append(c.ends, len(c.body))
+}
+
+func (c *accountChunk) reset() {
+	c.ids, c.lines, c.body, c.ends = c.ids[:0], c.lines[:0], c.body[:0], c.ends[:0]
 }
 
 const accountCols = `(id, username, name, email, locale, country, region, postal_line1, postal_line2,
 	city, postal_code, reach, import_run)`
 
-// accountSelectSQL reads the rows of the bound JSON array, each an array
-// of the first twelve columns; run, the import's own hex id, is written
-// into the statement. (WHERE true: an upsert's SELECT needs a WHERE.)
+// accountSelectSQL reads the rows of the bound JSONB array, each an array
+// of the first twelve columns (appendAccountJSONB); run, the import's own
+// hex id, is written into the statement. (WHERE true: an upsert's SELECT
+// needs a WHERE.)
 func accountSelectSQL(run string) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO accounts" + accountCols + " SELECT ")
@@ -565,15 +592,15 @@ func accountOnConflict(has uint64) string {
 	return " ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ") + "\n\tWHERE accounts.import_run <> excluded.import_run"
 }
 
-// flush writes the buffered accounts: one multi-row insert of those the
-// store lacks, then, unless every row was new, one multi-row upsert of the
-// rest; the counts of rows each wrote are the inserted and updated counts.
-// The upsert's WHERE skips a row this import already wrote (its id is
-// repeated in the file); that is rare, so it is detected by the counts,
-// and then the chunk is rolled back to its savepoint and written again
-// without the repeats, which are reported.
+// flush writes the buffered accounts: one insert of those the store
+// lacks, then, unless every row was new, one upsert of the rest; the
+// counts of rows each wrote are the inserted and updated counts. The
+// upsert's WHERE skips a row this import already wrote (its id is repeated
+// in the file); that is rare, so it is detected by the counts, and then
+// the chunk is rolled back to its savepoint and written again without the
+// repeats, which are reported.
 func (c *accountChunk) flush(ctx context.Context) error {
-	if len(c.rows) == 0 {
+	if len(c.ids) == 0 {
 		return nil
 	}
 	im, tx := c.im, c.im.tx
@@ -584,7 +611,7 @@ func (c *accountChunk) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ins+upd < len(c.rows) {
+	if ins+upd < len(c.ids) {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO chunk"); err != nil {
 			return fmt.Errorf("import %s: %w", im.opt.File, err)
 		}
@@ -600,7 +627,7 @@ func (c *accountChunk) flush(ctx context.Context) error {
 	}
 	im.res.Inserted += int64(ins)
 	im.res.Updated += int64(upd)
-	c.rows, c.lines, c.reach = c.rows[:0], c.lines[:0], c.reach[:0]
+	c.reset()
 	clear(c.seen)
 	return nil
 }
@@ -608,62 +635,82 @@ func (c *accountChunk) flush(ctx context.Context) error {
 // write inserts the chunk's new accounts and updates the others, returning
 // how many rows each statement wrote.
 func (c *accountChunk) write(ctx context.Context, tx *sql.Tx) (inserted, updated int, err error) {
-	if len(c.rows) == 0 {
+	if len(c.ids) == 0 {
 		return 0, 0, nil
 	}
-	b := append(c.json[:0], '[')
-	for i := range c.rows {
-		a := &c.rows[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '[')
-		for _, v := range [...]string{a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
-			a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode} {
-			b = appendJSONString(b, v)
-			b = append(b, ',')
-		}
-		// Consent, status and email usability travel in reach (the table
-		// reads them back as generated columns).
-		b = strconv.AppendInt(b, int64(c.reach[i]), 10)
-		b = append(b, ']')
-	}
-	b = append(b, ']')
-	c.json = b
-	arg := string(b)
-	if inserted, err = c.exec(ctx, tx, false, arg); err != nil || inserted == len(c.rows) {
+	// The array's header, right-aligned in the room left for it.
+	var h [jsonbRoom]byte
+	hdr := appendJSONBHeader(h[:0], jsonbArray, len(c.body)-jsonbRoom)
+	start := jsonbRoom - len(hdr)
+	copy(c.body[start:], hdr)
+	rows := c.body[start:]
+	if inserted, err = c.exec(ctx, tx, false, rows); err != nil || inserted == len(c.ids) {
 		return inserted, 0, err
 	}
-	updated, err = c.exec(ctx, tx, true, arg)
+	updated, err = c.exec(ctx, tx, true, rows)
 	return inserted, updated, err
 }
 
-// appendJSONString appends s, valid UTF-8, as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
+// JSONB element types (https://sqlite.org/jsonb.html).
+const (
+	jsonbInt     = 3
+	jsonbTextRaw = 10 // text to be taken as it is: no escapes
+	jsonbArray   = 11
+)
+
+// appendJSONBHeader appends the header of an element of type typ and
+// payload size n.
+func appendJSONBHeader(b []byte, typ byte, n int) []byte {
+	switch {
+	case n <= 11:
+		return append(b, byte(n)<<4|typ)
+	case n <= 0xff:
+		return append(b, 0xc0|typ, byte(n))
+	case n <= 0xffff:
+		return append(b, 0xd0|typ, byte(n>>8), byte(n))
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, 0xe0|typ, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// jsonbHeaderSize is the size of the header appendJSONBHeader writes for a
+// payload of n bytes.
+func jsonbHeaderSize(n int) int {
+	switch {
+	case n <= 11:
+		return 1
+	case n <= 0xff:
+		return 2
+	case n <= 0xffff:
+		return 3
+	}
+	return 5
+}
+
+// appendAccountJSONB appends the row the statements read for a: the JSONB
+// array of its first twelve columns, the texts as they are and the reach
+// flags (which carry consent, status and email usability: the table reads
+// them back as generated columns) as an integer.
+func appendAccountJSONB(b []byte, a *Account, reach int) []byte {
+	vals := [...]string{a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
+		a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode}
+	var num [20]byte
+	r := strconv.AppendInt(num[:0], int64(reach), 10)
+	n := 1 + len(r)
+	for _, v := range vals {
+		n += jsonbHeaderSize(len(v)) + len(v)
+	}
+	b = appendJSONBHeader(b, jsonbArray, n)
+	for _, v := range vals {
+		b = appendJSONBHeader(b, jsonbTextRaw, len(v))
+		b = append(b, v...)
+	}
+	b = appendJSONBHeader(b, jsonbInt, len(r))
+	return append(b, r...)
 }
 
 // exec runs the insert or the upsert of the chunk's rows, and returns the
 // count of rows written.
-func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool, rows string) (int, error) {
+func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool, rows []byte) (int, error) {
 	im := c.im
 	st := &c.insert
 	if upsert {
@@ -708,11 +755,11 @@ func (c *accountChunk) close() {
 func (c *accountChunk) dropRepeats(ctx context.Context, tx *sql.Tx) error {
 	im := c.im
 	args := []any{im.run}
-	for i := range c.rows {
-		args = append(args, c.rows[i].ID)
+	for _, id := range c.ids {
+		args = append(args, id)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM accounts WHERE import_run = ? AND id IN (?`+
-		strings.Repeat(",?", len(c.rows)-1)+`)`, args...)
+		strings.Repeat(",?", len(c.ids)-1)+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
@@ -729,16 +776,21 @@ func (c *accountChunk) dropRepeats(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	keep := 0
-	for i := range c.rows {
-		if repeated[c.rows[i].ID] {
-			im.report(*dupProblem(im, c.lines[i], c.rows[i].ID))
+	keep, end := 0, jsonbRoom
+	for i, id := range c.ids {
+		start := jsonbRoom
+		if i > 0 {
+			start = c.ends[i-1]
+		}
+		if repeated[id] {
+			im.report(*dupProblem(im, c.lines[i], id))
 			continue
 		}
-		c.rows[keep], c.lines[keep], c.reach[keep] = c.rows[i], c.lines[i], c.reach[i]
+		end += copy(c.body[end:], c.body[start:c.ends[i]])
+		c.ids[keep], c.lines[keep], c.ends[keep] = id, c.lines[i], end
 		keep++
 	}
-	c.rows, c.lines, c.reach = c.rows[:keep], c.lines[:keep], c.reach[:keep]
+	c.ids, c.lines, c.ends, c.body = c.ids[:keep], c.lines[:keep], c.ends[:keep], c.body[:end]
 	return nil
 }
 

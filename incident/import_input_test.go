@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -524,5 +525,23 @@ func TestStore_ImportAccounts_ValuesStoredExactly(t *testing.T) {
 		PostalLine1: `1 "Rue", \n`, PostalLine2: `\\`, City: "Łódź", PostalCode: `{"k":1}`, Status: incident.AccountActive}
 	if !reflect.DeepEqual(*a, want) {
 		t.Errorf("stored\n%+v\nwant\n%+v", *a, want)
+	}
+	// Lengths around the sizes where the encoding of a value's length
+	// changes (11, 255 bytes), up to the caps.
+	var b strings.Builder
+	b.WriteString("id,name,postal_line1,postal_line2,city,country\n")
+	lens := []int{0, 1, 11, 12, 254, 255, 256, 300}
+	for i, n := range lens {
+		fmt.Fprintf(&b, "len%d,%s,%s,%s,%s,FR\n", i, strings.Repeat("n", n), strings.Repeat("é", n/2), strings.Repeat("l", min(n, 300)), strings.Repeat("c", min(n, 200)))
+	}
+	if res, problems, err := importBody(t, st.ImportAccounts, "lens.csv", b.String()); err != nil || res.Inserted != int64(len(lens)) {
+		t.Fatalf("%+v %v %q", res, err, problems)
+	}
+	for i, n := range lens {
+		a := findAccount(t, st, fmt.Sprintf("len%d", i))
+		if a.Name != strings.Repeat("n", n) || a.PostalLine1 != strings.Repeat("é", n/2) || a.PostalLine2 != strings.Repeat("l", n) ||
+			a.City != strings.Repeat("c", min(n, 200)) || a.Country != "FR" {
+			t.Errorf("len%d: stored %+v", i, a)
+		}
 	}
 }
