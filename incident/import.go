@@ -351,11 +351,20 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	readerWarns = nil
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []parsedAccount, 4)
+	// Batches go to the writer full and come back empty, so the rows'
+	// memory is reused.
+	batches, free := make(chan []parsedAccount, 4), make(chan []parsedAccount, 6)
 	var readErr error
 	go func() {
 		defer close(batches)
-		newBatch := func() []parsedAccount { return make([]parsedAccount, 0, 256) }
+		newBatch := func() []parsedAccount {
+			select {
+			case b := <-free:
+				return b[:0]
+			default:
+				return make([]parsedAccount, 0, 256)
+			}
+		}
 		batch := newBatch()
 		send := func() bool {
 			select {
@@ -402,9 +411,15 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	ch := &accountChunk{im: im, seen: map[string]bool{}}
 	defer ch.close()
 	im.flush = ch.flush
-	var cur []parsedAccount
+	var whole, cur []parsedAccount
 	next := func() (*parsedAccount, error) {
 		if len(cur) == 0 {
+			if whole != nil {
+				select {
+				case free <- whole:
+				default:
+				}
+			}
 			b, ok := <-batches
 			if !ok {
 				if readErr != nil {
@@ -412,7 +427,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 				}
 				return nil, io.EOF
 			}
-			cur = b
+			whole, cur = b, b
 		}
 		it := &cur[0]
 		cur = cur[1:]
