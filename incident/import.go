@@ -543,7 +543,7 @@ func accountSelectSQL(run string) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO accounts" + accountCols + " SELECT ")
 	for i := 0; i < 12; i++ {
-		fmt.Fprintf(&b, "value->>%d, ", i)
+		fmt.Fprintf(&b, "value->>'$[%d]', ", i)
 	}
 	b.WriteString("'" + run + "' FROM jsonb_each(?) WHERE true")
 	return b.String()
