@@ -17,7 +17,6 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"golang.org/x/mod/sumdb/note"
@@ -270,11 +269,17 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 		jsonlDone <- err
 	}()
 	jw := bufio.NewWriterSize(pw, 256<<10)
-	var leaves []leaf
+	// The leaves and the summary's per-notice and per-person state go to
+	// temporary files past a fixed memory budget (spill.go).
+	leaves := &leafFile{}
+	defer leaves.close()
 	count := newCounter()
+	defer count.close()
 	filter := EntryFilter{Controller: opt.Controller, Incident: opt.Incident, Account: opt.Account, To: cp.Size}
 	err = scanEntries(ctx, db, filter, func(e *Entry, line []byte) error {
-		leaves = append(leaves, leaf{e.Index, tlog.RecordHash(line)})
+		if err := leaves.add(leaf{e.Index, tlog.RecordHash(line)}); err != nil {
+			return err
+		}
 		count.add(e)
 		csvOut.add(e)
 		jw.Write(line)
@@ -291,14 +296,14 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 		return Summary{}, err
 	}
 	b.done(fileEntries, jf)
-	sum.Entries = int64(len(leaves))
-	if opt.Account != "" && len(leaves) == 0 {
+	sum.Entries = leaves.n
+	if opt.Account != "" && leaves.n == 0 {
 		return Summary{}, fmt.Errorf("%w: no entries for account %q in the signed log", incident.ErrNotFound, opt.Account)
 	}
 	// Every incident's log starts with its incident_opened entry: none
 	// means no such incident of this controller, and an empty bundle that
 	// verifies would say otherwise.
-	if opt.Incident != 0 && len(leaves) == 0 {
+	if opt.Incident != 0 && leaves.n == 0 {
 		return Summary{}, fmt.Errorf("%w: no incident %d in controller %s's signed log", incident.ErrNotFound, opt.Incident, opt.Controller)
 	}
 	csvFile, err := csvOut.close()
@@ -313,10 +318,15 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	defer stmt.Close()
 	hr := &hashReader{ctx: ctx, q: db, logID: logID, stmt: stmt}
 
-	if len(leaves) <= MaxRecordProofs {
+	if leaves.n <= MaxRecordProofs {
 		err = b.file(fileProofs, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
-			for _, lf := range leaves {
+			next := leaves.leaves()
+			for {
+				lf, ok, err := next()
+				if err != nil || !ok {
+					return err
+				}
 				p, err := tlog.ProveRecord(cp.Size, lf.idx, hr)
 				if err != nil {
 					return err
@@ -325,7 +335,6 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 					return err
 				}
 			}
-			return nil
 		})
 		if err != nil {
 			return Summary{}, err
@@ -336,7 +345,7 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	var got tlog.Hash
 	err = b.file(fileSubtrees, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
-		got, err = rootOf(cp.Size, leaves, func(lo, hi int64) (tlog.Hash, error) {
+		got, err = rootOfStream(cp.Size, leaves.leaves(), func(lo, hi int64) (tlog.Hash, error) {
 			h, err := subtreeHash(lo, hi, hr)
 			if err != nil {
 				return tlog.Hash{}, err
@@ -357,7 +366,11 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	if err := b.file(filePublicKey, func(w io.Writer) error { _, err := io.WriteString(w, vkey+"\n"); return err }); err != nil {
 		return Summary{}, err
 	}
-	rep := &report{Summary: sum, CheckpointAt: cp.At, CreatedAt: l.now().UTC(), Counts: count.counts(cp.At)}
+	counts, err := count.counts(cp.At)
+	if err != nil {
+		return Summary{}, err
+	}
+	rep := &report{Summary: sum, CheckpointAt: cp.At, CreatedAt: l.now().UTC(), Counts: counts}
 	err = b.file(fileSummary, func(w io.Writer) error {
 		out, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -441,35 +454,62 @@ type leaf struct {
 	hash tlog.Hash
 }
 
-// rootOf computes the root of the RFC 6962 tree of size n from the given
-// leaves (sorted by index) and, for every maximal subtree holding none of
-// them, in left-to-right order, the hash gap returns. Export's gap reads
-// stored hashes and writes them to subtrees.jsonl; Verify's reads them back.
+// rootOf is rootOfStream over leaves in a slice.
 func rootOf(n int64, leaves []leaf, gap func(lo, hi int64) (tlog.Hash, error)) (tlog.Hash, error) {
-	var walk func(lo, hi int64, leaves []leaf) (tlog.Hash, error)
-	walk = func(lo, hi int64, leaves []leaf) (tlog.Hash, error) {
+	return rootOfStream(n, func() (leaf, bool, error) {
 		if len(leaves) == 0 {
+			return leaf{}, false, nil
+		}
+		l := leaves[0]
+		leaves = leaves[1:]
+		return l, true, nil
+	}, gap)
+}
+
+// rootOfStream computes the root of the RFC 6962 tree of size n from the leaves
+// next yields (in increasing index order, all below n) and, for every
+// maximal subtree holding none of them, in left-to-right order, the hash
+// gap returns. Export's gap reads stored hashes and writes them to
+// subtrees.jsonl; Verify's reads them back. It holds one leaf at a time.
+func rootOfStream(n int64, next func() (leaf, bool, error), gap func(lo, hi int64) (tlog.Hash, error)) (tlog.Hash, error) {
+	if n == 0 {
+		return tlog.TreeHash(0, nil)
+	}
+	cur, have, err := next()
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	// Every leaf below lo has been used: the ones in [lo, hi) are cur and
+	// those after it below hi.
+	var walk func(lo, hi int64) (tlog.Hash, error)
+	walk = func(lo, hi int64) (tlog.Hash, error) {
+		if !have || cur.idx >= hi {
 			return gap(lo, hi)
 		}
 		if hi-lo == 1 {
-			return leaves[0].hash, nil
+			h := cur.hash
+			if cur.idx != lo {
+				return tlog.Hash{}, fmt.Errorf("leaf %d out of order", cur.idx)
+			}
+			cur, have, err = next()
+			return h, err
 		}
 		mid := lo + split(hi-lo)
-		j := sort.Search(len(leaves), func(i int) bool { return leaves[i].idx >= mid })
-		left, err := walk(lo, mid, leaves[:j])
+		left, err := walk(lo, mid)
 		if err != nil {
 			return tlog.Hash{}, err
 		}
-		right, err := walk(mid, hi, leaves[j:])
+		right, err := walk(mid, hi)
 		if err != nil {
 			return tlog.Hash{}, err
 		}
 		return tlog.NodeHash(left, right), nil
 	}
-	if n == 0 {
-		return tlog.TreeHash(0, nil)
+	root, err := walk(0, n)
+	if err == nil && have {
+		err = fmt.Errorf("leaf %d beyond the tree of size %d", cur.idx, n)
 	}
-	return walk(0, n, leaves)
+	return root, err
 }
 
 // subtreeHash returns the hash of leaves [lo, hi) of an RFC 6962 tree: read

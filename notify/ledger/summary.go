@@ -1,9 +1,13 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,44 +89,64 @@ type Deadlines struct {
 	NoDeadline int64 `json:"no_deadline"`
 }
 
+// counter computes Counts from a bundle's entries, given in index order,
+// in memory that does not grow with the bundle. The figures per entry are
+// added up as they come. What people and statuses need per notice (its
+// latest status and whose it is) and per person (their deadline, first
+// email and letter, whether unreachable) is written as one small record
+// per entry to two sorters, one keyed by notice and one by person, and
+// counts reads them back grouped: a million notices cost some temporary
+// disk, not a map entry each (see spill.go).
 type counter struct {
-	c       Counts
-	notices map[int64]*notice // by notice id
-	people  map[personKey]*person
-	owed    map[int64]int64 // by incident: the latest plan_made's "owed"
+	c    Counts
+	owed map[int64]int64 // by incident: the latest plan_made's "owed"
+	// notices holds, for each entry of a notice that gives it a status:
+	// notice, entry, status code, and the entry's person key if it has one.
+	notices *sorter
+	// people holds, for each entry about a person: person key, entry,
+	// 'e', what the entry says of them (personUnreachable, personEmailed,
+	// personMailed), the day (when emailed or mailed) and the deadline;
+	// and counts adds, for each notice that reaches its person: person key,
+	// the largest entry number, 'n', noticeLive and noticeMailed.
+	people     *sorter
+	statuses   []string // status codes: index in this list
+	prec, nrec []byte   // records being built
+	err        error
 }
 
-// notice is what the counter keeps of one notice: its latest kind with a
-// status, and whose it is.
-type notice struct {
-	kind Kind
-	who  *person
-}
+// What a person's record says.
+const (
+	personUnreachable = 1 << iota
+	personEmailed
+	personMailed
+)
 
-type personKey struct {
-	incident int64
-	account  string
-}
+// What a notice's record says of its person.
+const (
+	noticeLive = 1 << iota
+	noticeMailed
+)
 
-type person struct {
-	deadline    string // YYYY-MM-DD
-	emailDay    string // the first email_sent
-	mailedDay   string // the first letter_mailed
-	unreachable bool
-}
+// sortBudget is the memory each of the counter's sorters buffers.
+const sortBudget = 4 << 20
 
-func newCounter() *counter {
+func newCounter() *counter { return newCounterBudget(sortBudget) }
+
+// newCounterBudget returns a counter whose sorters buffer budget bytes
+// each (tests make them spill early).
+func newCounterBudget(budget int) *counter {
 	return &counter{
 		c: Counts{ByKind: map[string]int64{}, ByChannel: map[string]int64{},
 			ByJurisdiction: map[string]int64{}, ByStatus: map[string]int64{}},
-		notices: map[int64]*notice{},
-		people:  map[personKey]*person{},
 		owed:    map[int64]int64{},
+		notices: newSorter(budget),
+		people:  newSorter(budget),
 	}
 }
 
 func (k *counter) add(e *Entry) {
 	k.c.Entries++
+	seq := k.c.Entries
 	k.c.ByKind[string(e.Kind)]++
 	if e.Channel != "" {
 		k.c.ByChannel[e.Channel]++
@@ -139,39 +163,41 @@ func (k *counter) add(e *Entry) {
 			k.owed[e.Incident] = plan.Owed
 		}
 	}
-	var who *person
+	var who []byte // the person key: incident, account
 	if e.Account != "" && e.Incident != 0 && (e.Notice != 0 || e.Kind == KindNoticeUnreachable) {
-		key := personKey{e.Incident, e.Account}
-		if who = k.people[key]; who == nil {
-			who = &person{}
-			k.people[key] = who
-		}
-		if d.Deadline != "" {
-			who.deadline = d.Deadline
-		}
-		day := e.At.UTC().Format("2006-01-02")
+		rec := appendKeyString(appendKeyInt(k.prec[:0], e.Incident), e.Account)
+		n := len(rec)
+		rec = appendKeyInt(rec, seq)
+		var what byte
 		switch e.Kind {
 		case KindNoticeUnreachable:
-			who.unreachable = true
+			what = personUnreachable
 		case KindEmailSent:
-			if who.emailDay == "" {
-				who.emailDay = day
-			}
+			what = personEmailed
 		case KindLetterMailed:
-			if who.mailedDay == "" {
-				who.mailedDay = day
-			}
+			what = personMailed
 		}
+		rec = append(rec, 'e', what, 0)
+		if what&(personEmailed|personMailed) != 0 {
+			at := len(rec)
+			rec = e.At.UTC().AppendFormat(rec, "2006-01-02")
+			rec[at-1] = byte(len(rec) - at)
+		}
+		rec = append(rec, d.Deadline...)
+		k.keep(k.people.add(rec))
+		k.prec, who = rec, rec[:n]
 	}
-	if e.Notice != 0 && e.Kind.status() != "" {
-		n := k.notices[e.Notice]
-		if n == nil {
-			n = &notice{}
-			k.notices[e.Notice] = n
-		}
-		n.kind = e.Kind
-		if who != nil {
-			n.who = who
+	if e.Notice != 0 {
+		if st := e.Kind.status(); st != "" {
+			code := slices.Index(k.statuses, st)
+			if code < 0 {
+				code = len(k.statuses)
+				k.statuses = append(k.statuses, st)
+			}
+			rec := appendKeyInt(appendKeyInt(k.nrec[:0], e.Notice), seq)
+			rec = append(append(rec, byte(code)), who...)
+			k.keep(k.notices.add(rec))
+			k.nrec = rec
 		}
 	}
 	if d.Jurisdiction != "" {
@@ -191,51 +217,151 @@ func (k *counter) add(e *Entry) {
 	}
 }
 
+// keep remembers the first error of the sorters, for counts to return.
+func (k *counter) keep(err error) {
+	if k.err == nil && err != nil {
+		k.err = err
+	}
+}
+
 // counts returns the counts, with people counted as of the time asOf (the
-// signed checkpoint's).
-func (k *counter) counts(asOf time.Time) Counts {
-	// A person is reached while any notice of theirs is given or on its
-	// way; a letter mailed and since returned did not reach them.
-	live := map[*person]bool{}
-	mailed := map[*person]bool{}
-	for _, n := range k.notices {
-		st := n.kind.status()
+// signed checkpoint's). The counter is spent afterwards.
+func (k *counter) counts(asOf time.Time) (Counts, error) {
+	defer k.close()
+	if k.err != nil {
+		return Counts{}, k.err
+	}
+	// Each notice's latest status; a person is reached while any notice
+	// of theirs is given or on its way (a letter mailed and since returned
+	// did not reach them).
+	var (
+		notice   []byte // the notice being read
+		status   byte
+		who, rec []byte
+		have     bool
+	)
+	endNotice := func() error {
+		if notice == nil {
+			return nil
+		}
+		st := k.statuses[status]
 		k.c.ByStatus[st]++
+		var flags byte
 		switch st {
 		case "pending", "sending", "deferred", "sent", "queued", "exported":
-			live[n.who] = true
+			flags = noticeLive
 		case "mailed":
-			live[n.who] = true
-			mailed[n.who] = true
+			flags = noticeLive | noticeMailed
 		}
+		if !have || flags == 0 {
+			return nil
+		}
+		rec = append(appendKeyInt(append(rec[:0], who...), math.MaxInt64), 'n', flags)
+		return k.people.add(rec)
 	}
+	err := k.notices.each(func(r []byte) error {
+		if len(r) < 17 {
+			return errors.New("ledger: summary: short notice record")
+		}
+		if !bytes.Equal(r[:8], notice) {
+			if err := endNotice(); err != nil {
+				return err
+			}
+			notice, have = append(notice[:0], r[:8]...), false
+		}
+		status = r[16]
+		if len(r) > 17 {
+			who, have = append(who[:0], r[17:]...), true
+		}
+		return nil
+	})
+	if err == nil {
+		err = endNotice()
+	}
+	if err != nil {
+		return Counts{}, err
+	}
+
 	var p People
 	for _, owed := range k.owed {
 		p.Owed += owed
 	}
 	today := asOf.UTC().Format("2006-01-02")
-	for _, who := range k.people {
-		day := who.emailDay
-		if mailed[who] && who.mailedDay != "" && (day == "" || who.mailedDay < day) {
-			day = who.mailedDay
+	var (
+		person                              []byte // the person being read
+		deadline, emailDay, mailedDay       []byte
+		unreachable, live, mailed, anyEntry bool
+	)
+	endPerson := func() {
+		if person == nil || !anyEntry {
+			return
+		}
+		day := emailDay
+		if mailed && len(mailedDay) > 0 && (len(day) == 0 || bytes.Compare(mailedDay, day) < 0) {
+			day = mailedDay
 		}
 		switch {
-		case day != "":
+		case len(day) > 0:
 			p.Notified++
-			if who.deadline != "" && day > who.deadline {
+			if len(deadline) > 0 && bytes.Compare(day, deadline) > 0 {
 				p.NotifiedLate++
 			}
-		case who.deadline != "" && who.deadline < today:
+		case len(deadline) > 0 && string(deadline) < today:
 			p.Overdue++
 		}
-		if day == "" && (who.unreachable || !live[who]) {
+		if len(day) == 0 && (unreachable || !live) {
 			p.Substitute++
 		}
 	}
+	err = k.people.each(func(r []byte) error {
+		end := keyStringEnd(r, 8)
+		if end+10 > len(r) {
+			return errors.New("ledger: summary: short person record")
+		}
+		if !bytes.Equal(r[:end], person) {
+			endPerson()
+			person = append(person[:0], r[:end]...)
+			deadline, emailDay, mailedDay = deadline[:0], emailDay[:0], mailedDay[:0]
+			unreachable, live, mailed, anyEntry = false, false, false, false
+		}
+		tag, what, r := r[end+8], r[end+9], r[end+10:]
+		if tag == 'n' {
+			live = live || what&noticeLive != 0
+			mailed = mailed || what&noticeMailed != 0
+			return nil
+		}
+		anyEntry = true
+		if len(r) == 0 || int(r[0]) >= len(r) {
+			return errors.New("ledger: summary: bad person record")
+		}
+		day, dl := r[1:1+r[0]], r[1+r[0]:]
+		if len(dl) > 0 {
+			deadline = append(deadline[:0], dl...)
+		}
+		if what&personUnreachable != 0 {
+			unreachable = true
+		}
+		if what&personEmailed != 0 && len(emailDay) == 0 {
+			emailDay = append(emailDay, day...)
+		}
+		if what&personMailed != 0 && len(mailedDay) == 0 {
+			mailedDay = append(mailedDay, day...)
+		}
+		return nil
+	})
+	if err != nil {
+		return Counts{}, err
+	}
+	endPerson()
 	p.Outstanding = max(0, p.Owed-p.Notified)
 	k.c.People = p
-	k.notices, k.people = map[int64]*notice{}, map[personKey]*person{}
-	return k.c
+	return k.c, nil
+}
+
+// close removes the sorters' files; counts calls it.
+func (k *counter) close() {
+	k.notices.close()
+	k.people.close()
 }
 
 // report is summary.json.

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -345,6 +344,8 @@ func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) 
 	if err != nil {
 		return Summary{}, err
 	}
+	defer leaves.close()
+	defer counts.close()
 	if _, ok := v.sums[fileProofs]; ok {
 		if err := v.recordProofs(tree, leaves); err != nil {
 			return Summary{}, err
@@ -353,8 +354,8 @@ func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) 
 	if err := v.subtrees(tree, leaves); err != nil {
 		return Summary{}, err
 	}
-	if int64(len(leaves)) != v.m.Entries {
-		return Summary{}, bad(fileManifest, "says %d entries, entries.jsonl holds %d", v.m.Entries, len(leaves))
+	if leaves.n != v.m.Entries {
+		return Summary{}, bad(fileManifest, "says %d entries, entries.jsonl holds %d", v.m.Entries, leaves.n)
 	}
 	if csvSum != v.sums[fileCSV].SHA256 {
 		return Summary{}, bad(fileCSV, "does not match entries.jsonl")
@@ -364,7 +365,7 @@ func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) 
 	}
 	return Summary{
 		Controller: v.m.Controller, Incident: v.m.Incident, Account: v.m.Account,
-		Entries: int64(len(leaves)), TreeSize: tree.N, Root: tree.Hash.String(),
+		Entries: leaves.n, TreeSize: tree.N, Root: tree.Hash.String(),
 		KeyName: nv.Name(), PublicKey: vkey,
 	}, nil
 }
@@ -452,12 +453,19 @@ func (v *verifier) lines(name string, fn func(line []byte, lineNo int) error) er
 // entries reads entries.jsonl: each line canonical, of this bundle's
 // controller and slice, in increasing index order within the signed tree.
 // It returns the leaves, the summary counts and the SHA-256 of the CSV copy
-// re-derived from the entries.
-func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, *counter, string, error) {
-	var leaves []leaf
+// re-derived from the entries; the caller closes the first two.
+func (v *verifier) entries(tree tlog.Tree, vkey string) (*leafFile, *counter, string, error) {
+	leaves := &leafFile{}
 	count := newCounter()
 	csvOut := startCSVSpool(nil)
 	defer csvOut.close()
+	ok := false
+	defer func() {
+		if !ok {
+			leaves.close()
+			count.close()
+		}
+	}()
 	prev := int64(-1)
 	err := v.lines(fileEntries, func(line []byte, lineNo int) error {
 		e, canonical, err := parseEntry(line)
@@ -481,7 +489,9 @@ func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, *counter, strin
 			return badEntry(fileEntries, 0, "controller_created names another public key than public_key")
 		}
 		prev = e.Index
-		leaves = append(leaves, leaf{e.Index, tlog.RecordHash(line)})
+		if err := leaves.add(leaf{e.Index, tlog.RecordHash(line)}); err != nil {
+			return bad(fileEntries, "line %d: %v", lineNo, err)
+		}
 		count.add(&e)
 		csvOut.add(&e)
 		return nil
@@ -493,43 +503,54 @@ func (v *verifier) entries(tree tlog.Tree, vkey string) ([]leaf, *counter, strin
 	if err != nil {
 		return nil, nil, "", err
 	}
+	ok = true
 	return leaves, count, res.sha256, nil
 }
 
 // recordProofs checks proofs.jsonl: one tlog record proof per entry, in
 // entry order, each against the signed tree head.
-func (v *verifier) recordProofs(tree tlog.Tree, leaves []leaf) error {
-	i := 0 // leaves[:i] have their proof
-	err := v.lines(fileProofs, func(line []byte, lineNo int) error {
+func (v *verifier) recordProofs(tree tlog.Tree, leaves *leafFile) error {
+	next := leaves.leaves() // the leaves before cur have their proof
+	cur, have, err := next()
+	if err != nil {
+		return bad(fileEntries, "%v", err)
+	}
+	err = v.lines(fileProofs, func(line []byte, lineNo int) error {
 		var p recordProof
 		if err := json.Unmarshal(line, &p); err != nil {
 			return bad(fileProofs, "line %d: %v", lineNo, err)
 		}
-		j := sort.Search(len(leaves), func(k int) bool { return leaves[k].idx >= p.Index })
-		switch {
-		case j == len(leaves) || leaves[j].idx != p.Index:
-			return badEntry(fileEntries, p.Index, "missing, though proofs.jsonl line %d proves it", lineNo)
-		case j != i:
-			return bad(fileProofs, "line %d: proof for entry %d out of order", lineNo, p.Index)
+		if !have || cur.idx != p.Index {
+			_, found, err := leaves.search(p.Index)
+			switch {
+			case err != nil:
+				return bad(fileEntries, "%v", err)
+			case !found:
+				return badEntry(fileEntries, p.Index, "missing, though proofs.jsonl line %d proves it", lineNo)
+			default:
+				return bad(fileProofs, "line %d: proof for entry %d out of order", lineNo, p.Index)
+			}
 		}
-		if err := tlog.CheckRecord(p.Proof, tree.N, tree.Hash, p.Index, leaves[i].hash); err != nil {
+		if err := tlog.CheckRecord(p.Proof, tree.N, tree.Hash, p.Index, cur.hash); err != nil {
 			return badEntry(fileEntries, p.Index, "not included in the signed tree of size %d: its record proof fails (%v)", tree.N, err)
 		}
-		i++
+		if cur, have, err = next(); err != nil {
+			return bad(fileEntries, "%v", err)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if i != len(leaves) {
-		return badEntry(fileEntries, leaves[i].idx, "has no record proof in proofs.jsonl")
+	if have {
+		return badEntry(fileEntries, cur.idx, "has no record proof in proofs.jsonl")
 	}
 	return nil
 }
 
 // subtrees checks that the entries and the subtree hashes of subtrees.jsonl
 // give the signed root.
-func (v *verifier) subtrees(tree tlog.Tree, leaves []leaf) error {
+func (v *verifier) subtrees(tree tlog.Tree, leaves *leafFile) error {
 	r, err := v.open(fileSubtrees)
 	if err != nil {
 		return err
@@ -552,7 +573,7 @@ func (v *verifier) subtrees(tree tlog.Tree, leaves []leaf) error {
 		}
 		return s, true, nil
 	}
-	root, err := rootOf(tree.N, leaves, func(lo, hi int64) (tlog.Hash, error) {
+	root, err := rootOfStream(tree.N, leaves.leaves(), func(lo, hi int64) (tlog.Hash, error) {
 		s, ok, err := next()
 		if err != nil {
 			return tlog.Hash{}, err
@@ -592,8 +613,12 @@ func (v *verifier) summary(count *counter) error {
 		rep.TreeSize != v.m.TreeSize || rep.Root != v.m.Root {
 		return bad(fileSummary, "describes another bundle than manifest.json")
 	}
+	counts, err := count.counts(rep.CheckpointAt)
+	if err != nil {
+		return bad(fileEntries, "counting the summary: %v", err)
+	}
 	got, err1 := json.Marshal(rep.Counts)
-	want, err2 := json.Marshal(count.counts(rep.CheckpointAt))
+	want, err2 := json.Marshal(counts)
 	if err := errors.Join(err1, err2); err != nil {
 		return bad(fileSummary, "%v", err)
 	}
