@@ -128,7 +128,7 @@ const (
 )
 
 // sortBudget is the memory each of the counter's sorters buffers.
-const sortBudget = 4 << 20
+const sortBudget = 1 << 20
 
 func newCounter() *counter { return newCounterBudget(sortBudget) }
 

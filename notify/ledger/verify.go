@@ -52,8 +52,9 @@ const maxLine = 16 << 20
 // Limits on what a zip may declare, checked on its directory before any
 // member is read. Export deflates its members at about 15:1; a member
 // declaring more than maxRatio times its compressed size is a zip bomb.
-// Together they bound what Verify reads (and so the memory it holds for
-// the entries' leaf hashes) by a multiple of the zip's size.
+// Together they bound what Verify reads (and so the temporary disk it
+// uses for the entries' leaf hashes and summary records, see spill.go) by a
+// multiple of the zip's size; its memory does not grow with the bundle.
 const (
 	maxMembers   = 32      // a bundle has at most 10 files
 	maxRatio     = 200     // uncompressed : compressed, above ratioFloor
