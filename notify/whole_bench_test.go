@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -40,11 +41,13 @@ import (
 // attempts per recipient in a map, which at a million recipients would be
 // counted against the sender. WHOLE_SINK=inproc keeps it in process.
 //
+// WHOLE_UNTIL=STAGE stops after that stage.
+//
 // WHOLE_PROFILE=DIR writes DIR/heap-STAGE.pprof after each stage (after a
 // GC; its alloc_space less the previous stage's is what the stage
 // allocated) and DIR/heap-STAGE-peak.pprof each time the stage's Go heap
 // grows by a quarter past 8 MB (as of the last GC: near the stage's peak):
-// go tool pprof -sample_index=inuse_space -top. WHOLE_DIR keeps the
+// go tool pprof -sample_index=inuse_space -top; and DIR/cpu-STAGE.pprof. WHOLE_DIR keeps the
 // database, demo files and bundle there instead of a temporary directory.
 //
 //	WHOLE_N=1000000 go test ./notify -run '^$' -bench WholeIncident -benchtime 1x -timeout 30m
@@ -89,7 +92,7 @@ func BenchmarkWholeIncident(b *testing.B) {
 				return err
 			}
 			b.Cleanup(func() { sdb.Close() })
-			st = incident.NewStore(sdb)
+			st, m.db = incident.NewStore(sdb), sdb
 			if led, err = ledger.New([]byte("whole-bench-secret-0123456789"), nil); err != nil {
 				return err
 			}
@@ -133,7 +136,9 @@ func BenchmarkWholeIncident(b *testing.B) {
 			}
 			return err
 		})
-		b.Logf("%d learners: %d owed notice, %d emails sent, %d failed; %d ledger entries exported", n, plan.Owed, sent.Sent, sent.Failed, sum.Entries)
+		if plan != nil {
+			b.Logf("%d learners: %d owed notice, %d emails sent, %d failed; %d ledger entries exported", n, plan.Owed, sent.Sent, sent.Failed, sum.Entries)
+		}
 		m.report()
 	}
 }
@@ -191,14 +196,17 @@ func TestWholeIncidentSink(t *testing.T) {
 type stageMeter struct {
 	b       *testing.B
 	profDir string
+	until   string // the last stage to run ("": all)
+	done    bool
+	db      *sql.DB // once open: its pool's connections are reported
 	rows    []stageRow
 }
 
 type stageRow struct {
-	name                   string
-	secs                   float64
-	peakRSS, peakHeap      int64 // during the stage
-	heapAfter, goTotalLive int64 // after it, after a GC
+	name                string
+	secs                float64
+	peakRSS, peakHeap   int64 // during the stage
+	heapAfter, goMapped int64 // after it, after a GC: the Go heap, and all the Go runtime holds from the OS
 }
 
 func newStageMeter(b *testing.B, profDir string) *stageMeter {
@@ -207,16 +215,21 @@ func newStageMeter(b *testing.B, profDir string) *stageMeter {
 			b.Fatal(err)
 		}
 	}
-	return &stageMeter{b: b, profDir: profDir}
+	return &stageMeter{b: b, profDir: profDir, until: os.Getenv("WHOLE_UNTIL")}
 }
 
 func (m *stageMeter) stage(name string, run func() error) {
 	m.b.Helper()
+	if m.done {
+		return
+	}
+	m.done = name == m.until
 	runtime.GC()
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // VmHWM := VmRSS
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var peakHeap int64
+	peakConns := 0
 	wg.Add(1)
 	go func() { // the Go heap's high-water mark, sampled
 		defer wg.Done()
@@ -228,6 +241,9 @@ func (m *stageMeter) stage(name string, run func() error) {
 			metrics.Read(s)
 			h := int64(s[0].Value.Uint64())
 			peakHeap = max(peakHeap, h)
+			if m.db != nil {
+				peakConns = max(peakConns, m.db.Stats().OpenConnections)
+			}
 			if m.profDir != "" && h > 8<<20 && h > profiled+profiled/4 {
 				// The heap profile as of the last GC, near the stage's peak.
 				profiled = h
@@ -240,9 +256,22 @@ func (m *stageMeter) stage(name string, run func() error) {
 			}
 		}
 	}()
+	if m.profDir != "" {
+		f, err := os.Create(filepath.Join(m.profDir, "cpu-"+name+".pprof"))
+		if err != nil {
+			m.b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			m.b.Fatal(err)
+		}
+	}
 	start := time.Now()
 	err := run()
 	secs := time.Since(start).Seconds()
+	if m.profDir != "" {
+		pprof.StopCPUProfile()
+	}
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -250,15 +279,21 @@ func (m *stageMeter) stage(name string, run func() error) {
 	}
 	row := stageRow{name: name, secs: secs, peakRSS: procStatus("VmHWM"), peakHeap: peakHeap}
 	runtime.GC()
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"}}
 	metrics.Read(s)
-	row.heapAfter, row.goTotalLive = int64(s[0].Value.Uint64()), int64(s[1].Value.Uint64())
+	row.heapAfter = int64(s[0].Value.Uint64())
+	row.goMapped = int64(s[1].Value.Uint64() - s[2].Value.Uint64())
 	if m.profDir != "" {
 		m.writeHeap("heap-" + name + ".pprof")
 	}
 	m.rows = append(m.rows, row)
-	fmt.Fprintf(os.Stderr, "whole: %-8s %7.1f s  peak RSS %6.1f MB  peak Go heap %6.1f MB  after: heap %6.1f MB, RSS %6.1f MB\n",
-		name, secs, mb(row.peakRSS), mb(peakHeap), mb(row.heapAfter), mb(procStatus("VmRSS")))
+	conns := 0
+	if m.db != nil {
+		conns = m.db.Stats().OpenConnections
+	}
+	fmt.Fprintf(os.Stderr, "whole: %-8s %7.1f s  peak RSS %6.1f MB  peak Go heap %6.1f MB  after: heap %6.1f MB, Go runtime %6.1f MB, RSS %6.1f MB; SQLite connections: %d at most, %d after\n",
+		name, secs, mb(row.peakRSS), mb(peakHeap), mb(row.heapAfter), mb(row.goMapped), mb(procStatus("VmRSS")), peakConns, conns)
 }
 
 // writeHeap writes the heap profile to name in the profile directory.
