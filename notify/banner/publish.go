@@ -78,17 +78,9 @@ func Publish(ctx context.Context, st *incident.Store, incidentID int64, opt Publ
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	inc, err := st.FindIncidentByID(ctx, incidentID)
+	inc, c, plan, err := load(ctx, st, "publish", incidentID)
 	if err != nil {
 		return nil, err
-	}
-	c, err := st.FindControllerByID(ctx, inc.ControllerID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := notify.FindPlan(ctx, st, incidentID)
-	if err != nil {
-		return nil, fmt.Errorf("banner publish %d: %w", incidentID, err)
 	}
 	now := st.Now().UTC().Truncate(time.Second)
 	var res *Result
@@ -190,17 +182,9 @@ func Withdraw(ctx context.Context, st *incident.Store, incidentID int64, opt Wit
 	if !utf8.ValidString(opt.Reason) || utf8.RuneCountInString(opt.Reason) > MaxSummary {
 		return nil, fmt.Errorf("%w: the reason must be valid UTF-8 of at most %d characters", incident.ErrInvalid, MaxSummary)
 	}
-	inc, err := st.FindIncidentByID(ctx, incidentID)
+	inc, c, plan, err := load(ctx, st, "withdraw", incidentID)
 	if err != nil {
 		return nil, err
-	}
-	c, err := st.FindControllerByID(ctx, inc.ControllerID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := notify.FindPlan(ctx, st, incidentID)
-	if err != nil {
-		return nil, fmt.Errorf("banner withdraw %d: %w", incidentID, err)
 	}
 	now := st.Now().UTC().Truncate(time.Second)
 	var res *Result
@@ -348,4 +332,22 @@ func linkFor(base, path string) string {
 		return path
 	}
 	return strings.TrimRight(base, "/") + path
+}
+
+// load reads what publishing or withdrawing a banner decides from: the
+// incident, its controller and its stored plan.
+func load(ctx context.Context, st *incident.Store, verb string, incidentID int64) (*incident.Incident, *incident.Controller, *notify.Plan, error) {
+	inc, err := st.FindIncidentByID(ctx, incidentID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := st.FindControllerByID(ctx, inc.ControllerID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	plan, err := notify.FindPlan(ctx, st, incidentID)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("banner %s %d: %w", verb, incidentID, err)
+	}
+	return inc, c, plan, nil
 }
