@@ -30,7 +30,7 @@ func letterStore(t *testing.T) (*incident.Store, int64) {
 		t.Fatal(err)
 	}
 	st.Journal = led
-	id := scopedIncident(t, st, "id,name,email,locale,country,region,postal_line1,postal_line2,city,postal_code,e_consent,status\n"+
+	id := storetest.ScopedIncident(t, st, "id,name,email,locale,country,region,postal_line1,postal_line2,city,postal_code,e_consent,status\n"+
 		"l1,Ana García,,es-US,US,CA,1 Main St,Apt 4,Los Angeles,90012,false,active\n"+
 		"l2,Seán O'Brien,,en,US,TX,2 Oak Ave,,Austin,78701,false,active\n"+
 		"e1,Eve,eve@example.org,en,US,CA,5 Bay St,,Oakland,94607,true,active\n"+

@@ -19,33 +19,10 @@ import (
 	"github.com/breachnotice/breachnotice/notify/law"
 )
 
-var discovered = incident.Date{Time: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
-
-// scopedIncident loads accounts from CSV text into an operator's copy and
-// opens and scopes an incident exposing elements.
-func scopedIncident(t testing.TB, st *incident.Store, accounts string, elements ...incident.Element) int64 {
-	t.Helper()
-	ctx := context.Background()
-	if err := st.CreateController(ctx, &incident.Controller{ID: "op", Name: "Operator", From: "n@op.example"}); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := st.ImportAccounts(ctx, strings.NewReader(accounts), incident.ImportOptions{File: "a.csv"}); err != nil || res.Rejected > 0 {
-		t.Fatalf("import: %+v %v", res, err)
-	}
-	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: discovered, Elements: elements})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{All: true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	return inc.ID
-}
-
 func TestMakePlan(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
-	id := scopedIncident(t, st, `id,name,email,country,region,postal_line1,city,postal_code,e_consent,status
+	id := storetest.ScopedIncident(t, st, `id,name,email,country,region,postal_line1,city,postal_code,e_consent,status
 ca1,Ana,ana@example.org,US,CA,1 Main St,Los Angeles,90012,true,active
 ca2,Ben,,US,CA,2 Main St,Los Angeles,90012,false,active
 tx1,Cy,cy@example.org,US,TX,3 Main St,Austin,78701,true,active
@@ -103,7 +80,7 @@ ret,,,US,CA,,,,false,retired
 		t.Errorf("ca2 without email: channels %v, want letter", d.Channels)
 	}
 	for acct, d := range decisions {
-		if d.Notify && d.Deadline.Before(discovered.Time) {
+		if d.Notify && d.Deadline.Before(storetest.Discovered.Time) {
 			t.Errorf("%s: deadline %s before discovery", acct, d.Deadline)
 		}
 	}
@@ -159,7 +136,7 @@ func TestMakePlan_MatchesDecide(t *testing.T) {
 	} {
 		t.Run(tc.controller, func(t *testing.T) {
 			inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: tc.controller, Title: "t",
-				Discovered: discovered, Elements: tc.elements, Encrypted: tc.encrypted})
+				Discovered: storetest.Discovered, Elements: tc.elements, Encrypted: tc.encrypted})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +183,7 @@ func TestMakePlan_ErrNotScoped(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
 	st.CreateController(ctx, &incident.Controller{ID: "op", Name: "Operator", From: "n@op.example"})
-	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: discovered,
+	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: storetest.Discovered,
 		Elements: []incident.Element{incident.ElemSSN}})
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +224,7 @@ func BenchmarkMakePlan(b *testing.B) {
 		b.Fatal(err)
 	}
 	in.Close()
-	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: discovered,
+	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: storetest.Discovered,
 		Elements: []incident.Element{incident.ElemName, incident.ElemEmail, incident.ElemPassword, incident.ElemDOB}})
 	if err != nil {
 		b.Fatal(err)

