@@ -22,10 +22,10 @@ type AccountFilter struct {
 // own controller's copy. It never holds more than one account in memory.
 func (s *Store) FindAccounts(ctx context.Context, f AccountFilter, fn func(*Account) error) error {
 	actor := ActorFrom(ctx)
-	if actor.Role == "member" {
-		if f.Controller != "" && f.Controller != actor.Controller {
-			return fmt.Errorf("%w: no controller %q", ErrNotFound, f.Controller)
-		}
+	if err := actor.Can(ActRead, f.Controller); err != nil {
+		return err
+	}
+	if actor.Role == RoleMember {
 		f.Controller = actor.Controller
 	}
 	var where []string

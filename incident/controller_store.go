@@ -78,8 +78,8 @@ func (c *Controller) normalizeFrom() error {
 // CreateController stores a new controller and records its creation (the
 // journal creates its signing key in the same transaction).
 func (s *Store) CreateController(ctx context.Context, c *Controller) error {
-	if a := ActorFrom(ctx); a.Role == "member" {
-		return fmt.Errorf("create controller: %w: members cannot create controllers", ErrForbidden)
+	if err := Authorize(ctx, ActControllers, ""); err != nil {
+		return fmt.Errorf("create controller: %w", err)
 	}
 	if c.PolicyDays == 0 {
 		c.PolicyDays = DefaultPolicyDays
@@ -131,8 +131,8 @@ func (s *Store) UpdateController(ctx context.Context, id string, upd ControllerU
 		if err != nil {
 			return err
 		}
-		if !ActorFrom(ctx).CanSee(c.ID) {
-			return fmt.Errorf("update controller %s: %w", id, ErrForbidden)
+		if err := Authorize(ctx, ActControllers, c.ID); err != nil {
+			return fmt.Errorf("update controller %s: %w", id, err)
 		}
 		set := func(dst *string, v *string) {
 			if v != nil {

@@ -333,8 +333,8 @@ func driveRecords(ctx context.Context, im *importer, src recordReader, row func(
 // kept with the email flagged, and a warning reported: that person may still
 // be owed a letter.
 func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptions) (ImportResult, error) {
-	if a := ActorFrom(ctx); a.Role == "member" {
-		return ImportResult{}, fmt.Errorf("import accounts: %w", ErrForbidden)
+	if err := Authorize(ctx, ActImport, ""); err != nil {
+		return ImportResult{}, fmt.Errorf("import accounts: %w", err)
 	}
 	im := s.newImporter(opt)
 	// Reading and validating run in their own goroutine, writing in this
@@ -877,8 +877,8 @@ func (im *importer) parseAccount(rec *record, a *Account, report func(Problem)) 
 // ImportCourses streams courses (course_id,member_id,title); member_id must
 // name a Member controller.
 func (s *Store) ImportCourses(ctx context.Context, r io.Reader, opt ImportOptions) (ImportResult, error) {
-	if a := ActorFrom(ctx); a.Role == "member" {
-		return ImportResult{}, fmt.Errorf("import courses: %w", ErrForbidden)
+	if err := Authorize(ctx, ActImport, ""); err != nil {
+		return ImportResult{}, fmt.Errorf("import courses: %w", err)
 	}
 	im := s.newImporter(opt,
 		`SELECT EXISTS(SELECT 1 FROM courses WHERE id=?)`,
@@ -936,8 +936,8 @@ func (s *Store) ImportCourses(ctx context.Context, r io.Reader, opt ImportOption
 // The optional email is the address tied to that enrollment: a Member's
 // notices go there.
 func (s *Store) ImportEnrollments(ctx context.Context, r io.Reader, opt ImportOptions) (ImportResult, error) {
-	if a := ActorFrom(ctx); a.Role == "member" {
-		return ImportResult{}, fmt.Errorf("import enrollments: %w", ErrForbidden)
+	if err := Authorize(ctx, ActImport, ""); err != nil {
+		return ImportResult{}, fmt.Errorf("import enrollments: %w", err)
 	}
 	im := s.newImporter(opt,
 		`SELECT EXISTS(SELECT 1 FROM accounts WHERE id=?), EXISTS(SELECT 1 FROM courses WHERE id=?),

@@ -97,9 +97,8 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 	if err := n.validate(s.today()); err != nil {
 		return nil, err
 	}
-	actor := ActorFrom(ctx)
-	if actor.Role == "member" || actor.Role == "legal" {
-		return nil, fmt.Errorf("open incident: %w: role %s cannot open incidents", ErrForbidden, actor.Role)
+	if err := Authorize(ctx, ActOpen, n.ControllerID); err != nil {
+		return nil, fmt.Errorf("open incident: %w", err)
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -202,10 +201,12 @@ type IncidentFilter struct {
 // FindIncidents returns the incidents the context's actor may see, newest
 // first.
 func (s *Store) FindIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, error) {
+	if err := Authorize(ctx, ActRead, f.Controller); err != nil {
+		return nil, fmt.Errorf("find incidents: %w", err)
+	}
 	var where []string
 	var args []any
-	actor := ActorFrom(ctx)
-	if actor.Role == "member" {
+	if actor := ActorFrom(ctx); actor.Role == RoleMember {
 		where, args = append(where, "i.controller_id = ?"), append(args, actor.Controller)
 	}
 	if f.Controller != "" {
@@ -267,14 +268,13 @@ func (s *Store) Audit(ctx context.Context, tx *sql.Tx, action, object string, de
 }
 
 func (s *Store) mutateIncident(ctx context.Context, id int64, fn func(tx *sql.Tx, inc *Incident) error) (*Incident, error) {
-	actor := ActorFrom(ctx)
-	if actor.Role == "member" || actor.Role == "legal" {
-		return nil, fmt.Errorf("incident %d: %w: role %s cannot change incidents", id, ErrForbidden, actor.Role)
-	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		inc, err := findIncident(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if err := Authorize(ctx, ActChange, inc.ControllerID); err != nil {
+			return fmt.Errorf("incident %d: %w", id, err)
 		}
 		return fn(tx, inc)
 	})

@@ -88,15 +88,9 @@ type Event struct {
 type Actor struct {
 	Name string `json:"name"`
 	// Role is security, legal, member or cli.
-	Role string `json:"role"`
+	Role Role `json:"role"`
 	// Controller scopes a member actor to its own controller.
 	Controller string `json:"controller,omitempty"`
-}
-
-// CanSee reports whether the actor may see controller id's data: a member
-// sees only its own controller.
-func (a Actor) CanSee(controllerID string) bool {
-	return a.Role != "member" || a.Controller == controllerID
 }
 
 type actorKey struct{}
@@ -112,7 +106,7 @@ func ActorFrom(ctx context.Context) Actor {
 	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
 		return a
 	}
-	return Actor{Name: "cli", Role: "cli"}
+	return Actor{Name: "cli", Role: RoleCLI}
 }
 
 // Store keeps the domain in SQLite. Exported methods each run in one
@@ -192,7 +186,7 @@ func auditAt(ctx context.Context, tx *sql.Tx, at time.Time, action, object strin
 		d = string(b)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit(at, actor, action, object, detail) VALUES (?, ?, ?, ?, ?)`,
-		at.Format(time.RFC3339Nano), a.Role+":"+a.Name, action, object, d)
+		at.Format(time.RFC3339Nano), string(a.Role)+":"+a.Name, action, object, d)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -222,6 +216,9 @@ type AuditEntry struct {
 
 // FindAudit returns the latest audit entries, newest first.
 func (s *Store) FindAudit(ctx context.Context, limit int) ([]AuditEntry, error) {
+	if err := Authorize(ctx, ActAudit, ""); err != nil {
+		return nil, fmt.Errorf("find audit: %w", err)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT at, actor, action, object, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("find audit: %w", err)

@@ -63,12 +63,9 @@ func keyOf(d *law.Decision) variantKey {
 // no per-person rows and no per-person Go work. TestMakePlan_MatchesDecide
 // holds this equal to deciding person by person.
 func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) {
-	inc, err := st.FindIncidentByID(ctx, id)
+	inc, err := st.FindIncidentFor(ctx, id, incident.ActPlan)
 	if err != nil {
-		return nil, err
-	}
-	if a := incident.ActorFrom(ctx); a.Role == "member" || a.Role == "legal" {
-		return nil, fmt.Errorf("plan incident %d: %w: role %s cannot plan", id, incident.ErrForbidden, a.Role)
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	if !inc.Status.CanMove(incident.StatusPlanned) {
 		return nil, fmt.Errorf("%w: incident %d is %s: plan needs a scoped incident (run incident scope first)", incident.ErrConflict, id, inc.Status)

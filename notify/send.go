@@ -167,12 +167,9 @@ var ErrOnHold = errors.New("on hold")
 func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (SendResult, error) {
 	opt.defaults()
 	var res SendResult
-	inc, err := st.FindIncidentByID(ctx, id)
+	inc, err := st.FindIncidentFor(ctx, id, incident.ActSend)
 	if err != nil {
-		return res, err
-	}
-	if a := incident.ActorFrom(ctx); a.Role == "member" || a.Role == "legal" {
-		return res, fmt.Errorf("send incident %d: %w: role %s cannot send", id, incident.ErrForbidden, a.Role)
+		return res, fmt.Errorf("send: %w", err)
 	}
 	if inc.Hold != nil {
 		return res, fmt.Errorf("%w: %w: incident %d is under a law-enforcement hold since %s (%s): nothing is sent until incident release %d",

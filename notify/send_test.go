@@ -565,7 +565,7 @@ ca4,Di,di@example.org,US,CA,,,,active
 	// The proof bundle counts the same people, from the ledger alone, and
 	// verifies.
 	out := filepath.Join(t.TempDir(), "proof.zip")
-	if _, err := e.led.Export(ctx, e.st.DB(), ledger.ExportOptions{Controller: "op", Incident: id, Out: out}); err != nil {
+	if _, err := e.led.Export(ctx, e.st.DB(), ledger.ExportOptions{Controller: "op", Incident: id, Out: out, Actor: incident.ActorFrom(ctx)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ledger.Verify(ctx, out, ""); err != nil {

@@ -83,6 +83,17 @@ func exitCode(stderr io.Writer, err error) int {
 		return 130
 	}
 	fmt.Fprintf(stderr, "breachnotice: %v\n", err)
+	return kindExit(err)
+}
+
+// kindExit maps the domain's error kinds to exit statuses: 4 for a refusal
+// (the actor's role may not), 1 for the rest (not found, invalid, conflict,
+// unavailable) and anything else. The web maps the same kinds to HTTP
+// statuses in httpStatus.
+func kindExit(err error) int {
+	if errors.Is(err, incident.ErrForbidden) {
+		return 4
+	}
 	return 1
 }
 
@@ -247,7 +258,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	// The command line acts with full rights, as the OS user who ran it:
 	// the audit log names them by user id, never by $USER, which anyone
 	// can set.
-	ctx = incident.WithActor(ctx, incident.Actor{Name: a.whoami(), Role: "cli"})
+	ctx = incident.WithActor(ctx, incident.Actor{Name: a.whoami(), Role: incident.RoleCLI})
 	err := c.run(a, ctx, args[1:])
 	// A command's own usage errors ("--title is required") point at its
 	// help, not the whole list.

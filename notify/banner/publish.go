@@ -337,7 +337,7 @@ func linkFor(base, path string) string {
 // load reads what publishing or withdrawing a banner decides from: the
 // incident, its controller and its stored plan.
 func load(ctx context.Context, st *incident.Store, verb string, incidentID int64) (*incident.Incident, *incident.Controller, *notify.Plan, error) {
-	inc, err := st.FindIncidentByID(ctx, incidentID)
+	inc, err := st.FindIncidentFor(ctx, incidentID, incident.ActBanner)
 	if err != nil {
 		return nil, nil, nil, err
 	}

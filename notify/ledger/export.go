@@ -213,8 +213,8 @@ func (b *bundleWriter) file(name string, write func(w io.Writer) error) error {
 }
 
 func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions, w io.Writer) (Summary, error) {
-	if !opt.Actor.CanSee(opt.Controller) {
-		return Summary{}, fmt.Errorf("%w: %s %q may not read the ledger of controller %q", incident.ErrForbidden, opt.Actor.Role, opt.Actor.Name, opt.Controller)
+	if err := opt.Actor.Can(incident.ActLedgerRead, opt.Controller); err != nil {
+		return Summary{}, fmt.Errorf("ledger of controller %q: %w", opt.Controller, err)
 	}
 	cp, err := l.Checkpoint(ctx, db, opt.Controller)
 	if err != nil {

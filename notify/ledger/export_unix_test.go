@@ -87,7 +87,8 @@ func TestExport_File(t *testing.T) {
 		{"ErrIncidentNotFound", ExportOptions{Controller: "op", Incident: 99, Actor: cli}, false, incident.ErrNotFound, "no incident 99 in controller op's signed log"},
 		{"ErrIncidentOfAnotherController", ExportOptions{Controller: "op", Incident: 3, Actor: cli}, false, incident.ErrNotFound, "no incident 3 in controller op's signed log"},
 		{"ErrNoOutput", ExportOptions{Controller: "op", Actor: cli}, true, incident.ErrInvalid, "no output path"},
-		{"ErrForbidden", ExportOptions{Controller: "op", Incident: 1, Actor: incident.Actor{Role: "member", Controller: "m1"}}, false, incident.ErrForbidden, "may not read"},
+		{"ErrNotFoundOtherController", ExportOptions{Controller: "op", Incident: 1, Actor: incident.Actor{Role: incident.RoleMember, Controller: "m1"}}, false, incident.ErrNotFound, `no controller "op"`},
+		{"ErrForbiddenRole", ExportOptions{Controller: "op", Incident: 1, Actor: incident.Actor{Role: "visitor"}}, false, incident.ErrForbidden, "may not ledger.read"},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {

@@ -451,17 +451,17 @@ func TestExportVerify(t *testing.T) {
 			}
 		}
 	})
-	t.Run("ErrForbidden", func(t *testing.T) {
-		member := incident.Actor{Name: "m", Role: "member", Controller: "m1"}
+	t.Run("ErrNotFoundOtherController", func(t *testing.T) {
+		member := incident.Actor{Name: "m", Role: incident.RoleMember, Controller: "m1"}
 		out := filepath.Join(dir, "nope.zip")
 		_, err := l.Export(ctx, db, ExportOptions{Controller: "op", Out: out, Actor: member})
-		if !errors.Is(err, incident.ErrForbidden) {
+		if !errors.Is(err, incident.ErrNotFound) {
 			t.Fatalf("member export of another controller = %v", err)
 		}
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Fatal("refused export left a file")
 		}
-		if _, err := l.Prove(ctx, db, member, "op", "a1", io.Discard); !errors.Is(err, incident.ErrForbidden) {
+		if _, err := l.Prove(ctx, db, member, "op", "a1", io.Discard); !errors.Is(err, incident.ErrNotFound) {
 			t.Fatalf("member prove of another controller = %v", err)
 		}
 		if _, err := l.Export(ctx, db, ExportOptions{Controller: "m1", Out: out, Actor: member}); err != nil {

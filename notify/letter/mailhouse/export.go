@@ -63,7 +63,7 @@ const auditExport = "letters.export"
 // the audit row whose day a re-export prints).
 func Export(ctx context.Context, st *incident.Store, incidentID int64, out string, again string) (ExportResult, error) {
 	res := ExportResult{Incident: incidentID, Again: again != ""}
-	inc, err := st.FindIncidentByID(ctx, incidentID)
+	inc, err := st.FindIncidentFor(ctx, incidentID, incident.ActLetters)
 	if err != nil {
 		return res, err
 	}

@@ -258,13 +258,16 @@ func applyLetterFile(ctx context.Context, st *incident.Store, r io.Reader, opt F
 // one given (which the actor must be able to see), else a member actor's
 // own, else none.
 func letterScope(ctx context.Context, st *incident.Store, given string) (string, error) {
+	if err := incident.Authorize(ctx, incident.ActLetters, given); err != nil {
+		return "", fmt.Errorf("letters: %w", err)
+	}
 	if given != "" {
 		if _, err := st.FindControllerByID(ctx, given); err != nil {
 			return "", err
 		}
 		return given, nil
 	}
-	if a := incident.ActorFrom(ctx); a.Role == "member" {
+	if a := incident.ActorFrom(ctx); a.Role == incident.RoleMember {
 		if a.Controller == "" {
 			// Unscoped, the refusal of a mixed file would name controllers.
 			return "", fmt.Errorf("%w: member %s has no controller", incident.ErrForbidden, a.Name)

@@ -639,12 +639,11 @@ func TestLetters_MailHouseChecks(t *testing.T) {
 			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
 		}
 
-		// A member is scoped to itself: the operator's letters (here
+		// A file scoped to one controller: the operator's letters (here
 		// already mailed) read as unknown, not as "already mailed".
-		member := incident.WithActor(ctx, incident.Actor{Name: "staff", Role: "member", Controller: "m2"})
-		res, problems, err = letterFile(t, member, st, false, mailhouse.FileOptions{File: "m.csv"}, body)
+		res, problems, err = letterFile(t, ctx, st, false, mailhouse.FileOptions{File: "m.csv", Controller: "m2"}, body)
 		if err != nil || res.Accepted != 2 || res.Rejected != 3 || res.Controller != "m2" {
-			t.Fatalf("member: %+v, %v, %q", res, err, problems)
+			t.Fatalf("scoped to m2: %+v, %v, %q", res, err, problems)
 		}
 		want = []string{
 			"m.csv:2: letter_id: unknown letter " + opL["l1"],
@@ -653,6 +652,12 @@ func TestLetters_MailHouseChecks(t *testing.T) {
 		}
 		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
 			t.Errorf("member problems:\n%s\nwant:\n%s", strings.Join(problems, "\n"), strings.Join(want, "\n"))
+		}
+		// Member staff read their letters; they apply no mail-house file,
+		// and another controller's is not found.
+		member := incident.WithActor(ctx, incident.Actor{Name: "staff", Role: incident.RoleMember, Controller: "m2"})
+		if _, _, err := letterFile(t, member, st, true, mailhouse.FileOptions{File: "r.csv"}, body); !errors.Is(err, incident.ErrForbidden) {
+			t.Errorf("member applying a file: %v, want forbidden", err)
 		}
 		if _, _, err := letterFile(t, member, st, true, mailhouse.FileOptions{File: "r.csv", Controller: "op"}, body); !errors.Is(err, incident.ErrNotFound) {
 			t.Errorf("member scoping a file to another controller: %v, want not found", err)
