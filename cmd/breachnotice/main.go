@@ -195,6 +195,12 @@ func commands() []command {
 			{"list", "", "list a controller's log entries (--controller)"},
 			{"key", "", "print a controller's public key and fingerprint, to publish (--controller)"},
 		}},
+		{name: "users", summary: "the people who use the admin UI and the API, and their roles", run: (*app).cmdUsers, subs: []subcommand{
+			{"add", "", "add a user: --name, --role security|legal|member [--controller ID] [--password-stdin]; prints its API token once"},
+			{"list", "", "list the users, their roles and whether each can log in"},
+			{"disable", "ID", "disable a user: its token, password and sessions stop working"},
+			{"token", "ID", "issue a user a new API token, printed once; the old one stops working"},
+		}},
 		{name: "audit", summary: "the audit log: every state-changing action, newest first", run: (*app).cmdAudit},
 		{name: "demo-data", summary: "write realistic demo CSVs (--accounts N --out DIR); --load imports them", run: (*app).cmdDemoData},
 	}
