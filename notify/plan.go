@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +55,9 @@ func keyOf(d *law.Decision) variantKey {
 
 // MakePlan decides, for every affected person of a scoped (or already
 // planned) incident, what the law owes, and stores the plan, replacing any
-// earlier one, in one transaction with its journal entry.
+// earlier one, in one transaction with its journal entry. Once sending has
+// started the plan is fixed: MakePlan refuses a notifying or closed
+// incident with the reason (ErrConflict), and FindPlan reads the plan.
 //
 // The law engine's decision for a person depends only on the residence and
 // on the reach flags the scope stored with each affected row
@@ -67,8 +71,8 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	if !inc.Status.CanMove(incident.StatusPlanned) {
-		return nil, fmt.Errorf("%w: incident %d is %s: plan needs a scoped incident (run incident scope first)", incident.ErrConflict, id, inc.Status)
+	if err := planRefusal(ctx, st.DB(), inc); err != nil {
+		return nil, err
 	}
 	c, err := st.FindControllerByID(ctx, inc.ControllerID)
 	if err != nil {
@@ -82,7 +86,14 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 	earliest := map[string]incident.Date{}
 	variants := map[variantKey]int64{}
 
+	var replaces string // the made_at of the plan this one replaces
 	err = st.InTx(ctx, func(tx *sql.Tx) error {
+		// SetStatus, below, refuses the plan if sending started since the
+		// check above.
+		err := tx.QueryRowContext(ctx, `SELECT made_at FROM plans WHERE incident_id=?`, id).Scan(&replaces)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("plan incident %d: %w", id, err)
+		}
 		for _, q := range []string{`DELETE FROM plan_map WHERE incident_id=?`, `DELETE FROM plan_variants WHERE incident_id=?`,
 			`DELETE FROM plan_jurisdictions WHERE incident_id=?`, `DELETE FROM plans WHERE incident_id=?`} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
@@ -219,7 +230,12 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 		}
 		summary := map[string]any{"people": plan.People, "owed": plan.Owed, "review": plan.Review,
 			"jurisdictions": len(plan.Jurisdictions), "variants": len(variants)}
-		if err := st.Audit(ctx, tx, "incident.plan", fmt.Sprintf("incident:%d", id), summary); err != nil {
+		audit := summary
+		if replaces != "" {
+			audit = maps.Clone(summary)
+			audit["replaces_plan_made_at"] = replaces
+		}
+		if err := st.Audit(ctx, tx, "incident.plan", fmt.Sprintf("incident:%d", id), audit); err != nil {
 			return err
 		}
 		return st.Record(ctx, tx, incident.Event{Controller: c.ID, Kind: incident.EventPlanMade, Incident: id, Detail: summary})
@@ -228,6 +244,42 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 		return nil, err
 	}
 	return plan, nil
+}
+
+// planRefusal says why inc cannot be planned now, or returns nil for a
+// scoped or planned incident. Once sending has started (notifying, closed)
+// notices exist that carry out the stored plan's decisions; a new plan
+// could not apply to them, so the refusal counts them.
+func planRefusal(ctx context.Context, db *sql.DB, inc *incident.Incident) error {
+	switch inc.Status {
+	case incident.StatusScoped, incident.StatusPlanned:
+		return nil
+	case incident.StatusNotifying, incident.StatusClosed:
+	default:
+		return fmt.Errorf("%w: incident %d is %s: plan needs a scoped incident (run incident scope first)", incident.ErrConflict, inc.ID, inc.Status)
+	}
+	var notices, delivered int
+	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(state IN (?, ?, ?)), 0) FROM notices WHERE incident_id=?`,
+		StateSent, StateMailed, StateReturned, inc.ID).Scan(&notices, &delivered)
+	if err != nil {
+		return fmt.Errorf("plan incident %d: %w", inc.ID, err)
+	}
+	why := "sending has started, and a plan is fixed once it has"
+	switch {
+	case delivered > 0:
+		why = plural(delivered, "notice") + " already delivered; a new plan cannot apply to them"
+	case notices > 0:
+		why = plural(notices, "notice") + " already made from its plan (none delivered yet); a new plan cannot apply to them"
+	}
+	return fmt.Errorf("%w: incident %d is %s: %s", incident.ErrConflict, inc.ID, inc.Status, why)
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func regulatorDue(ob law.Obligation) string {

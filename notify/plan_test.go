@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -257,4 +258,34 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// TestMakePlan_ErrSendingStarted: re-planning a planned incident replaces
+// its plan; once sending has started MakePlan refuses (ErrConflict, which
+// the edges map to a conflict) and the stored plan stays.
+func TestMakePlan_ErrSendingStarted(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	id := storetest.ScopedIncident(t, st, "id,name,country,region,postal_line1,city,postal_code\n"+
+		"l1,Ana,US,CA,1 Main St,Los Angeles,90012\nl2,Bo,US,TX,2 Oak Ave,Austin,78701\n", incident.ElemName, incident.ElemSSN)
+	first, err := notify.MakePlan(ctx, st, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Now = func() time.Time { return first.MadeAt.Add(time.Hour) }
+	again, err := notify.MakePlan(ctx, st, id)
+	if err != nil || !again.MadeAt.After(first.MadeAt) {
+		t.Fatalf("re-plan of a planned incident: %v, %v", again, err)
+	}
+	if _, err := notify.Send(ctx, st, id, notify.SendOptions{Channel: notify.ChannelLetter}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = notify.MakePlan(ctx, st, id)
+	if !errors.Is(err, incident.ErrConflict) ||
+		!strings.Contains(err.Error(), "incident 1 is notifying: 2 notices already made from its plan (none delivered yet)") {
+		t.Errorf("re-plan after sending started: %v", err)
+	}
+	if stored, err := notify.FindPlan(ctx, st, id); err != nil || !stored.MadeAt.Equal(again.MadeAt) {
+		t.Errorf("stored plan after the refusal: %+v, %v; want the one made at %v", stored, err, again.MadeAt)
+	}
 }

@@ -4,18 +4,26 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/law"
 )
 
+// incidentPlan makes the plan of a scoped incident. Once the incident is
+// planned it prints the stored plan: re-planning is asked for with
+// --replan, and is refused once sending has started (the notices carry
+// out the stored plan). --show only ever reads the stored plan.
 func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	fs := a.flags("incident plan")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	show := fs.Bool("show", false, "print the stored plan without re-planning")
+	show := fs.Bool("show", false, "print the stored plan, read only, in any state")
+	replan := fs.Bool("replan", false, "recompute the plan of a planned incident, replacing the stored one (refused once sending has started)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -24,7 +32,9 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Re-planning stores the plan; --show only reads it.
+	if *show && *replan {
+		return usagef("incident plan: --show reads the stored plan and --replan replaces it: give one of them")
+	}
 	mode := dbExisting
 	if *show {
 		mode = dbReadOnly
@@ -33,9 +43,21 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	inc, err := st.FindIncidentByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	stored := *show
+	switch inc.Status {
+	case incident.StatusPlanned, incident.StatusNotifying, incident.StatusClosed:
+		stored = stored || !*replan
+	}
 	var p *notify.Plan
-	if *show {
+	if stored {
 		p, err = notify.FindPlan(ctx, st, id)
+		if errors.Is(err, incident.ErrNotFound) && inc.Status == incident.StatusClosed {
+			return fmt.Errorf("%w: incident %d was closed without a plan", incident.ErrNotFound, id)
+		}
 	} else {
 		p, err = notify.MakePlan(ctx, st, id)
 	}
@@ -44,6 +66,9 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 	}
 	if *asJSON {
 		return a.printJSON(p)
+	}
+	if stored {
+		printStoredNote(a.stdout, inc, p)
 	}
 	if err := printPlan(a, p); err != nil {
 		return err
@@ -56,6 +81,22 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 		return err
 	}
 	return printDeadlines(a.stdout, progress)
+}
+
+// printStoredNote heads a stored plan printed again: when it was made, and
+// whether and how it can be made anew.
+func printStoredNote(w io.Writer, inc *incident.Incident, p *notify.Plan) {
+	made := p.MadeAt.UTC().Format("2006-01-02 15:04 MST")
+	var next string
+	switch inc.Status {
+	case incident.StatusScoped:
+		next = fmt.Sprintf("the scope changed since: incident plan %d makes a new one", inc.ID)
+	case incident.StatusPlanned:
+		next = fmt.Sprintf("incident plan %d --replan recomputes it, until sending starts", inc.ID)
+	default:
+		next = "fixed: sending has started"
+	}
+	fmt.Fprintf(w, "stored plan of incident %d, made %s; %s\n", inc.ID, made, next)
 }
 
 // printPlan writes the plan table: one line per jurisdiction and a total.

@@ -165,7 +165,7 @@ func commands() []command {
 			{"show", "ID", "an incident's details, hold, scope and notices by channel and state"},
 			{"list", "", "list incidents (--controller, --status)"},
 			{"scope", "ID", "resolve who is affected: --all, --course C or --accounts-file F"},
-			{"plan", "ID", "decide who is owed notice, how and by when (--show: the stored plan, read only)"},
+			{"plan", "ID", "decide who is owed notice, how and by when; once planned, print the stored plan (--replan recomputes it until sending starts)"},
 			{"obligations", "ID", "one JSON line per affected person: the law's decision for them"},
 			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue (warns, and still sends, if protection is owed with no provider set)"},
 			{"preview", "ID", "write one sample notice per content profile and language of the plan to review, changing nothing"},
