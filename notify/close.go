@@ -52,7 +52,7 @@ func OutstandingWork(ctx context.Context, st *incident.Store, id int64, now time
 			work = append(work, fmt.Sprintf("deadline passed: %s notice to the consumer reporting agencies was due %s (%s)", d.Jurisdiction, d.Due, d.Note))
 		}
 	}
-	counts, err := NoticeCounts(ctx, st, id)
+	counts, err := FindNoticeCounts(ctx, st, id)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/breachnotice/breachnotice/incident"
 )
@@ -25,26 +24,17 @@ type LetterCounts struct {
 	Substitute int `json:"substitute"`
 }
 
-// LetterStats counts an incident's letter notices by state.
-func LetterStats(ctx context.Context, st *incident.Store, incidentID int64) (LetterCounts, error) {
+// FindLetterCounts counts an incident's letter notices by state.
+func FindLetterCounts(ctx context.Context, st *incident.Store, incidentID int64) (LetterCounts, error) {
 	lc := LetterCounts{Incident: incidentID, States: map[string]int{}}
-	if _, err := st.FindIncidentByID(ctx, incidentID); err != nil {
+	counts, err := countNotices(ctx, st, incidentID, ChannelLetter)
+	if err != nil {
 		return lc, err
 	}
-	rows, err := st.DB().QueryContext(ctx, `SELECT state, count(*) FROM notices WHERE incident_id = ? AND channel = 'letter' GROUP BY state`, incidentID)
-	if err != nil {
-		return lc, fmt.Errorf("letter stats %d: %w", incidentID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return lc, fmt.Errorf("letter stats %d: %w", incidentID, err)
-		}
+	for s, n := range counts[ChannelLetter] {
 		lc.States[s] = n
 		lc.Total += n
 	}
 	lc.Substitute = lc.States[StateReturned] + lc.States[StateUnprintable]
-	return lc, rows.Err()
+	return lc, nil
 }

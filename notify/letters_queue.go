@@ -33,7 +33,7 @@ type letterDetail struct {
 // no letter notice yet; it returns how many it queued. A person whose
 // postal address is incomplete gets an unprintable notice instead (not
 // counted in queued, never exported, and counted as unreachable by letter
-// by LetterStats).
+// by FindLetterCounts).
 //
 // The work is set-based and batched: per transaction, one INSERT ... SELECT
 // over a window of LetterBatchSize affected rows (affected ⋈ plan_map ⋈

@@ -89,8 +89,8 @@ func TestQueueLetters(t *testing.T) {
 			t.Errorf("%s's letter is %q, want %q (all: %v)", a, got[a], s, got)
 		}
 	}
-	if lc, err := notify.LetterStats(ctx, st, id); err != nil || lc.States[notify.StateQueued] != 2 || lc.Substitute != 1 || lc.Total != 3 {
-		t.Errorf("LetterStats = %+v, %v", lc, err)
+	if lc, err := notify.FindLetterCounts(ctx, st, id); err != nil || lc.States[notify.StateQueued] != 2 || lc.Substitute != 1 || lc.Total != 3 {
+		t.Errorf("FindLetterCounts = %+v, %v", lc, err)
 	}
 
 	// Every row and ledger entry of one QueueLetters run carries the one

@@ -115,17 +115,27 @@ type Conn interface {
 	Close() error
 }
 
-// NoticeCounts counts an incident's notices by channel and state.
-func NoticeCounts(ctx context.Context, st *incident.Store, id int64) (map[string]map[string]int, error) {
+// NoticeCounts is an incident's notices by channel, then by state.
+type NoticeCounts map[string]map[string]int
+
+// FindNoticeCounts counts an incident's notices by channel and state.
+func FindNoticeCounts(ctx context.Context, st *incident.Store, id int64) (NoticeCounts, error) {
+	return countNotices(ctx, st, id, "")
+}
+
+// countNotices counts an incident's notices by channel and state, of one
+// channel when channel is set.
+func countNotices(ctx context.Context, st *incident.Store, id int64, channel string) (NoticeCounts, error) {
 	if _, err := st.FindIncidentByID(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := st.DB().QueryContext(ctx, `SELECT channel, state, count(*) FROM notices WHERE incident_id = ? GROUP BY channel, state`, id)
+	rows, err := st.DB().QueryContext(ctx, `SELECT channel, state, count(*) FROM notices
+		WHERE incident_id = ? AND (? = '' OR channel = ?) GROUP BY channel, state`, id, channel, channel)
 	if err != nil {
 		return nil, fmt.Errorf("notices of incident %d: %w", id, err)
 	}
 	defer rows.Close()
-	out := map[string]map[string]int{}
+	out := NoticeCounts{}
 	for rows.Next() {
 		var ch, state string
 		var n int

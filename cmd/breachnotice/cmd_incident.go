@@ -141,7 +141,7 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	counts, err := notify.NoticeCounts(ctx, st, id)
+	counts, err := notify.FindNoticeCounts(ctx, st, id)
 	if err != nil {
 		return err
 	}
@@ -153,8 +153,8 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if *asJSON {
 		return a.printJSON(struct {
 			*incident.Incident
-			Notices  map[string]map[string]int `json:"notices,omitempty"`
-			Progress *notify.Progress          `json:"progress,omitempty"`
+			Notices  notify.NoticeCounts `json:"notices,omitempty"`
+			Progress *notify.Progress    `json:"progress,omitempty"`
 		}{inc, counts, progress})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)

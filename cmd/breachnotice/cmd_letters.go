@@ -153,7 +153,7 @@ func (a *app) lettersList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lc, err := notify.LetterStats(ctx, st, id)
+	lc, err := notify.FindLetterCounts(ctx, st, id)
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func Confirm(ctx context.Context, st *incident.Store, r io.Reader, opt FileOptio
 // Returned reads the mail house's returned-to-sender CSV
 // (letter_id,returned_at[,reason]) and moves each letter to returned with
 // its letter_returned ledger entry; a returned letter's recipient counts
-// towards substitute notice (notify.LetterStats). Lines are checked as by
+// towards substitute notice (notify.FindLetterCounts). Lines are checked as by
 // Confirm; besides, a returned date before the day the letter was mailed
 // is rejected, and the reason is cleaned and cut like a tracking number.
 func Returned(ctx context.Context, st *incident.Store, r io.Reader, opt FileOptions, report func(incident.Problem)) (FileResult, error) {

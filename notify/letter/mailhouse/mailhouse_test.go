@@ -114,7 +114,7 @@ func names(m map[string][]byte) string {
 
 func stats(t *testing.T, st *incident.Store, id int64) notify.LetterCounts {
 	t.Helper()
-	lc, err := notify.LetterStats(context.Background(), st, id)
+	lc, err := notify.FindLetterCounts(context.Background(), st, id)
 	if err != nil {
 		t.Fatal(err)
 	}
