@@ -590,16 +590,18 @@ func accountOnConflict(has uint64) string {
 		}
 		return fmt.Sprintf("(excluded.reach & %d)", bit)
 	}
-	col := func(idx int, name string) string {
-		if in(idx) {
-			return "excluded." + name
-		}
-		return "accounts." + name
-	}
+	// The postal flag of a file holding some of the address columns: the
+	// address as it will be stored, each column from the row when the file
+	// holds it, else from the stored account.
 	postal := from(ReachPostal, aLine1, aCity, aPostalCode, aCountry)
 	if strings.HasPrefix(postal, "(accounts") {
-		postal = fmt.Sprintf("((%s <> '' AND %s <> '' AND %s <> '' AND %s <> '') * %d)", col(aLine1, "postal_line1"),
-			col(aCity, "city"), col(aPostalCode, "postal_code"), col(aCountry, "country"), ReachPostal)
+		byName := map[string]int{"postal_line1": aLine1, "city": aCity, "postal_code": aPostalCode, "country": aCountry}
+		postal = fmt.Sprintf("(%s * %d)", postalCompleteSQL(func(name string) string {
+			if in(byName[name]) {
+				return "excluded." + name
+			}
+			return "accounts." + name
+		}), ReachPostal)
 	}
 	reach := strings.Join([]string{from(ReachConsent, aEConsent), from(ReachRetired, aStatus), from(ReachEmail, aEmail),
 		postal, fmt.Sprintf("(excluded.reach & %d)", ReachSameAddress)}, " | ")

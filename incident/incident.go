@@ -242,8 +242,16 @@ func (a *Account) PostalComplete() bool {
 // exactly the runes of Y, so Y is every rune unicode.IsSpace reports
 // (PostgreSQL spells it btrim).
 func PostalCompleteSQL(t string) string {
+	return postalCompleteSQL(func(col string) string { return t + "." + col })
+}
+
+// postalCompleteSQL is PostalCompleteSQL with each accounts column written
+// by col, for an expression whose columns come from different tables (an
+// upsert reads some from the row it writes, the others from the stored
+// row).
+func postalCompleteSQL(col func(name string) string) string {
 	const space = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-	has := func(col string) string { return "trim(" + t + "." + col + ", '" + space + "') <> ''" }
+	has := func(name string) string { return "trim(" + col(name) + ", '" + space + "') <> ''" }
 	return "(" + has("postal_line1") + " AND " + has("city") + " AND " + has("postal_code") + " AND " + has("country") + ")"
 }
 

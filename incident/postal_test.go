@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"unicode"
 
@@ -105,4 +106,48 @@ func TestAccount_PostalComplete(t *testing.T) {
 			t.Errorf("the SQL trims %U,\nunicode.IsSpace is %U", got, want)
 		}
 	})
+}
+
+// TestImportAccounts_PostalReach: a re-import whose file lacks some of the
+// address columns recomputes the stored postal flag in SQL from the
+// columns it has and the stored ones it keeps. That SQL is
+// PostalCompleteSQL, so white space is trimmed as Account.PostalComplete
+// trims it: the flag stored equals PostalComplete of the account stored.
+func TestImportAccounts_PostalReach(t *testing.T) {
+	const full = "id,name,country,region,postal_line1,city,postal_code\n"
+	for _, tc := range []struct {
+		name, first, again string
+		want               bool
+	}{
+		{"NoBreakSpaceCityKept", full + "a1,Ann,DE,,Hauptstr. 1,\u00a0,10115\n",
+			"id,country,postal_line1,postal_code\na1,DE,Hauptstr. 2,10117\n", false},
+		{"IdeographicSpaceLine1FromFile", full + "a1,Ann,DE,,Hauptstr. 1,Berlin,10115\n",
+			"id,country,postal_line1\na1,DE,\u3000\n", false},
+		{"NarrowNoBreakSpacePostalCodeFromFile", full + "a1,Ann,DE,,Hauptstr. 1,Berlin,10115\n",
+			"id,country,postal_code\na1,DE,\u202f\n", false},
+		{"PaddedCityKept", full + "a1,Ann,DE,,Hauptstr. 1,\u00a0Berlin\u00a0,10115\n",
+			"id,country,postal_line1,postal_code\na1,DE,Hauptstr. 2,10117\n", true},
+		{"CityOfFileCompletes", full + "a1,Ann,DE,,Hauptstr. 1,\u2003,10115\n",
+			"id,country,city\na1,DE,Berlin\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := storetest.Open(t)
+			for i, file := range []string{tc.first, tc.again} {
+				if res, err := st.ImportAccounts(ctx, strings.NewReader(file), incident.ImportOptions{File: "a.csv"}); err != nil || res.Rejected > 0 {
+					t.Fatalf("import %d: %+v, %v", i+1, res, err)
+				}
+			}
+			var a incident.Account
+			var reach int
+			if err := st.DB().QueryRowContext(ctx, `SELECT postal_line1, city, postal_code, country, reach FROM accounts WHERE id = 'a1'`).
+				Scan(&a.PostalLine1, &a.City, &a.PostalCode, &a.Country, &reach); err != nil {
+				t.Fatal(err)
+			}
+			if got := reach&incident.ReachPostal != 0; got != a.PostalComplete() || got != tc.want {
+				t.Errorf("stored %q, %q, %q, %q: ReachPostal %v, PostalComplete %v; want %v",
+					a.PostalLine1, a.City, a.PostalCode, a.Country, got, a.PostalComplete(), tc.want)
+			}
+		})
+	}
 }

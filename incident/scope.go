@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -90,12 +91,16 @@ func (a *Affected) Reach() int {
 
 // reachSQL computes the Reach flags of account x whose notice goes to the
 // address ne (” for the account's own) with usability neu; POSTAL is
-// PostalCompleteSQL("x").
-const reachSQL = `(x.e_consent <> 0)
-		| ((x.status = 'retired') << 1)
-		| ((NEU <> 0 AND (NE <> '' OR x.email <> '')) << 2)
-		| (POSTAL << 3)
-		| ((NE = '') << 4)`
+// PostalCompleteSQL("x"). Each condition (0 or 1 in SQLite) is multiplied
+// by its flag, written from the constants above.
+var reachSQL = "((x.e_consent <> 0) * " + flagSQL(ReachConsent) + ")" +
+	"\n\t\t| ((x.status = 'retired') * " + flagSQL(ReachRetired) + ")" +
+	"\n\t\t| ((NEU <> 0 AND (NE <> '' OR x.email <> '')) * " + flagSQL(ReachEmail) + ")" +
+	"\n\t\t| (POSTAL * " + flagSQL(ReachPostal) + ")" +
+	"\n\t\t| ((NE = '') * " + flagSQL(ReachSameAddress) + ")"
+
+// flagSQL writes a Reach flag as an SQL integer literal.
+func flagSQL(flag int) string { return strconv.Itoa(flag) }
 
 // copyQuery returns a SELECT of the affected rows' columns (incident_id
 // as the first parameter, account_id, notice_email, country, region, reach) for the accounts of the
@@ -343,10 +348,11 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 }
 
 // AffectedColumns selects an Affected from accounts a joined to affected f,
-// in the order ScanAffected reads them.
-const AffectedColumns = `a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
+// in the order ScanAffected reads them. The notice address is usable when
+// the affected row's reach has ReachEmail.
+var AffectedColumns = `a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
 		a.region, a.postal_line1, a.postal_line2, a.city, a.postal_code, a.e_consent, a.status,
-		CASE WHEN f.notice_email <> '' THEN f.notice_email ELSE a.email END, (f.reach & 4) <> 0`
+		CASE WHEN f.notice_email <> '' THEN f.notice_email ELSE a.email END, (f.reach & ` + flagSQL(ReachEmail) + `) <> 0`
 
 // ScanAffected reads one row selected with AffectedColumns.
 func ScanAffected(r interface{ Scan(...any) error }, af *Affected) error {

@@ -41,10 +41,13 @@ CREATE TABLE accounts (
     -- at import, so scoping the operator's copy copies one integer, and an
     -- import binds one value for the three flags below, which are read
     -- back as generated columns.
+    -- The bits: 1 incident.ReachConsent, 2 ReachRetired, 4 ReachEmail,
+    -- 8 ReachPostal, 16 ReachSameAddress (always set here: an account's
+    -- own address).
     reach        INTEGER NOT NULL DEFAULT 0,
-    e_consent    INTEGER GENERATED ALWAYS AS (reach & 1) VIRTUAL,
-    status       TEXT GENERATED ALWAYS AS (CASE WHEN reach & 2 THEN 'retired' ELSE 'active' END) VIRTUAL,
-    email_usable INTEGER GENERATED ALWAYS AS ((reach >> 2) & 1) VIRTUAL,
+    e_consent    INTEGER GENERATED ALWAYS AS (reach & 1) VIRTUAL,       -- 1 = incident.ReachConsent
+    status       TEXT GENERATED ALWAYS AS (CASE WHEN reach & 2 THEN 'retired' ELSE 'active' END) VIRTUAL, -- 2 = incident.ReachRetired
+    email_usable INTEGER GENERATED ALWAYS AS ((reach >> 2) & 1) VIRTUAL, -- 4 = 1<<2 = incident.ReachEmail
     import_run   TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 
