@@ -62,7 +62,8 @@
     region.setAttribute("lang", p.lang);
     region.setAttribute("data-incident", String(b.incident));
     style(region, { border: "5px solid #1d70b8", background: "#1d70b8", color: "#0b0c0c", margin: "0 0 16px",
-      fontFamily: "Arial, Helvetica, sans-serif", fontSize: "19px", lineHeight: "1.4", position: "relative" });
+      fontFamily: "Arial, Helvetica, sans-serif", fontSize: "19px", lineHeight: "1.4", position: "relative",
+      overflowWrap: "break-word", wordWrap: "break-word" });
     var header = el("div");
     style(header, { padding: "2px 48px 5px 15px", color: "#fff" });
     var title = el("h2", l.label);

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 // publicCSS is the public pages' one stylesheet, inline so that a page is
 // one self-contained file (what the ledger hashes is what a reader saw).
 // The print rules drop the navigation and print link targets.
-const publicCSS = `body{margin:0;background:#fff;color:#0b0c0c;font-family:Arial,Helvetica,sans-serif;font-size:19px;line-height:1.5}
+const publicCSS = `body{margin:0;background:#fff;color:#0b0c0c;font-family:Arial,Helvetica,sans-serif;font-size:19px;line-height:1.5;overflow-wrap:break-word}
 main{max-width:42em;margin:0 auto;padding:24px 16px}
 h1{font-size:32px;line-height:1.2;margin:0 0 20px}
 h2{font-size:24px;line-height:1.25;margin:32px 0 12px}
