@@ -11,6 +11,7 @@ import (
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/incident/demodata"
 	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
@@ -74,7 +75,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 
 	zip := filepath.Join(*dir, fmt.Sprintf("proof-northbridge-incident-%d.zip", inc.ID))
 	sum, err := a.ledger.Export(ctx, a.db, ledger.ExportOptions{Controller: "northbridge", Incident: inc.ID, Out: zip,
-		Actor: incident.ActorFrom(ctx)})
+		Actor: incident.ActorFrom(ctx), Attach: banner.Archive{Q: a.db}})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
@@ -123,7 +124,7 @@ func (a *app) ledgerExport(ctx context.Context, args []string) error {
 		}
 	}
 	sum, err := a.ledger.Export(ctx, a.db, ledger.ExportOptions{Controller: *controller, Incident: *incidentID,
-		Out: *out, Actor: incident.ActorFrom(ctx)})
+		Out: *out, Actor: incident.ActorFrom(ctx), Attach: banner.Archive{Q: a.db}})
 	if err != nil {
 		return err
 	}

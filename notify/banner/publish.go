@@ -351,3 +351,27 @@ func load(ctx context.Context, st *incident.Store, verb string, incidentID int64
 	}
 	return inc, c, plan, nil
 }
+
+// Archive is the ledger.Attacher of banner entries: it reads the revision
+// an entry records (its /banner.json object and its public notice pages,
+// as posted) from the store, so that a proof bundle carries exactly what
+// was posted and when. The ledger checks the bytes against the entry's
+// hashes before it writes them.
+type Archive struct{ Q Queryer }
+
+// Attachments returns the bytes of the revision e records.
+func (a Archive) Attachments(ctx context.Context, e ledger.Entry) ([]ledger.Attachment, error) {
+	var d Detail
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		return nil, fmt.Errorf("banner %d: entry %d: %w", e.Incident, e.Index, err)
+	}
+	r, err := loadRendered(ctx, a.Q, e.Incident, d.Revision)
+	if err != nil {
+		return nil, err
+	}
+	out := []ledger.Attachment{{Name: ledger.BannerFile(e.Incident, d.Revision, ""), Body: r.bannerJSON}}
+	for _, p := range r.pages {
+		out = append(out, ledger.Attachment{Name: ledger.BannerFile(e.Incident, d.Revision, p.lang+"."+p.format), Body: p.body})
+	}
+	return out, nil
+}

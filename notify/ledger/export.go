@@ -50,6 +50,10 @@ type ExportOptions struct {
 	Out string
 	// Actor is who asks: a member actor may only export its own controller.
 	Actor incident.Actor
+	// Attach supplies the bytes that exported entries record by hash (a
+	// banner revision's pages, see Entry.Attachments); the bundle carries
+	// them. An export whose entries name such bytes fails without it.
+	Attach Attacher
 }
 
 // manifest is manifest.json.
@@ -275,9 +279,13 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	defer leaves.close()
 	count := newCounter()
 	defer count.close()
+	attach := &attachmentsWanted{}
 	filter := EntryFilter{Controller: opt.Controller, Incident: opt.Incident, Account: opt.Account, To: cp.Size}
 	err = scanEntries(ctx, db, filter, func(e *Entry, line []byte) error {
 		if err := leaves.add(leaf{e.Index, tlog.RecordHash(line)}); err != nil {
+			return err
+		}
+		if err := attach.add(e); err != nil {
 			return err
 		}
 		count.add(e)
@@ -309,6 +317,9 @@ func (l *Ledger) writeBundle(ctx context.Context, db *sql.DB, opt ExportOptions,
 	csvFile, err := csvOut.close()
 	if err != nil {
 		return Summary{}, fmt.Errorf("%s: %w", fileCSV, err)
+	}
+	if err := attach.write(ctx, opt.Attach, b); err != nil {
+		return Summary{}, err
 	}
 
 	stmt, err := db.PrepareContext(ctx, runQuery)

@@ -59,6 +59,12 @@
 //	summary.json    counts by kind, channel, jurisdiction, notice status and
 //	                deadline outcome (recomputed and compared by Verify)
 //	summary.pdf     the same summary, printable
+//	banner-I-rR.json, banner-I-rR-LANG.html, banner-I-rR-LANG.txt
+//	                the bytes a banner entry records by hash (Entry.Attachments):
+//	                revision R of incident I's banner object as /banner.json
+//	                served it and its public notice page per language, as
+//	                posted; Export gets them from ExportOptions.Attach and
+//	                checks them, Verify holds each to its entry's hash
 //	manifest.json   SHA-256 and size of every other file
 //	manifest.sig    the signature lines of a signed note whose text is
 //	                manifest.json exactly (note.Open(manifest.json + "\n" +

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -56,7 +57,7 @@ const maxLine = 16 << 20
 // uses for the entries' leaf hashes and summary records, see spill.go) by a
 // multiple of the zip's size; its memory does not grow with the bundle.
 const (
-	maxMembers   = 32      // a bundle has at most 10 files
+	maxMembers   = 16 + maxAttachments // a bundle has 10 files and its attachments
 	maxRatio     = 200     // uncompressed : compressed, above ratioFloor
 	ratioFloor   = 1 << 20 // smaller members may compress as they like
 	maxNameBytes = 64
@@ -170,7 +171,19 @@ type verifier struct {
 	files map[string]*zip.File
 	m     manifest
 	sums  map[string]manifestFile
+	// attach holds the files the entries' details name (Entry.Attachments)
+	// with the SHA-256 recorded and the entry recording it.
+	attach map[string]attachment
 }
+
+type attachment struct {
+	sum   string
+	index int64
+}
+
+// bundleFiles are the members every bundle may have beside attachments.
+var bundleFiles = map[string]bool{fileEntries: true, fileCSV: true, fileCheckpoint: true, filePublicKey: true,
+	fileSubtrees: true, fileProofs: true, fileSummary: true, fileSummaryPDF: true, fileManifest: true, fileManifestSig: true}
 
 // open opens a member for reading through a limit of its declared size,
 // which is checked against manifest.json's before anything but the small
@@ -364,6 +377,9 @@ func (v *verifier) verifyEntries(pub []byte, nv note.Verifier) (Summary, error) 
 	if err := v.summary(counts); err != nil {
 		return Summary{}, err
 	}
+	if err := v.attachments(); err != nil {
+		return Summary{}, err
+	}
 	return Summary{
 		Controller: v.m.Controller, Incident: v.m.Incident, Account: v.m.Account,
 		Entries: leaves.n, TreeSize: tree.N, Root: tree.Hash.String(),
@@ -458,6 +474,7 @@ func (v *verifier) lines(name string, fn func(line []byte, lineNo int) error) er
 func (v *verifier) entries(tree tlog.Tree, vkey string) (*leafFile, *counter, string, error) {
 	leaves := &leafFile{}
 	count := newCounter()
+	v.attach = map[string]attachment{}
 	csvOut := startCSVSpool(nil)
 	defer csvOut.close()
 	ok := false
@@ -490,6 +507,19 @@ func (v *verifier) entries(tree tlog.Tree, vkey string) (*leafFile, *counter, st
 			return badEntry(fileEntries, 0, "controller_created names another public key than public_key")
 		}
 		prev = e.Index
+		want, err := e.Attachments()
+		if err != nil {
+			return badEntry(fileEntries, e.Index, "%v", err)
+		}
+		for name, sum := range want {
+			if a, ok := v.attach[name]; ok && a.sum != sum {
+				return badEntry(fileEntries, e.Index, "records %s with another SHA-256 than entry %d", name, a.index)
+			}
+			if len(v.attach) >= maxAttachments {
+				return badEntry(fileEntries, e.Index, "the entries name more than %d files", maxAttachments)
+			}
+			v.attach[name] = attachment{sum, e.Index}
+		}
 		if err := leaves.add(leaf{e.Index, tlog.RecordHash(line)}); err != nil {
 			return bad(fileEntries, "line %d: %v", lineNo, err)
 		}
@@ -625,6 +655,34 @@ func (v *verifier) summary(count *counter) error {
 	}
 	if !bytes.Equal(got, want) {
 		return bad(fileSummary, "counts differ from the ones recomputed from entries.jsonl")
+	}
+	return nil
+}
+
+// attachments checks the files the entries name (a banner revision's
+// page and object as posted) against the manifest, whose sums checkSum
+// holds the members to: each one is there with the SHA-256 its entry
+// recorded, and the bundle carries no other file.
+func (v *verifier) attachments() error {
+	names := make([]string, 0, len(v.attach))
+	for name := range v.attach {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		a := v.attach[name]
+		f, ok := v.sums[name]
+		if !ok {
+			return badEntry(fileEntries, a.index, "records %s, which the bundle lacks", name)
+		}
+		if f.SHA256 != a.sum {
+			return badEntry(name, a.index, "not the bytes the entry recorded: SHA-256 %s, the entry says %s", f.SHA256, a.sum)
+		}
+	}
+	for _, f := range v.m.Files {
+		if _, ok := v.attach[f.Name]; !ok && !bundleFiles[f.Name] {
+			return bad(f.Name, "not a bundle file, and no entry names it")
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -157,7 +158,7 @@ func TestVerify_ZipDirectory(t *testing.T) {
 				ms = append(ms, zmember{name: "x" + string(rune('a'+i%26)) + string(rune('a'+i/26)), data: []byte("x")})
 			}
 			return ms
-		}), "more than a bundle's 32", 0},
+		}), fmt.Sprintf("more than a bundle's %d", maxMembers), 0},
 		{"StoredSizeLie", set(fileCheckpoint, func(m *zmember) { m.store, m.size = true, 1<<40 }),
 			"checkpoint: stored uncompressed, but declares 1099511627776 bytes in", 0},
 		{"CompressedSizeBeyondZip", set(fileEntries, func(m *zmember) { m.csize = 1 << 40 }),
