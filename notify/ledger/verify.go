@@ -58,8 +58,8 @@ const maxLine = 16 << 20
 // multiple of the zip's size; its memory does not grow with the bundle.
 const (
 	maxMembers   = 16 + maxAttachments // a bundle has 10 files and its attachments
-	maxRatio     = 200     // uncompressed : compressed, above ratioFloor
-	ratioFloor   = 1 << 20 // smaller members may compress as they like
+	maxRatio     = 200                 // uncompressed : compressed, above ratioFloor
+	ratioFloor   = 1 << 20             // smaller members may compress as they like
 	maxNameBytes = 64
 )
 
