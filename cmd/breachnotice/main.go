@@ -201,6 +201,10 @@ func commands() []command {
 			{"disable", "ID", "disable a user: its token, password and sessions stop working"},
 			{"token", "ID", "issue a user a new API token, printed once; the old one stops working"},
 		}},
+		{name: "jobs", summary: "the scheduled jobs serve runs (deadline watch, retry sweep, regulator drafts, banner expiry, ledger checkpoints)", run: (*app).cmdJobs, subs: []subcommand{
+			{"list", "", "each job's schedule (UTC), last run and result, and next run (--json)"},
+			{"run", "NAME", "run one job now, by hand (--now RFC3339 runs it as of that time)"},
+		}},
 		{name: "audit", summary: "the audit log: every state-changing action, newest first", run: (*app).cmdAudit},
 		{name: "demo-data", summary: "write realistic demo CSVs (--accounts N --out DIR); --load imports them", run: (*app).cmdDemoData},
 	}

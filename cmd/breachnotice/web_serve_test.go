@@ -68,7 +68,7 @@ func TestServe_LogAndShutdown(t *testing.T) {
 	}
 	log := stderr.String()
 	for _, w := range []string{`route="GET /banner.json" status=200`, `route="GET /notices/{controller}/{incident}" status=404`,
-		`route="GET /healthz"`, "serve stopped"} {
+		`route="GET /healthz"`, "serve stopped", "scheduler started", `msg="final ledger checkpoint" state=ok`} {
 		if !strings.Contains(log, w) {
 			t.Errorf("log lacks %q:\n%s", w, log)
 		}

@@ -25,6 +25,9 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	fs := a.flags("serve")
 	addr := fs.String("addr", defaultAddr, "`HOST:PORT` to listen on")
 	publicURL := fs.String("public-url", "", "the `URL` the public reaches this server at, e.g. https://notices.example.org (env BREACHNOTICE_PUBLIC_URL)")
+	jf := &jobFlags{}
+	a.bindJobFlags(fs, jf)
+	noJobs := fs.Bool("no-jobs", false, "do not run the scheduled jobs in this process")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +38,10 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := a.newServer(ctx, serverConfig{PublicURL: *publicURL, Log: log, Poll: time.Second})
+	if *noJobs {
+		jf = nil
+	}
+	srv, err := a.newServer(ctx, serverConfig{PublicURL: *publicURL, Log: log, Poll: time.Second, Jobs: jf})
 	if err != nil {
 		return err
 	}
@@ -61,6 +67,8 @@ type serverConfig struct {
 	// Poll is how often the banner snapshot checks for changes made by
 	// other processes.
 	Poll time.Duration
+	// Jobs, when set, runs the jobs table on its schedules (cmd_jobs.go).
+	Jobs *jobFlags
 }
 
 // server is the serve process: its routes and its background work.
@@ -70,6 +78,7 @@ type server struct {
 	log     *slog.Logger
 	handler http.Handler
 	banners *bannerCache
+	jobs    *scheduler
 }
 
 // newServer builds the server and loads what it serves; it does not
@@ -99,10 +108,11 @@ func (s *server) mount(mux *http.ServeMux) {
 }
 
 // start runs the process's background work until ctx ends: the banner
-// snapshot's change watch today; the delivery workers and the scheduler
-// join here.
-func (s *server) start(ctx context.Context) {
+// snapshot's change watch and the scheduler; the delivery workers join
+// here.
+func (s *server) start(ctx context.Context) error {
 	go s.banners.watch(ctx, s.cfg.Poll)
+	return s.startJobs(ctx)
 }
 
 // serve serves on ln until ctx ends (SIGINT or SIGTERM), then shuts down
@@ -110,7 +120,12 @@ func (s *server) start(ctx context.Context) {
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
-	s.start(bg)
+	if err := s.start(bg); err != nil {
+		return err
+	}
+	// The scheduler stops after the HTTP server, and signs the final
+	// ledger checkpoint.
+	defer s.stopJobs(shutdownGrace)
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
