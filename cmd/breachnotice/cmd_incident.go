@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/banner"
 )
 
 // incidentCommands are the sub-commands of "incident"; later stages (plan,
@@ -150,12 +151,19 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil && !errors.Is(err, incident.ErrNotFound) {
 		return err
 	}
+	var posting *banner.PostingStatus
+	if progress != nil {
+		if posting, err = banner.Posting(ctx, st, id); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return a.printJSON(struct {
 			*incident.Incident
-			Notices  notify.NoticeCounts `json:"notices,omitempty"`
-			Progress *notify.Progress    `json:"progress,omitempty"`
-		}{inc, counts, progress})
+			Notices  notify.NoticeCounts   `json:"notices,omitempty"`
+			Progress *notify.Progress      `json:"progress,omitempty"`
+			Posting  *banner.PostingStatus `json:"posting,omitempty"`
+		}{inc, counts, progress, posting})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -184,6 +192,9 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if progress != nil {
 		row("people", fmt.Sprintf("%d owed, %d notified, %d outstanding, %d substitute notice owed", progress.Owed,
 			progress.Notified, progress.Outstanding, progress.Substitute))
+	}
+	if posting != nil {
+		row("website posting", posting.String())
 	}
 	if inc.Description != "" {
 		row("description", strings.ReplaceAll(inc.Description, "\n", "\n\t"))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/law"
 )
 
@@ -33,8 +34,9 @@ func owingProtection(p *notify.Plan) []law.Obligation {
 }
 
 // printPlanNotes prints, after the plan table, one line per jurisdiction
-// owing identity theft protection and one on the people whose language has
-// no notice catalogue; it warns on stderr when protection is owed and no
+// owing identity theft protection, one on the substitute notice's website
+// posting (the banner: since, required until, by which jurisdiction) and
+// one on the people whose language has no notice catalogue; it warns on stderr when protection is owed and no
 // provider is set.
 func (a *app) printPlanNotes(ctx context.Context, st *incident.Store, p *notify.Plan) error {
 	for _, ob := range owingProtection(p) {
@@ -49,6 +51,11 @@ func (a *app) printPlanNotes(ctx context.Context, st *incident.Store, p *notify.
 	if err := a.warnNoProvider(ctx, st, p); err != nil {
 		return err
 	}
+	posting, err := banner.PostingOf(ctx, st.DB(), p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "website posting: "+posting.String())
 	gaps, err := notify.LanguageGaps(ctx, st, p.Incident)
 	if err != nil {
 		return err
@@ -99,6 +106,11 @@ func (a *app) warnBeforeSend(ctx context.Context, st *incident.Store, id int64) 
 	if err := a.warnNoProvider(ctx, st, p); err != nil {
 		return err
 	}
+	posting, err := banner.PostingOf(ctx, st.DB(), p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "website posting: "+posting.String())
 	gaps, err := notify.LanguageGaps(ctx, st, id)
 	if err != nil {
 		return err

@@ -140,29 +140,37 @@ type PostingStatus struct {
 	Forced        bool          `json:"forced,omitempty"`
 }
 
-// String is the posting in one line, for incident show and plan.
+// String is the posting in one line, for incident show and plan: since
+// when the banner is up, until when the law requires it and by which
+// jurisdiction, and its own end or withdrawal.
 func (p *PostingStatus) String() string {
-	if p.Days == 0 && !p.Published {
-		return "no website posting required; no banner published"
-	}
-	req := "no minimum posting required"
+	const at = "2006-01-02 15:04 MST"
+	req := "no website posting required"
 	if p.Days > 0 {
 		req = fmt.Sprintf("%d days required by %s", p.Days, p.Jurisdiction)
 	}
 	if !p.Published {
-		return req + "; no banner published (breachnotice banner publish " + fmt.Sprint(p.Incident) + ")"
+		if p.Days == 0 {
+			return req + "; no banner published"
+		}
+		return fmt.Sprintf("no banner published (breachnotice banner publish %d); once published it must stay up %d days, required by %s",
+			p.Incident, p.Days, p.Jurisdiction)
 	}
-	s := fmt.Sprintf("banner since %s, %s", p.Since.UTC().Format(time.DateOnly), req)
+	s := "banner since " + p.Since.UTC().Format(at)
 	if p.Days > 0 {
-		s += ", until " + p.RequiredUntil.UTC().Format(time.DateOnly)
+		s += ", required until " + p.RequiredUntil.UTC().Format(at) + " (" + req + ")"
+	} else {
+		s += " (" + req + ")"
 	}
 	switch {
 	case !p.Withdrawn.IsZero() && p.Forced:
-		s += "; withdrawn early (forced) " + p.Withdrawn.UTC().Format(time.DateOnly)
+		s += "; withdrawn early (forced) " + p.Withdrawn.UTC().Format(at)
 	case !p.Withdrawn.IsZero():
-		s += "; withdrawn " + p.Withdrawn.UTC().Format(time.DateOnly)
+		s += "; withdrawn " + p.Withdrawn.UTC().Format(at)
 	case !p.Until.IsZero():
 		s += "; shown through " + p.Until.String()
+	default:
+		s += "; shown until withdrawn"
 	}
 	return s
 }
@@ -175,9 +183,14 @@ func Posting(ctx context.Context, st *incident.Store, incidentID int64) (*Postin
 	if err != nil {
 		return nil, err
 	}
-	p := &PostingStatus{Incident: incidentID}
+	return PostingOf(ctx, st.DB(), plan)
+}
+
+// PostingOf is Posting for an incident's plan at hand.
+func PostingOf(ctx context.Context, q Queryer, plan *notify.Plan) (*PostingStatus, error) {
+	p := &PostingStatus{Incident: plan.Incident}
 	p.Days, p.Jurisdiction = Required(plan)
-	b, err := FindBanner(ctx, st.DB(), incidentID)
+	b, err := FindBanner(ctx, q, plan.Incident)
 	if errors.Is(err, incident.ErrNotFound) {
 		return p, nil
 	}
