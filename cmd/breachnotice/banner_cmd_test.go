@@ -61,6 +61,26 @@ func TestCLI_PostingInShowAndPlan(t *testing.T) {
 			}
 		})
 	}
+	// banner expire, the scheduler's hourly job, withdraws a banner once its
+	// last day is over.
+	c.ok("banner", "publish", "3", "--until", "2027-02-01")
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+	}{
+		{time.Date(2027, 2, 1, 23, 0, 0, 0, time.UTC), "expired 0 banners"},
+		{time.Date(2027, 2, 2, 0, 0, 0, 0, time.UTC), "expired 1 banners"},
+		{time.Date(2027, 2, 2, 1, 0, 0, 0, time.UTC), "expired 0 banners"},
+	} {
+		c.now = tc.now
+		if out := c.ok("banner", "expire"); !strings.HasPrefix(out, tc.want) {
+			t.Errorf("banner expire at %s: %q, want %q", tc.now, out, tc.want)
+		}
+	}
+	if got, want := postingLine(t, c.ok("incident", "show", "3")), "banner since 2026-12-29 09:00 UTC, required until 2027-01-28 09:00 UTC (30 days required by US-CA); withdrawn 2027-02-02 00:00 UTC"; got != want {
+		t.Errorf("after expiry:\n got %s\nwant %s", got, want)
+	}
+
 	var show struct {
 		Posting struct {
 			Days          int       `json:"required_days"`

@@ -19,8 +19,29 @@ func (a *app) cmdBanner(ctx context.Context, args []string) error {
 		return a.bannerWithdraw(ctx, args[1:])
 	case "list":
 		return a.bannerList(ctx, args[1:])
+	case "expire":
+		return a.bannerExpire(ctx, args[1:])
 	}
-	return usagef("banner: unknown sub-command %q (publish, withdraw, list)", args[0])
+	return usagef("banner: unknown sub-command %q (publish, withdraw, list, expire)", args[0])
+}
+
+// bannerExpire withdraws the banners whose last day and required posting
+// are over: the job the scheduler runs hourly.
+func (a *app) bannerExpire(ctx context.Context, args []string) error {
+	fs := a.flags("banner expire")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := a.open(ctx, dbExisting)
+	if err != nil {
+		return err
+	}
+	n, err := banner.Expire(ctx, st, a.now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "expired %d banners (last day and required posting over)\n", n)
+	return nil
 }
 
 // bannerPublish publishes an incident's banner, or updates a published

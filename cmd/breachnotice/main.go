@@ -185,6 +185,7 @@ func commands() []command {
 			{"publish", "ID", "publish (or update) a planned incident's banner; kept up as long as the plan's longest website posting"},
 			{"withdraw", "ID", "take the banner off the homepage; before the required posting ends only with --force --reason"},
 			{"list", "", "list the banners and where each stands (--controller, --json)"},
+			{"expire", "", "withdraw the banners whose --until and required posting are over (reason \"expired\")"},
 		}},
 		{name: "serve", summary: "serve the public banner, notice pages and /healthz (--addr, --public-url)", run: (*app).cmdServe},
 		{name: "ledger", summary: "the per-controller proof of notice", run: (*app).cmdLedger, subs: []subcommand{

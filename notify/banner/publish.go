@@ -201,27 +201,97 @@ func Withdraw(ctx context.Context, st *incident.Store, incidentID int64, opt Wit
 			return fmt.Errorf("%w: incident %d's banner must stay up until %s (%d days required by %s); withdraw it earlier only with --force --reason",
 				incident.ErrConflict, incidentID, b.RequiredUntil().Format(time.RFC3339), b.RequiredDays, b.RequiredBy)
 		}
-		b.Withdrawn, b.Forced, b.Reason = now, early, opt.Reason
-		in := renderInput{inc: inc, controller: c, plan: plan, published: b.Published, until: b.Until, withdrawn: now,
-			content: bannerContent{Headline: b.Headline, Summary: b.Summary, Link: b.Link}, keyName: ledger.KeyName(inc.ControllerID)}
-		if in.vkey, err = ledger.PublicKey(ctx, tx, inc.ControllerID); err != nil {
+		if res, err = withdraw(ctx, tx, inc, c, plan, b, early, opt.Reason); err != nil {
 			return err
 		}
-		r, err := render(ctx, in)
-		if err != nil {
-			return err
-		}
-		d, err := commitRevision(ctx, tx, b, ledger.KindBannerWithdrawn, in.content, r)
-		if err != nil {
-			return err
-		}
-		res = &Result{Banner: b, Kind: ledger.KindBannerWithdrawn, Detail: d}
 		return tx.Audit(ctx, "banner.withdraw", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"forced": b.Forced, "reason": b.Reason})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// withdraw writes b's withdrawal at tx.Now: the withdrawn revision (its
+// pages marked withdrawn with the date), the banners row and the
+// banner_withdrawn entry, in tx.
+func withdraw(ctx context.Context, tx *incident.Tx, inc *incident.Incident, c *incident.Controller, plan *notify.Plan,
+	b *Banner, forced bool, reason string) (*Result, error) {
+	now := tx.Now
+	b.Withdrawn, b.Forced, b.Reason = now, forced, reason
+	in := renderInput{inc: inc, controller: c, plan: plan, published: b.Published, until: b.Until, withdrawn: now,
+		content: bannerContent{Headline: b.Headline, Summary: b.Summary, Link: b.Link}, keyName: ledger.KeyName(inc.ControllerID)}
+	var err error
+	if in.vkey, err = ledger.PublicKey(ctx, tx, inc.ControllerID); err != nil {
+		return nil, err
+	}
+	r, err := render(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	d, err := commitRevision(ctx, tx, b, ledger.KindBannerWithdrawn, in.content, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Banner: b, Kind: ledger.KindBannerWithdrawn, Detail: d}, nil
+}
+
+// ExpiredReason is the reason Expire records on the withdrawals it makes.
+const ExpiredReason = "expired"
+
+// Expired reports whether Expire would withdraw b at now: it is live, its
+// last day (Until) has passed, and so has the posting the law requires.
+// A banner without a last day never expires.
+func (b *Banner) Expired(now time.Time) bool {
+	return b.Withdrawn.IsZero() && !b.Until.IsZero() && !now.Before(b.End()) && !now.Before(b.RequiredUntil())
+}
+
+// Expire withdraws, as of now, every banner whose last day has passed and
+// whose required posting is over (Banner.Expired); a banner the law still
+// requires stays, whatever its Until says. Each withdrawal is not forced,
+// has the reason "expired", and commits with its banner_withdrawn entry
+// and its withdrawn pages in one transaction, so the snapshot drops the
+// banner and its notice page says when. It is idempotent: a banner already
+// withdrawn is left alone, so running it again (hourly, by the scheduler)
+// withdraws nothing more. It returns how many banners it withdrew.
+func Expire(ctx context.Context, st *incident.Store, now time.Time) (int, error) {
+	now = now.UTC().Truncate(time.Second)
+	bs, err := FindBanners(ctx, st.DB(), "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range bs {
+		if !b.Expired(now) {
+			continue
+		}
+		inc, c, plan, err := load(ctx, st, "expire", b.Incident)
+		if err != nil {
+			return n, err
+		}
+		done := false
+		err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
+			cur, err := FindBanner(ctx, tx, b.Incident)
+			if err != nil {
+				return err
+			}
+			if !cur.Expired(now) { // another process got there first
+				return nil
+			}
+			if _, err := withdraw(ctx, tx, inc, c, plan, cur, false, ExpiredReason); err != nil {
+				return err
+			}
+			done = true
+			return tx.Audit(ctx, "banner.expire", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"until": cur.Until.String()})
+		})
+		if err != nil {
+			return n, fmt.Errorf("banner expire %d: %w", b.Incident, err)
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // commitRevision writes b's next revision (its content and bytes), the
