@@ -52,6 +52,17 @@ const (
 	// channel can reach (retired, no usable contact data): they count
 	// towards substitute notice.
 	EventNoticeUnreachable EventKind = "notice_unreachable"
+	// EventDeadlineAlert records an alert the scheduler's deadline watch
+	// raised: a deadline within the warning window, a day away, or missed
+	// with work outstanding (notify/watch.go).
+	EventDeadlineAlert EventKind = "deadline_alert"
+	// EventRegulatorNotified records a notice to a regulator or the credit
+	// bureaus marked sent (regulators sent).
+	EventRegulatorNotified EventKind = "regulator_notified"
+	// EventRegulatorFirstWaived records a send started before the
+	// regulator notice a law wants first (incident send
+	// --regulator-first=false).
+	EventRegulatorFirstWaived EventKind = "regulator_first_waived"
 )
 
 // EventKinds lists every event kind, in the order above.
@@ -62,6 +73,7 @@ func EventKinds() []EventKind {
 		EventEmailSent, EventEmailDeferred, EventEmailFailed, EventEmailRetried, EventLetterQueued,
 		EventLetterUnprintable, EventLetterExported, EventLetterMailed, EventLetterReturned,
 		EventBannerPublished, EventBannerUpdated, EventBannerWithdrawn, EventNoticeUnreachable,
+		EventDeadlineAlert, EventRegulatorNotified, EventRegulatorFirstWaived,
 	}
 }
 

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"time"
@@ -32,6 +33,8 @@ type Progress struct {
 	Outstanding int              `json:"outstanding"`
 	Substitute  int              `json:"substitute"`
 	Deadlines   []DeadlineStatus `json:"deadlines"`
+	// Alerts are the deadline alerts the scheduler raised (WatchDeadlines).
+	Alerts []DeadlineAlert `json:"alerts,omitempty"`
 }
 
 // DeadlineStatus is one deadline of the plan on the Progress day.
@@ -112,6 +115,13 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 		}
 		return DeadlineOpen, days
 	}
+	filings, err := sentFilings(ctx, st.DB(), id)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Alerts, err = findAlerts(ctx, st.DB(), id); err != nil {
+		return nil, err
+	}
 	for _, ob := range p.Jurisdictions {
 		if !ob.Deadline.IsZero() && ob.Tally.Owed > 0 {
 			t := byJ[ob.Jurisdiction]
@@ -126,20 +136,53 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 			}
 			pr.Deadlines = append(pr.Deadlines, d)
 		}
-		// Filings with regulators and credit bureaus happen outside
-		// breachnotice: their deadlines stay open until they pass.
+		// Filings with regulators and credit bureaus are made outside
+		// breachnotice and recorded with regulators sent: until then their
+		// deadlines stay open.
 		const filing = "filing not recorded in breachnotice"
+		filed := func(d *DeadlineStatus) {
+			f, ok := filings[ob.Jurisdiction+"/"+d.Duty]
+			if !ok {
+				d.Note = filing
+				d.State, d.DaysLeft = state(d.Due, 1)
+				return
+			}
+			d.State, d.DaysLeft = state(d.Due, 0)
+			d.Note = "sent " + f
+			if sent, _ := incident.ParseDate(f); sent.After(d.Due.Time) {
+				d.State = DeadlineLate
+			}
+		}
 		if ob.Regulator.Required && !ob.Regulator.Due.IsZero() {
-			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "regulator", To: ob.Regulator.Name, Due: ob.Regulator.Due, Note: filing}
-			d.State, d.DaysLeft = state(d.Due, 1)
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "regulator", To: ob.Regulator.Name, Due: ob.Regulator.Due}
+			filed(&d)
 			pr.Deadlines = append(pr.Deadlines, d)
 		}
 		if ob.CRA.Required && !ob.CRA.Due.IsZero() {
-			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "credit_bureaus", Due: ob.CRA.Due, Note: filing}
-			d.State, d.DaysLeft = state(d.Due, 1)
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "credit_bureaus", Due: ob.CRA.Due}
+			filed(&d)
 			pr.Deadlines = append(pr.Deadlines, d)
 		}
 	}
 	sort.SliceStable(pr.Deadlines, func(i, j int) bool { return pr.Deadlines[i].Due.Before(pr.Deadlines[j].Due.Time) })
 	return pr, nil
+}
+
+// sentFilings returns, by "jurisdiction/duty", the day each filing with a
+// regulator or the credit bureaus was recorded as sent.
+func sentFilings(ctx context.Context, db *sql.DB, id int64) (map[string]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT jurisdiction, duty, sent_on FROM regulator_filings WHERE incident_id = ? AND sent_on <> ''`, id)
+	if err != nil {
+		return nil, fmt.Errorf("filings of incident %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var j, duty, on string
+		if err := rows.Scan(&j, &duty, &on); err != nil {
+			return nil, fmt.Errorf("filings of incident %d: %w", id, err)
+		}
+		out[j+"/"+duty] = on
+	}
+	return out, rows.Err()
 }

@@ -36,6 +36,7 @@ func (a *app) cmdControllers(ctx context.Context, args []string) error {
 // reports which were given.
 type controllerFlags struct {
 	id, name, from, postal, phone, web, email, dpo string
+	security                                       string
 	policyDays                                     int
 	member, termsConsent, asJSON                   bool
 }
@@ -55,6 +56,7 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 	fs.StringVar(&f.web, "web", "", "web page for questions")
 	fs.StringVar(&f.email, "contact-email", "", "email address for questions")
 	fs.StringVar(&f.dpo, "dpo", "", "data protection officer contact (GDPR)")
+	fs.StringVar(&f.security, "security-email", "", "where the scheduler's deadline alerts go (default: --contact-email)")
 	fs.IntVar(&f.policyDays, "policy-days", incident.DefaultPolicyDays, `target in days for "without unreasonable delay"`)
 	fs.BoolVar(&f.termsConsent, "terms-e-consent", false, "the controller's terms count as consent to electronic notice")
 	if add {
@@ -112,6 +114,11 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 			u.TermsEConsent = &f.termsConsent
 		}
 		if c, err = st.UpdateController(ctx, f.id, u); err != nil {
+			return err
+		}
+	}
+	if set["security-email"] {
+		if err := st.SetSecurityEmail(ctx, c.ID, f.security); err != nil {
 			return err
 		}
 	}

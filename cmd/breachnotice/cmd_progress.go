@@ -15,6 +15,9 @@ import (
 // printDeadlines writes the deadlines that need attention (overdue, or due
 // within the warning window), most urgent first, or says there are none.
 func printDeadlines(w io.Writer, p *notify.Progress) error {
+	if err := printAlerts(w, p); err != nil {
+		return err
+	}
 	var urgent []notify.DeadlineStatus
 	for _, d := range p.Deadlines {
 		if d.Attention() {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLI_Jobs: jobs run runs one job by hand and records it; jobs list
@@ -46,5 +49,41 @@ func TestCLI_Jobs(t *testing.T) {
 	}
 	if _, errOut, code := c.run("jobs", "run", "ledger-checkpoint", "--now", "yesterday"); code != 2 || !strings.Contains(errOut, "RFC 3339") {
 		t.Errorf("bad --now: exit %d %s", code, errOut)
+	}
+}
+
+// TestCLI_DeadlineWatch: jobs run deadline-watch --now raises the alerts
+// due then, once, writes the alert email to the outbox, and incident show
+// marks them.
+func TestCLI_DeadlineWatch(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok("controllers", "update", "nb", "--security-email", "soc@nb.example")
+	c.ok("incident", "open", "--controller", "nb", "--title", "LMS database copied", "--discovered", "2026-11-20", "--elements", "password,name,email")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+	outbox := filepath.Join(c.dir, "alerts")
+	out := c.ok("jobs", "run", "deadline-watch", "--now", "2026-12-05T09:00:00Z", "--outbox", outbox)
+	if !strings.Contains(out, "1 incidents watched, 2 alerts raised (1 missed), 1 emails sent") {
+		t.Fatalf("first watch: %s", out)
+	}
+	out = c.ok("jobs", "run", "deadline-watch", "--now", "2026-12-05T10:00:00Z", "--outbox", outbox)
+	if !strings.Contains(out, "0 alerts raised") {
+		t.Fatalf("second watch raised again: %s", out)
+	}
+	emls, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	if len(emls) != 1 {
+		t.Fatalf("outbox holds %v, want one alert", emls)
+	}
+	b, _ := os.ReadFile(emls[0])
+	if !strings.Contains(string(b), "To: <soc@nb.example>") {
+		t.Errorf("alert email:\n%s", b)
+	}
+	c.now = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	show := c.ok("incident", "show", "1")
+	for _, w := range []string{"deadline alerts raised by the scheduler:", "missed             2026-11-23  DE            regulator", "due within 7 days  2026-12-11  DE            individuals  1 people"} {
+		if !strings.Contains(show, w) {
+			t.Errorf("incident show lacks %q:\n%s", w, show)
+		}
 	}
 }

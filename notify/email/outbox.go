@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/notify"
@@ -59,7 +60,17 @@ func (o outboxConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 	if err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 	}
-	path := filepath.Join(o.dir, strconv.FormatInt(m.NoticeID, 10)+".eml")
+	name := strconv.FormatInt(m.NoticeID, 10)
+	if m.NoticeID == 0 {
+		// Not a notice (a deadline alert): named by its Message-ID.
+		name = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' {
+				return r
+			}
+			return -1
+		}, strings.SplitN(m.MessageID, "@", 2)[0])
+	}
+	path := filepath.Join(o.dir, name+".eml")
 	h := sha256.New()
 	if err := writeAtomic(path, func(f *os.File) error {
 		_, err := msg.WriteTo(io.MultiWriter(f, h))

@@ -111,6 +111,9 @@ const (
 	KindBannerUpdated     = Kind(incident.EventBannerUpdated)
 	KindBannerWithdrawn   = Kind(incident.EventBannerWithdrawn)
 	KindNoticeUnreachable = Kind(incident.EventNoticeUnreachable)
+	KindDeadlineAlert     = Kind(incident.EventDeadlineAlert)
+	KindRegulatorNotified = Kind(incident.EventRegulatorNotified)
+	KindRegulatorWaived   = Kind(incident.EventRegulatorFirstWaived)
 )
 
 // Valid reports whether k is a known kind.
