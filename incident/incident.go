@@ -35,33 +35,38 @@ type Element string
 // The data elements an incident can name. The law engine decides, per
 // jurisdiction, which combinations are notifiable.
 const (
-	ElemName             Element = "name"
-	ElemEmail            Element = "email"
-	ElemUsername         Element = "username"
-	ElemPassword         Element = "password"
-	ElemSecurityQA       Element = "security_qa"
-	ElemPostalAddress    Element = "postal_address"
-	ElemPhone            Element = "phone"
-	ElemDOB              Element = "dob"
-	ElemGovID            Element = "gov_id"
-	ElemSSN              Element = "ssn"
-	ElemDriversLicense   Element = "drivers_license"
-	ElemPassport         Element = "passport"
+	ElemName           Element = "name"
+	ElemEmail          Element = "email"
+	ElemUsername       Element = "username"
+	ElemPassword       Element = "password"
+	ElemSecurityQA     Element = "security_qa"
+	ElemPostalAddress  Element = "postal_address"
+	ElemPhone          Element = "phone"
+	ElemDOB            Element = "dob"
+	ElemGovID          Element = "gov_id"
+	ElemSSN            Element = "ssn"
+	ElemDriversLicense Element = "drivers_license"
+	ElemPassport       Element = "passport"
+	// ElemTaxID is a taxpayer identification number (ITIN, TIN, EIN).
+	ElemTaxID            Element = "tax_id"
 	ElemFinancialAccount Element = "financial_account"
 	ElemPaymentCard      Element = "payment_card"
 	ElemBiometric        Element = "biometric"
 	ElemHealth           Element = "health"
 	ElemMedical          Element = "medical"
-	ElemIPAddress        Element = "ip_address"
-	ElemCourseActivity   Element = "course_activity"
+	// ElemHealthInsurance is a health insurance policy or subscriber number
+	// or other health insurance information.
+	ElemHealthInsurance Element = "health_insurance"
+	ElemIPAddress       Element = "ip_address"
+	ElemCourseActivity  Element = "course_activity"
 )
 
 // Elements lists every known data element in a fixed order.
 var Elements = []Element{
 	ElemName, ElemEmail, ElemUsername, ElemPassword, ElemSecurityQA,
 	ElemPostalAddress, ElemPhone, ElemDOB, ElemGovID, ElemSSN,
-	ElemDriversLicense, ElemPassport, ElemFinancialAccount, ElemPaymentCard,
-	ElemBiometric, ElemHealth, ElemMedical, ElemIPAddress, ElemCourseActivity,
+	ElemDriversLicense, ElemPassport, ElemTaxID, ElemFinancialAccount, ElemPaymentCard,
+	ElemBiometric, ElemHealth, ElemMedical, ElemHealthInsurance, ElemIPAddress, ElemCourseActivity,
 }
 
 // ParseElements parses a comma-separated element list, rejecting unknown
@@ -375,11 +380,16 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 
 // Incident is a breach of one controller's copy.
 type Incident struct {
-	ID           int64     `json:"id"`
-	ControllerID string    `json:"controller"`
-	Title        string    `json:"title"`
-	Description  string    `json:"description,omitempty"`
-	Discovered   Date      `json:"discovered"`
+	ID           int64  `json:"id"`
+	ControllerID string `json:"controller"`
+	Title        string `json:"title"`
+	Description  string `json:"description,omitempty"`
+	Discovered   Date   `json:"discovered"`
+	// DiscoveredAt is the discovery's time of day with its zone, where it
+	// was given; zero for a date alone (see DiscoveryInstant).
+	DiscoveredAt time.Time `json:"discovered_at,omitzero"`
+	// Cause is how the breach came about; CauseUnknown until known.
+	Cause        Cause     `json:"cause"`
 	OccurredFrom Date      `json:"occurred_from"`
 	OccurredTo   Date      `json:"occurred_to"`
 	Elements     []Element `json:"elements"`

@@ -17,6 +17,11 @@ type NewIncident struct {
 	Title        string
 	Description  string
 	Discovered   Date
+	// DiscoveredAt is the discovery's time with its zone, if given; its
+	// date in that zone must be Discovered.
+	DiscoveredAt time.Time
+	// Cause is how the breach came about; "" is CauseUnknown.
+	Cause        Cause
 	OccurredFrom Date
 	OccurredTo   Date
 	Elements     []Element
@@ -46,6 +51,18 @@ func (n *NewIncident) validate(today Date) error {
 	}
 	if n.Discovered.After(today.Time) {
 		return fmt.Errorf("%w: discovered date %s is in the future (today is %s)", ErrInvalid, n.Discovered, today)
+	}
+	if !n.DiscoveredAt.IsZero() {
+		y, m, d := n.DiscoveredAt.Date()
+		if (Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}) != n.Discovered {
+			return fmt.Errorf("%w: discovery time %s is not on the discovery date %s", ErrInvalid, n.DiscoveredAt.Format(time.RFC3339), n.Discovered)
+		}
+	}
+	if n.Cause == "" {
+		n.Cause = CauseUnknown
+	}
+	if _, err := ParseCause(string(n.Cause)); err != nil {
+		return err
 	}
 	for _, d := range []struct {
 		name string
@@ -108,11 +125,11 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 		now := s.now().Format(time.RFC3339Nano)
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents(controller_id, title, description, discovered,
 			occurred_from, occurred_to, elements, encrypted, status, created_at, updated_at,
-			protection_provider, protection_url, protection_phone)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			protection_provider, protection_url, protection_phone, discovered_at, cause)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			n.ControllerID, n.Title, n.Description, n.Discovered.String(), n.OccurredFrom.String(), n.OccurredTo.String(),
 			JoinElements(n.Elements), boolInt(n.Encrypted), string(StatusOpen), now, now,
-			n.Protection.Provider, n.Protection.URL, n.Protection.Phone)
+			n.Protection.Provider, n.Protection.URL, n.Protection.Phone, formatInstant(n.DiscoveredAt), string(n.Cause))
 		if err != nil {
 			return fmt.Errorf("open incident: %w", err)
 		}
@@ -124,7 +141,7 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 		}
 		return s.record(ctx, tx, Event{Controller: n.ControllerID, Kind: EventIncidentOpened, Incident: id,
 			Detail: map[string]any{"title": n.Title, "discovered": n.Discovered.String(),
-				"elements": JoinElements(n.Elements), "encrypted": n.Encrypted}})
+				"elements": JoinElements(n.Elements), "encrypted": n.Encrypted, "cause": string(n.Cause)}})
 	})
 	if err != nil {
 		return nil, err
@@ -135,22 +152,26 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 const incidentCols = `i.id, i.controller_id, i.title, i.description, i.discovered, i.occurred_from, i.occurred_to,
 	i.elements, i.encrypted, i.status, i.hold_reason, i.hold_since, i.scope, i.created_at, i.updated_at,
 	(SELECT count(*) FROM affected a WHERE a.incident_id = i.id),
-	i.protection_provider, i.protection_url, i.protection_phone`
+	i.protection_provider, i.protection_url, i.protection_phone, i.discovered_at, i.cause`
 
 func scanIncident(r scanner) (*Incident, error) {
 	var inc Incident
-	var disc, from, to, elems, status, holdReason, holdSince, created, updated string
+	var disc, from, to, elems, status, holdReason, holdSince, created, updated, discAt, cause string
 	var enc int
 	var p Protection
 	if err := r.Scan(&inc.ID, &inc.ControllerID, &inc.Title, &inc.Description, &disc, &from, &to, &elems, &enc,
 		&status, &holdReason, &holdSince, &inc.Scope, &created, &updated, &inc.Affected,
-		&p.Provider, &p.URL, &p.Phone); err != nil {
+		&p.Provider, &p.URL, &p.Phone, &discAt, &cause); err != nil {
 		return nil, err
 	}
 	if !p.IsZero() {
 		inc.Protection = &p
 	}
 	inc.Discovered, _ = ParseDate(disc)
+	if discAt != "" {
+		inc.DiscoveredAt, _ = time.Parse(time.RFC3339, discAt)
+	}
+	inc.Cause = Cause(cause)
 	if from != "" {
 		inc.OccurredFrom, _ = ParseDate(from)
 	}
@@ -330,6 +351,9 @@ func (s *Store) ReleaseIncident(ctx context.Context, id int64) (*Incident, error
 // IncidentUpdate is a change to an incident; nil fields are left as they
 // are, and an empty string clears one.
 type IncidentUpdate struct {
+	// Cause, when set, records how the breach came about (a plan made
+	// before keeps the cause it was made with until re-planned).
+	Cause              *Cause
 	ProtectionProvider *string
 	ProtectionURL      *string
 	ProtectionPhone    *string
@@ -367,11 +391,22 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u IncidentUpdate) 
 				changed[f.name] = f.new
 			}
 		}
+		cause := inc.Cause
+		if u.Cause != nil {
+			c, err := ParseCause(string(*u.Cause))
+			if err != nil {
+				return err
+			}
+			if c != cause {
+				changed["cause"] = string(c)
+				cause = c
+			}
+		}
 		if len(changed) == 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET protection_provider=?, protection_url=?, protection_phone=?, updated_at=? WHERE id=?`,
-			p.Provider, p.URL, p.Phone, s.now().Format(time.RFC3339Nano), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET protection_provider=?, protection_url=?, protection_phone=?, cause=?, updated_at=? WHERE id=?`,
+			p.Provider, p.URL, p.Phone, string(cause), s.now().Format(time.RFC3339Nano), id); err != nil {
 			return fmt.Errorf("update incident %d: %w", id, err)
 		}
 		return s.audit(ctx, tx, "incident.update", fmt.Sprintf("incident:%d", id), changed)
@@ -439,4 +474,13 @@ func (s *Store) CloseIncident(ctx context.Context, id int64, opt CloseOptions) (
 		}
 		return s.record(ctx, tx, Event{Controller: inc.ControllerID, Kind: EventIncidentClosed, Incident: id, Detail: detail})
 	})
+}
+
+// formatInstant writes a discovery time as RFC 3339 with its own zone
+// offset, "" for none.
+func formatInstant(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
 }

@@ -11,7 +11,7 @@ import (
 // NoticeFor builds the props of one person's notice from the incident, the
 // controller whose copy was breached, the person and the law's decision for
 // them. The content profile is d.ContentProfile; the jurisdiction's rule
-// (law.Lookup) supplies the regulator and complaint authority. US residents get the three nationwide
+// (law.LookupOn, the row in force on the discovery date) supplies the regulator and complaint authority. US residents get the three nationwide
 // consumer reporting agencies and the FTC, plus their state's attorney
 // general where one is listed; the profile decides which are printed. The
 // Agencies slice is shared between notices and must not be modified.
@@ -50,20 +50,14 @@ func NoticeFor(inc *incident.Incident, c *incident.Controller, a *incident.Affec
 			DPO:           c.Contact.DPO,
 		}
 	}
-	if r, ok := law.Lookup(d.Jurisdiction); ok {
+	if r, ok := law.LookupOn(d.Jurisdiction, inc.Discovered); ok {
 		n.Regulator, n.ComplaintAuthority = r.Regulator, r.Regulator
-		if r.DerivedFrom != "" {
+		if r.ComplaintAuthority != "" {
 			// An EEA row's regulator is "the competent authority (the lead
-			// one in a cross-border case); for residents of X: <national
-			// authority>". Reports go to the competent authority, which the
-			// notice does not name; complaints may go to the national one
-			// (Art. 77).
-			n.Regulator = ""
-			if _, rest, ok := strings.Cut(r.Regulator, "for residents of "); ok {
-				if _, auth, ok := strings.Cut(rest, ": "); ok {
-					n.ComplaintAuthority = auth
-				}
-			}
+			// one in a cross-border case)", which the notice does not name:
+			// the person may complain to the authority of their own Member
+			// State (GDPR Art. 77(1)), which the row names.
+			n.Regulator, n.ComplaintAuthority = "", r.ComplaintAuthority
 		}
 	}
 	return n

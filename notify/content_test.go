@@ -78,7 +78,7 @@ func TestNoticeFor_EveryRule(t *testing.T) {
 	inc, c := contentIncident(), contentController()
 	planner := law.NewPlanner(inc, c)
 	known := templates.Profiles()
-	for _, r := range law.Rules() {
+	for _, r := range law.RulesOn(inc.Discovered) {
 		for _, locale := range []string{"en-US", "es-MX"} {
 			a := resident(r.Code, locale)
 			d := planner.Decide(a)
@@ -140,7 +140,7 @@ var agContact = regexp.MustCompile(`\bO?AG\b`)
 
 func TestNoticeFor_StateAgencies(t *testing.T) {
 	inc, c := contentIncident(), contentController()
-	for _, r := range law.Rules() {
+	for _, r := range law.RulesOn(inc.Discovered) {
 		if !strings.HasPrefix(r.Code, "US-") || !agContact.MatchString(r.ContentRequirements) {
 			continue
 		}

@@ -195,11 +195,13 @@ var elementClass = map[string]uint8{
 	"ssn":               classIdentity,
 	"drivers_license":   classIdentity,
 	"passport":          classIdentity,
+	"tax_id":            classIdentity,
 	"financial_account": classFinancial,
 	"payment_card":      classFinancial,
 	"biometric":         classSensitive,
 	"health":            classSensitive,
 	"medical":           classSensitive,
+	"health_insurance":  classSensitive,
 	"ip_address":        0,
 	"course_activity":   classLearning,
 }

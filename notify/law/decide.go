@@ -127,17 +127,18 @@ func NewPlanner(inc *incident.Incident, c *incident.Controller) *Planner {
 		terms = c.TermsEConsent
 	}
 	els := elementsOf(inc.Elements)
+	rules := RulesOn(inc.Discovered)
 	p := &Planner{
-		plans:  make([]plan, len(table.rules)),
-		byCode: make(map[string]*plan, len(table.rules)),
+		plans:  make([]plan, len(rules)),
+		byCode: make(map[string]*plan, len(rules)),
 		terms:  terms,
 	}
-	for i := range table.rules {
-		r := &table.rules[i]
+	for i := range rules {
+		r := &rules[i]
 		p.plans[i] = newPlan(r, inc, els, policyDays)
 		p.byCode[r.Code] = &p.plans[i]
 	}
-	p.strict = strictPlan(inc, policyDays)
+	p.strict = strictPlan(inc, rules, policyDays)
 	return p
 }
 
@@ -337,18 +338,24 @@ func (s elemSet) String() string {
 // their own; name with date of birth is added in riskElements.
 var highRisk = elementsOf([]incident.Element{
 	incident.ElemPassword, incident.ElemSecurityQA, incident.ElemGovID, incident.ElemSSN,
-	incident.ElemDriversLicense, incident.ElemPassport, incident.ElemFinancialAccount,
-	incident.ElemPaymentCard, incident.ElemHealth, incident.ElemMedical, incident.ElemBiometric,
+	incident.ElemDriversLicense, incident.ElemPassport, incident.ElemTaxID, incident.ElemFinancialAccount,
+	incident.ElemPaymentCard, incident.ElemHealth, incident.ElemMedical, incident.ElemHealthInsurance,
+	incident.ElemBiometric,
 })
 
 // newPlan evaluates one rule for the incident.
 func newPlan(r *Rule, inc *incident.Incident, els elemSet, policyDays int) plan {
 	pl := plan{code: r.Code, profile: r.ContentProfile, route: r.EmailRoute}
 	var base []Reason
+	if r.Dated() {
+		base = append(base, inForce(r, inc.Discovered))
+	}
 	if r.RiskModel == riskElements {
 		var mailbox bool
-		base, pl.credOnly, mailbox = usTriggers(r, els)
-		pl.notify = len(base) > 0
+		var rs []Reason
+		rs, pl.credOnly, mailbox = usTriggers(r, els)
+		pl.notify = len(rs) > 0
+		base = append(base, rs...)
 		pl.credOnly = pl.credOnly && r.CredentialsNotice != ""
 		pl.noMailbox = mailbox && r.CredentialsNotice == credNoticeNotCompromised
 		if !pl.notify {
@@ -356,7 +363,9 @@ func newPlan(r *Rule, inc *incident.Incident, els elemSet, policyDays int) plan 
 				") are not personal information under " + r.Citation + ", alone or combined"})
 		}
 	} else {
-		pl.notify, base = riskTriggers(r, inc, els)
+		var rs []Reason
+		pl.notify, rs = riskTriggers(r, inc, els)
+		base = append(base, rs...)
 	}
 	if pl.notify && inc.Encrypted {
 		var harbor Reason
@@ -364,13 +373,16 @@ func newPlan(r *Rule, inc *incident.Incident, els elemSet, policyDays int) plan 
 		base = append(base, harbor)
 	}
 	if pl.notify {
+		if r.Review != "" {
+			base = append(base, Reason{r.Code + "/review", "counsel to review: " + r.Review})
+		}
 		if r.RiskModel == riskElements && r.RiskOfHarmException {
 			base = append(base, Reason{r.Code + "/risk-of-harm/not-applied",
 				"the law lets the entity skip notice after a documented finding (" + r.RiskOfHarmStandard +
 					"); the engine makes no such finding, so notice is planned"})
 		}
 		var why Reason
-		pl.deadline, pl.kind, why = consumerDeadline(r, inc.Discovered, policyDays)
+		pl.deadline, pl.kind, why = consumerDeadline(r, inc, policyDays)
 		base = append(base, why)
 	}
 	pl.out = outcomes(r, base, pl.notify)
@@ -416,6 +428,7 @@ func usTriggers(r *Rule, els elemSet) (rs []Reason, credOnly, mailbox bool) {
 		link(incident.ElemSSN, true, "a Social Security number")
 		link(incident.ElemDriversLicense, r.GovIDTrigger == "yes", "a driver's licence number")
 		link(incident.ElemGovID, r.GovIDTrigger == "yes", "a state or government ID number")
+		link(incident.ElemTaxID, r.GovIDTrigger == "yes", "a taxpayer identification number (a government-issued number: taken with the government ID numbers, conservatively)")
 		link(incident.ElemFinancialAccount, true, "a financial account number (its access code is taken as exposed too, conservatively)")
 		link(incident.ElemPaymentCard, true, "a payment card number (its security code is taken as exposed too, conservatively)")
 		passport := "a passport number"
@@ -426,6 +439,7 @@ func usTriggers(r *Rule, els elemSet) (rs []Reason, credOnly, mailbox bool) {
 		link(incident.ElemBiometric, r.BiometricTrigger == "yes", "biometric data")
 		link(incident.ElemHealth, r.HealthTrigger == "yes", "health information")
 		link(incident.ElemMedical, r.HealthTrigger == "yes", "medical information")
+		link(incident.ElemHealthInsurance, r.HealthInsuranceTrigger == "yes", "health insurance information")
 		link(incident.ElemDOB, r.NameDOBTrigger == "yes", "a date of birth")
 	}
 	login := els.has(incident.ElemEmail) || els.has(incident.ElemUsername)
@@ -467,12 +481,18 @@ func riskTriggers(r *Rule, inc *incident.Incident, els elemSet) (bool, []Reason)
 		high |= elemBit(incident.ElemName) | elemBit(incident.ElemDOB)
 	}
 	switch {
+	case r.RiskModel == riskNone:
+		return false, []Reason{{r.Code + "/trigger/no-individual-duty", "no duty to notify individuals under " + r.Citation +
+			" (" + r.RiskOfHarmStandard + "); the regulator duty is assessed separately"}}
 	case r.RiskModel == riskAny && els != 0:
 		return true, []Reason{{r.Code + "/trigger/any-breach", "no harm threshold for individual notice (" +
 			r.RiskOfHarmStandard + "): any exposure (" + els.String() + ") is notifiable under " + r.Citation}}
 	case high != 0:
 		return true, []Reason{{r.Code + art + "high-risk", "exposed " + high.String() +
 			": sensitive elements are treated as high risk to the person (" + r.RiskOfHarmStandard + ") under " + r.Citation}}
+	case els != 0 && causeIn(r.CauseNotice, inc.Cause):
+		return true, []Reason{{r.Code + "/trigger/wrongful-purpose", causeText(inc.Cause, "a leak with wrongful purpose") +
+			": reportable and notifiable whatever the data and the count (" + r.RiskOfHarmStandard + ") under " + r.Citation}}
 	case r.Regime == "appi" && r.RegulatorMinCount > 0 && inc.Affected >= int64(r.RegulatorMinCount):
 		return true, []Reason{{r.Code + "/trigger/count", "more than 1,000 people affected (" +
 			strconv.FormatInt(inc.Affected, 10) + "): a reportable category regardless of the data (" + r.RiskOfHarmStandard + ")"}}
@@ -496,9 +516,15 @@ func encryption(r *Rule) (bool, Reason) {
 	return true, Reason{r.Code + "/safe-harbor/none", "no encryption safe harbour under " + r.Citation + "; encryption is not relied on"}
 }
 
-// consumerDeadline is discovery plus the statutory days where the law fixes
-// them, otherwise discovery plus the policy target.
-func consumerDeadline(r *Rule, discovered incident.Date, policyDays int) (incident.Date, string, Reason) {
+// consumerDeadline is discovery plus the statutory days (or hours) where
+// the law fixes them, otherwise discovery plus the policy target.
+func consumerDeadline(r *Rule, inc *incident.Incident, policyDays int) (incident.Date, string, Reason) {
+	discovered := inc.Discovered
+	if r.DeadlineHours > 0 {
+		at, from := dueAt(inc, r.DeadlineHours)
+		return dateOf(at), DeadlineStatutory, Reason{r.Code + "/deadline/statutory", r.DeadlineText + ": " + strconv.Itoa(r.DeadlineHours) +
+			" hours from discovery (" + from + "), due " + formatInstant(at)}
+	}
 	if r.DeadlineDays > 0 {
 		unit := " days"
 		if r.DeadlineBusinessDays {
@@ -577,13 +603,13 @@ func clip(rs []Reason) []Reason { return rs[:len(rs):len(rs)] }
 
 // strictPlan is the plan for an unknown or unsupported residence: notice
 // owed, the shortest deadline of any rule, every reachable channel.
-func strictPlan(inc *incident.Incident, policyDays int) plan {
+func strictPlan(inc *incident.Incident, rules []Rule, policyDays int) plan {
 	pl := plan{code: JurisdictionUnknown, notify: true, review: true, profile: ProfileGeneric, route: routeAny}
 	pl.deadline, pl.kind = inc.Discovered.AddDays(policyDays), DeadlinePolicy
 	from := "the controller's policy target"
-	for i := range table.rules {
-		r := &table.rules[i]
-		if d, kind, _ := consumerDeadline(r, inc.Discovered, policyDays); d.Before(pl.deadline.Time) {
+	for i := range rules {
+		r := &rules[i]
+		if d, kind, _ := consumerDeadline(r, inc, policyDays); d.Before(pl.deadline.Time) {
 			pl.deadline, pl.kind, from = d, kind, r.Code+" ("+r.DeadlineText+")"
 		}
 	}

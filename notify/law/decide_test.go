@@ -179,11 +179,45 @@ func TestDecide(t *testing.T) {
 				rules: []string{"US-MI/channel/email"}},
 		},
 		{
-			// 815 ILCS 530: passport coverage unconfirmed: applied.
-			name: "US-IL/passport-unknown-applied",
+			// 815 ILCS 530/5: the definition of personal information lists
+			// driver's licence and state ID numbers, not passport numbers:
+			// a name and passport number alone owe no notice (issue 12).
+			name: "US-IL/815-ILCS-530-5/passport-alone-not-owed",
 			inc:  breach(t, name, passport), c: operator, a: resident("US", "IL", noPostal),
-			want: want{notify: true, channels: []string{}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileUSIL,
-				rules: []string{"US-IL/trigger/name+passport", "US-IL/channel/unreachable-email-not-lawful"}, unreachable: true},
+			want: want{notify: false, channels: []string{}, profile: ProfileUSIL, rules: []string{"US-IL/trigger/none"}},
+		},
+		{
+			// N.J. Stat. 56:8-161 as amended by P.L.2019 c.95: credentials are
+			// item (4) of the elements linked to the name on the stricter
+			// reading; commentators split, so a credential-only breach is
+			// planned as owed and the reasons ask counsel to review.
+			name: "US-NJ/PL-2019-c95/credentials-owed-marked-review",
+			inc:  breach(t, email, password), c: operator, a: resident("US", "NJ"),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileGeneric,
+				rules: []string{"US-NJ/trigger/credentials", "US-NJ/review"}},
+		},
+		{
+			// O.C.G.A. 10-1-912: only information brokers and government data
+			// collectors must notify: owed, marked for review.
+			name: "US-GA/OCGA-10-1-912/owed-marked-review",
+			inc:  breach(t, name, ssn), c: operator, a: resident("US", "GA", consent),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileGeneric,
+				rules: []string{"US-GA/trigger/name+ssn", "US-GA/review"}},
+		},
+		{
+			// 73 Pa. Stat. 2302 as amended by Act 33 of 2024: health insurance
+			// information with the name is personal information.
+			name: "US-PA/Act-33-2024/health-insurance-owed",
+			inc:  breach(t, name, healthIns), c: operator, a: resident("US", "PA"),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileGeneric,
+				rules: []string{"US-PA/trigger/name+health_insurance"}},
+		},
+		{
+			// 73 Pa. Stat. 2302: medical information counts only when a state
+			// agency or its contractor holds it.
+			name: "US-PA/medical-not-owed",
+			inc:  breach(t, name, health, medical), c: operator, a: resident("US", "PA"),
+			want: want{notify: false, channels: []string{}, profile: ProfileGeneric, rules: []string{"US-PA/trigger/none"}},
 		},
 		{
 			// P.R. Laws tit. 10, 4051: user names and passwords with a name;
@@ -246,9 +280,66 @@ func TestDecide(t *testing.T) {
 		{
 			// APPI Art. 26: more than 1,000 people is a reportable category.
 			name: "JP/count-category",
-			inc:  &incident.Incident{Discovered: mustDate(t, "2026-03-02"), Elements: []incident.Element{email}, Affected: 1500}, c: operator, a: resident("JP", ""),
+			inc:  &incident.Incident{Discovered: mustDate(t, "2026-03-02"), Elements: []incident.Element{email}, Affected: 1500, Cause: incident.CauseAccidental}, c: operator, a: resident("JP", ""),
 			want: want{notify: true, channels: []string{"email"}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileJPAPPI,
-				rules: []string{"JP/trigger/count"}},
+				rules: []string{"JP/trigger/count", "JP/in-force"}},
+		},
+		{
+			// APPI Art. 26 and PPC Rules Art. 7: a leak with wrongful purpose
+			// (hacking) is notifiable at any count, whatever the data.
+			name: "JP/APPI-26/malicious-small-leak-owed",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2026-03-02"), Elements: []incident.Element{name, email}, Affected: 40, Cause: incident.CauseMalicious}, c: operator, a: resident("JP", ""),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileJPAPPI,
+				rules: []string{"JP/trigger/wrongful-purpose"}},
+		},
+		{
+			// The same leak by accident: no reportable category.
+			name: "JP/APPI-26/accidental-small-leak-not-owed",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2026-03-02"), Elements: []incident.Element{name, email}, Affected: 40, Cause: incident.CauseAccidental}, c: operator, a: resident("JP", ""),
+			want: want{notify: false, channels: []string{}, profile: ProfileJPAPPI, rules: []string{"JP/risk/low-risk"}},
+		},
+		{
+			// Cause unknown: planned as wrongful purpose, the stricter reading.
+			name: "JP/APPI-26/unknown-cause-planned-as-wrongful",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2026-03-02"), Elements: []incident.Element{name, email}, Affected: 40, Cause: incident.CauseUnknown}, c: operator, a: resident("JP", ""),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-03-22", kind: DeadlinePolicy, profile: ProfileJPAPPI,
+				rules: []string{"JP/trigger/wrongful-purpose"}},
+		},
+		{
+			// PPC Rules Art. 7: data protected by strong encryption is
+			// excluded from every category, wrongful purpose included.
+			name: "JP/PPC-Rules-7/encrypted-malicious-not-owed",
+			inc:  encrypted(&incident.Incident{Discovered: mustDate(t, "2026-03-02"), Elements: []incident.Element{name, email, card}, Affected: 5000, Cause: incident.CauseMalicious}), c: operator, a: resident("JP", ""),
+			want: want{notify: false, channels: []string{}, profile: ProfileJPAPPI, rules: []string{"JP/safe-harbor/encryption"}},
+		},
+		{
+			// CERT-In Directions of 2022-04-28: a report within 6 hours, no
+			// duty to tell individuals before the DPDP breach rule.
+			name: "IN/CERT-In/2027-05-12/no-individual-notice",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2027-05-12"), Elements: []incident.Element{name, email, password}}, c: operator, a: resident("IN", ""),
+			want: want{notify: false, channels: []string{}, profile: ProfileGeneric, rules: []string{"IN/in-force", "IN/trigger/no-individual-duty"}},
+		},
+		{
+			// DPDP Act s. 8(6), DPDP Rules r. 7 in force 2027-05-13: every
+			// breach is notified to the people affected.
+			name: "IN/DPDP-r7/2027-05-13/individual-notice",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2027-05-13"), Elements: []incident.Element{name, email, password}}, c: operator, a: resident("IN", ""),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2027-06-02", kind: DeadlinePolicy, profile: ProfileINDPDP,
+				rules: []string{"IN/in-force", "IN/trigger/any-breach"}},
+		},
+		{
+			// Cal. Civ. Code 1798.82 before SB 446: no fixed days.
+			name: "US-CA/before-SB-446/policy",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2025-12-31"), Elements: []incident.Element{name, ssn}}, c: operator, a: resident("US", "CA", consent),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-01-20", kind: DeadlinePolicy, profile: ProfileUSCA,
+				rules: []string{"US-CA/in-force", "US-CA/deadline/policy"}},
+		},
+		{
+			// SB 446 (2025): 30 calendar days from 2026-01-01.
+			name: "US-CA/SB-446/30-days",
+			inc:  &incident.Incident{Discovered: mustDate(t, "2026-01-01"), Elements: []incident.Element{name, ssn}}, c: operator, a: resident("US", "CA", consent),
+			want: want{notify: true, channels: []string{"email"}, deadline: "2026-01-31", kind: DeadlineStatutory, profile: ProfileUSCA,
+				rules: []string{"US-CA/in-force", "US-CA/deadline/statutory"}},
 		},
 		{
 			// PIPEDA s. 10.1: "CA" is Canada; RROSH; encryption is not a safe

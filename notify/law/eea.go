@@ -10,9 +10,16 @@ type eeaState struct {
 // authorities. Source: not in the research file; the authorities are the
 // members of the European Data Protection Board
 // (edpb.europa.eu/about-edpb/about-edpb/members_en), named from the
-// implementer's knowledge and not re-verified this session. In Germany the
-// competent authority for a private controller is the data protection
-// authority of the Land where it is established; BfDI is the federal one.
+// implementer's knowledge and not re-verified this session. The authority
+// named is the one a resident may complain to (GDPR Art. 77(1): the
+// supervisory authority of the Member State of the person's habitual
+// residence, place of work or place of the alleged infringement; the
+// notice names the residence's). In Germany each Land has its own
+// authority (BfDI is the federal one), so the notice names the authority
+// of the Land where the person lives. Issue 12's review found the German
+// row named "the authority of the Land where the controller is
+// established", which is the competent authority for the controller's
+// report (Arts. 55-56), not the person's complaint authority.
 // The GDPR applies in IS, LI and NO through EEA Joint Committee Decision
 // 154/2018.
 var eeaStates = []eeaState{
@@ -26,7 +33,7 @@ var eeaStates = []eeaState{
 	{"EE", "Estonia", "Andmekaitse Inspektsioon (Estonian Data Protection Inspectorate)", false},
 	{"FI", "Finland", "Office of the Data Protection Ombudsman (Tietosuojavaltuutetun toimisto)", false},
 	{"FR", "France", "Commission nationale de l'informatique et des libertés (CNIL)", false},
-	{"DE", "Germany", "data protection authority of the Land where the controller is established (federal: BfDI)", false},
+	{"DE", "Germany", "data protection authority of the Land (state) where you live", false},
 	{"GR", "Greece", "Hellenic Data Protection Authority (HDPA)", false},
 	{"HU", "Hungary", "Nemzeti Adatvédelmi és Információszabadság Hatóság (NAIH)", false},
 	{"IE", "Ireland", "Data Protection Commission (DPC)", false},
@@ -67,6 +74,7 @@ func expandEEA(eu Rule) []Rule {
 		// cross-border case, which need not be the residents' own.
 		r.Regulator = "competent supervisory authority under GDPR Arts. 55-56 (lead authority in a cross-border case); for residents of " +
 			s.name + ": " + s.authority
+		r.ComplaintAuthority = s.authority
 		r.EngineNote = "expanded from the EU/GDPR row; supervisory authority from the EDPB member list (not in the research file)"
 		out = append(out, r)
 	}

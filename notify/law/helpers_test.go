@@ -10,25 +10,30 @@ import (
 
 // Element shorthands for tests.
 const (
-	name     = incident.ElemName
-	email    = incident.ElemEmail
-	username = incident.ElemUsername
-	password = incident.ElemPassword
-	secQA    = incident.ElemSecurityQA
-	phone    = incident.ElemPhone
-	dob      = incident.ElemDOB
-	govID    = incident.ElemGovID
-	ssn      = incident.ElemSSN
-	dl       = incident.ElemDriversLicense
-	passport = incident.ElemPassport
-	finAcct  = incident.ElemFinancialAccount
-	card     = incident.ElemPaymentCard
-	bio      = incident.ElemBiometric
-	health   = incident.ElemHealth
-	medical  = incident.ElemMedical
-	ip       = incident.ElemIPAddress
-	activity = incident.ElemCourseActivity
+	name      = incident.ElemName
+	email     = incident.ElemEmail
+	username  = incident.ElemUsername
+	password  = incident.ElemPassword
+	secQA     = incident.ElemSecurityQA
+	phone     = incident.ElemPhone
+	dob       = incident.ElemDOB
+	govID     = incident.ElemGovID
+	ssn       = incident.ElemSSN
+	dl        = incident.ElemDriversLicense
+	passport  = incident.ElemPassport
+	finAcct   = incident.ElemFinancialAccount
+	card      = incident.ElemPaymentCard
+	bio       = incident.ElemBiometric
+	health    = incident.ElemHealth
+	medical   = incident.ElemMedical
+	taxID     = incident.ElemTaxID
+	healthIns = incident.ElemHealthInsurance
+	ip        = incident.ElemIPAddress
+	activity  = incident.ElemCourseActivity
 )
+
+// testDay is the discovery date of breach(): Monday 2026-03-02.
+var testDay = mustDateQuiet("2026-03-02")
 
 func mustDate(t testing.TB, s string) incident.Date {
 	t.Helper()

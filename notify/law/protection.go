@@ -1,6 +1,14 @@
 package law
 
-import "github.com/breachnotice/breachnotice/incident"
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/breachnotice/breachnotice/incident"
+)
 
 // Protection is a jurisdiction's duty to offer the people it notifies
 // identity theft protection (credit monitoring) at no cost, because some
@@ -18,29 +26,82 @@ type Protection struct {
 	Note string `json:"note,omitempty"`
 }
 
-// protectionRule is one row of the protection table: the duty, owed when
-// any of its elements is exposed.
-type protectionRule struct {
-	months   int
-	elements []incident.Element
-	citation string
-	note     string
+// ProtectionRule is one row of protection.tsv: the duty, owed when any of
+// its elements is exposed, with the row's source and the date it was last
+// checked.
+type ProtectionRule struct {
+	Code     string             `json:"code"`
+	Months   int                `json:"months"`
+	Elements []incident.Element `json:"elements"`
+	Citation string             `json:"citation"`
+	Note     string             `json:"note,omitempty"`
+	Source   string             `json:"source"`
+	Checked  incident.Date      `json:"checked"`
 }
 
-// protectionRules are the duties the rules table records in
-// other_obligations, as data the engine can apply. Source: rules.tsv's
-// other_obligations column and the implementer's reading of the statutes
-// it cites; the research marks none of them low confidence.
-var protectionRules = map[string]protectionRule{
-	"US-CA": {12, []incident.Element{incident.ElemSSN, incident.ElemDriversLicense, incident.ElemGovID},
-		"Cal. Civ. Code 1798.82(d)(2)(G)",
-		"owed only where the person or business providing notice was the source of the breach: counsel must confirm"},
-	"US-CT": {24, []incident.Element{incident.ElemSSN}, "Conn. Gen. Stat. 36a-701b(b)(2)(B)", "ITIN not modelled"},
-	"US-DC": {18, []incident.Element{incident.ElemSSN}, "D.C. Code 28-3852(a-1)", "TIN not modelled"},
-	"US-DE": {12, []incident.Element{incident.ElemSSN}, "Del. Code tit. 6, 12B-102(e)", ""},
-	"US-MA": {18, []incident.Element{incident.ElemSSN}, "M.G.L. c.93H §3A", ""},
-	"US-PA": {12, []incident.Element{incident.ElemSSN, incident.ElemFinancialAccount, incident.ElemDriversLicense, incident.ElemGovID},
-		"73 Pa. Stat. 2301-2330 (Act 33 of 2024)", "with one free credit report"},
+//go:embed protection.tsv
+var protectionTSV string
+
+// protectionRules is protection.tsv by jurisdiction: the duties the rules
+// table records in other_obligations, as data the engine applies. Which
+// elements trigger the offer, and for how long, is data, not code.
+var protectionRules = mustProtection(protectionTSV)
+
+func mustProtection(src string) map[string]ProtectionRule {
+	m, err := parseProtection(src)
+	if err != nil {
+		panic(err) // a malformed embedded table is a build defect
+	}
+	return m
+}
+
+// parseProtection parses protection.tsv: code, months, elements (comma
+// separated), citation, note, source, checked (YYYY-MM-DD).
+func parseProtection(src string) (map[string]ProtectionRule, error) {
+	lines := strings.Split(strings.TrimRight(src, "\n"), "\n")
+	want := "code\tmonths\telements\tcitation\tnote\tsource\tchecked"
+	if len(lines) == 0 || lines[0] != want {
+		return nil, fmt.Errorf("law: protection.tsv line 1: header is not %q", want)
+	}
+	m := map[string]ProtectionRule{}
+	for n, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		fail := func(field string, err error) error {
+			return fmt.Errorf("law: protection.tsv line %d field %s: %w", n+2, field, err)
+		}
+		if len(f) != 7 {
+			return nil, fail("*", fmt.Errorf("%d fields, want 7", len(f)))
+		}
+		r := ProtectionRule{Code: f[0], Citation: f[3], Note: f[4], Source: f[5]}
+		var err error
+		if r.Months, err = strconv.Atoi(f[1]); err != nil || r.Months <= 0 {
+			return nil, fail("months", fmt.Errorf("%q is not a number of months", f[1]))
+		}
+		if r.Elements, err = incident.ParseElements(f[2]); err != nil {
+			return nil, fail("elements", err)
+		}
+		if r.Checked, err = incident.ParseDate(f[6]); err != nil {
+			return nil, fail("checked", err)
+		}
+		if r.Code == "" || r.Citation == "" || r.Source == "" {
+			return nil, fail("code, citation, source", fmt.Errorf("required"))
+		}
+		if _, dup := m[r.Code]; dup {
+			return nil, fail("code", fmt.Errorf("duplicate %s", r.Code))
+		}
+		m[r.Code] = r
+	}
+	return m, nil
+}
+
+// ProtectionRules returns every row of protection.tsv, by code.
+func ProtectionRules() []ProtectionRule {
+	out := make([]ProtectionRule, 0, len(protectionRules))
+	for _, r := range protectionRules {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b ProtectionRule) int { return strings.Compare(a.Code, b.Code) })
+	return out
 }
 
 // ProtectionFor returns the identity-theft-protection duty a jurisdiction
@@ -52,7 +113,7 @@ func ProtectionFor(jurisdiction string, inc *incident.Incident) (Protection, boo
 		return Protection{}, false
 	}
 	var hit []incident.Element
-	for _, e := range r.elements {
+	for _, e := range r.Elements {
 		if inc.Has(e) {
 			hit = append(hit, e)
 		}
@@ -60,7 +121,7 @@ func ProtectionFor(jurisdiction string, inc *incident.Incident) (Protection, boo
 	if len(hit) == 0 {
 		return Protection{}, false
 	}
-	return Protection{Months: r.months, Elements: hit, Citation: r.citation, Note: r.note}, true
+	return Protection{Months: r.Months, Elements: hit, Citation: r.Citation, Note: r.Note}, true
 }
 
 // ProtectionMonths is ProtectionFor without the allocation, for a hot
@@ -70,9 +131,9 @@ func ProtectionMonths(jurisdiction string, inc *incident.Incident) int {
 	if !ok {
 		return 0
 	}
-	for _, e := range r.elements {
+	for _, e := range r.Elements {
 		if inc.Has(e) {
-			return r.months
+			return r.Months
 		}
 	}
 	return 0

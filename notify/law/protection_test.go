@@ -19,7 +19,11 @@ func TestProtectionFor(t *testing.T) {
 		trigger  []incident.Element
 	}{
 		{"CaliforniaSSN", "US-CA", []incident.Element{name, ssn}, 12, []incident.Element{ssn}},
-		{"CaliforniaLicence", "US-CA", []incident.Element{name, dl, govID}, 12, []incident.Element{dl, govID}},
+		{"CaliforniaLicence", "US-CA", []incident.Element{name, dl, govID}, 12, []incident.Element{govID, dl}},
+		// Cal. Civ. Code 1798.82(d)(2)(G) with (h)(1)(A)-(B): passport,
+		// tax ID and military ID numbers too (issue 12 review).
+		{"CaliforniaPassport", "US-CA", []incident.Element{name, passport}, 12, []incident.Element{passport}},
+		{"CaliforniaTaxID", "US-CA", []incident.Element{name, taxID}, 12, []incident.Element{taxID}},
 		{"CaliforniaPasswordOnly", "US-CA", []incident.Element{email, password}, 0, nil},
 		{"Connecticut", "US-CT", []incident.Element{name, ssn}, 24, []incident.Element{ssn}},
 		{"DistrictOfColumbia", "US-DC", []incident.Element{name, ssn}, 18, []incident.Element{ssn}},

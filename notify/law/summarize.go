@@ -3,6 +3,7 @@ package law
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
 )
@@ -49,10 +50,20 @@ type Obligation struct {
 	Citation     string `json:"citation"`
 	Confidence   string `json:"confidence"`
 	Review       bool   `json:"review"`
-	Tally        Tally  `json:"tally"`
+	// ReviewWhy says why counsel must look here first: a low-confidence
+	// row, a row marked for review, an unknown residence.
+	ReviewWhy []string `json:"review_why,omitempty"`
+	// InForce is the period of the row applied ("from 2027-05-13"), for
+	// a jurisdiction whose rows are dated.
+	InForce string `json:"in_force,omitempty"`
+	Tally   Tally  `json:"tally"`
 	// Deadline for the individual notices; zero when none is owed.
-	Deadline       incident.Date    `json:"deadline"`
-	DeadlineKind   string           `json:"deadline_kind"`
+	Deadline     incident.Date `json:"deadline"`
+	DeadlineKind string        `json:"deadline_kind"`
+	// DeadlineAt is the due time, with its zone, of a deadline the law
+	// counts in hours (DeadlineHours); nil for one counted in days.
+	DeadlineAt     *time.Time       `json:"deadline_at,omitempty"`
+	DeadlineHours  int              `json:"deadline_hours,omitempty"`
 	ContentProfile string           `json:"content_profile"`
 	Regulator      RegulatorNotice  `json:"regulator"`
 	CRA            CRANotice        `json:"cra"`
@@ -72,8 +83,32 @@ type RegulatorNotice struct {
 	// CountBasis is owed, people or people_or_owed: which count is tested.
 	CountBasis string        `json:"count_basis"`
 	Due        incident.Date `json:"due"`
-	DueText    string        `json:"due_text"`
-	Submission string        `json:"submission"`
+	// DueAt is the due time, with its zone, of a report the law counts in
+	// hours (DueHours); nil for one counted in days.
+	DueAt      *time.Time `json:"due_at,omitempty"`
+	DueHours   int        `json:"due_hours,omitempty"`
+	DueText    string     `json:"due_text"`
+	Submission string     `json:"submission"`
+	// First is an earlier first report the law requires before this one
+	// (JP's preliminary report, India's CERT-In report); nil for none.
+	First *Report `json:"first,omitempty"`
+}
+
+// Report is one report to a regulator and when it is due.
+type Report struct {
+	Due   incident.Date `json:"due"`
+	DueAt *time.Time    `json:"due_at,omitempty"`
+	Hours int           `json:"hours,omitempty"`
+	Text  string        `json:"text"`
+}
+
+// EarliestDue is the regulator's earliest due date: the first report's
+// where there is one.
+func (n RegulatorNotice) EarliestDue() incident.Date {
+	if n.First != nil && !n.First.Due.IsZero() && (n.Due.IsZero() || n.First.Due.Before(n.Due.Time)) {
+		return n.First.Due
+	}
+	return n.Due
 }
 
 // CRANotice is the notice owed to the nationwide consumer reporting agencies.
@@ -106,11 +141,11 @@ func Summarize(inc *incident.Incident, c *incident.Controller, jurisdiction stri
 	if c != nil && c.PolicyDays > 0 {
 		policyDays = c.PolicyDays
 	}
-	r, ok := Lookup(jurisdiction)
+	r, ok := LookupOn(jurisdiction, inc.Discovered)
 	if !ok {
-		return unknownObligation(jurisdiction, t)
+		return unknownObligation(jurisdiction, inc.Discovered, t)
 	}
-	deadline, kind, _ := consumerDeadline(&r, inc.Discovered, policyDays)
+	deadline, kind, _ := consumerDeadline(&r, inc, policyDays)
 	ob := Obligation{
 		Jurisdiction:   r.Code,
 		Name:           r.Name,
@@ -122,10 +157,25 @@ func Summarize(inc *incident.Incident, c *incident.Controller, jurisdiction stri
 	}
 	if t.Owed > 0 {
 		ob.Deadline, ob.DeadlineKind = deadline, kind
+		if r.DeadlineHours > 0 {
+			at, _ := dueAt(inc, r.DeadlineHours)
+			ob.DeadlineAt, ob.DeadlineHours = &at, r.DeadlineHours
+		}
 	}
 	if r.Confidence == ConfidenceLow {
 		ob.Review = true
-		ob.Reasons = append(ob.Reasons, Reason{r.Code + "/confidence/low", "the research marks this row low confidence (" + r.Notes + "): counsel must confirm it"})
+		why := "the research marks this row low confidence (" + r.Notes + "): counsel must confirm it"
+		ob.ReviewWhy = append(ob.ReviewWhy, why)
+		ob.Reasons = append(ob.Reasons, Reason{r.Code + "/confidence/low", why})
+	}
+	if r.Review != "" {
+		ob.Review = true
+		ob.ReviewWhy = append(ob.ReviewWhy, r.Review)
+		ob.Reasons = append(ob.Reasons, Reason{r.Code + "/review", "counsel to review: " + r.Review})
+	}
+	if r.Dated() {
+		ob.InForce = r.Period()
+		ob.Reasons = append(ob.Reasons, inForce(&r, inc.Discovered))
 	}
 	var why Reason
 	ob.Regulator, why = regulatorNotice(&r, inc, t, deadline, policyDays)
@@ -159,34 +209,93 @@ func regulatorNotice(r *Rule, inc *incident.Incident, t Tally, deadline incident
 		}
 		return n, Reason{id + "none", text}
 	}
+	days := r.RegulatorDeadlineDays
+	var clock []string
+	if r.RegulatorWrongfulDays > 0 && inc.Cause != incident.CauseUnknown && causeIn(r.RegulatorCauses, inc.Cause) {
+		days = r.RegulatorWrongfulDays
+		clock = append(clock, "cause "+string(inc.Cause)+": "+strconv.Itoa(days)+" days for a wrongful-purpose case")
+	} else if r.RegulatorWrongfulDays > 0 {
+		clock = append(clock, strconv.Itoa(days)+" days ("+strconv.Itoa(r.RegulatorWrongfulDays)+" only for a known wrongful-purpose cause)")
+	}
 	switch r.RegulatorClock {
 	case clockDiscovery:
-		n.Due = addDays(inc.Discovered, r.RegulatorDeadlineDays, r.RegulatorBusinessDays)
+		if r.RegulatorDeadlineHours > 0 {
+			at, from := dueAt(inc, r.RegulatorDeadlineHours)
+			n.Due, n.DueAt, n.DueHours = dateOf(at), &at, r.RegulatorDeadlineHours
+			clock = append(clock, hoursText(r.RegulatorDeadlineHours)+" from discovery ("+from+"), due "+formatInstant(at))
+		} else {
+			n.Due = addDays(inc.Discovered, days, r.RegulatorBusinessDays)
+		}
 	case clockAfterConsumer:
-		n.Due = addDays(deadline, r.RegulatorDeadlineDays, r.RegulatorBusinessDays)
+		n.Due = addDays(deadline, days, r.RegulatorBusinessDays)
 	case clockWithConsumer:
 		n.Due = deadline
 	case clockDiscoveryOrConsumer:
-		n.Due = minDate(addDays(inc.Discovered, r.RegulatorDeadlineDays, r.RegulatorBusinessDays), deadline)
+		n.Due = minDate(addDays(inc.Discovered, days, r.RegulatorBusinessDays), deadline)
 	case clockPolicy:
 		n.Due = inc.Discovered.AddDays(policyDays)
 	}
-	if (r.Regime == "gdpr" || r.Regime == "uk-gdpr") && inc.Encrypted {
-		return n, Reason{id + "art33-unlikely-risk", "Art. 33(1): the data was encrypted and the key was not taken, so the breach is unlikely to result in a risk: no report to " +
-			r.Regulator + "; record the breach (Art. 33(5))"}
+	if r.RegulatorFirstHours > 0 || r.RegulatorFirstDays > 0 {
+		f := &Report{Text: r.RegulatorFirstText}
+		if r.RegulatorFirstHours > 0 {
+			at, from := dueAt(inc, r.RegulatorFirstHours)
+			f.Due, f.DueAt, f.Hours = dateOf(at), &at, r.RegulatorFirstHours
+			clock = append(clock, "first report "+hoursText(r.RegulatorFirstHours)+" from discovery ("+from+"), due "+formatInstant(at))
+		} else {
+			f.Due = addDays(inc.Discovered, r.RegulatorFirstDays, false)
+			clock = append(clock, "first report due "+f.Due.String()+" ("+strconv.Itoa(r.RegulatorFirstDays)+" days from discovery)")
+		}
+		n.First = f
+	}
+	when := ""
+	if len(clock) > 0 {
+		when = "; " + strings.Join(clock, "; ")
+	}
+	if r.RegulatorEncryptionExempt && inc.Encrypted {
+		if r.Regime == "gdpr" || r.Regime == "uk-gdpr" {
+			return n, Reason{id + "art33-unlikely-risk", "Art. 33(1): the data was encrypted and the key was not taken, so the breach is unlikely to result in a risk: no report to " +
+				r.Regulator + "; record the breach (Art. 33(5))"}
+		}
+		return n, Reason{id + "encryption", "the data was encrypted and the key was not taken: excluded from every reportable category under " +
+			r.Citation + ", whatever the count: no report to " + r.Regulator}
 	}
 	threshold := strconv.Itoa(r.RegulatorMinCount)
+	var why Reason
 	switch r.RegulatorCountBasis {
 	case basisOwed:
 		n.Required = t.Owed >= r.RegulatorMinCount
-		return n, Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.Owed) + " residents owed notice, threshold " + threshold + " (count >= threshold)"}
+		why = Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.Owed) + " residents owed notice, threshold " + threshold + " (count >= threshold)"}
 	case basisPeople:
 		n.Required = t.People >= r.RegulatorMinCount
-		return n, Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.People) + " residents affected, threshold " + threshold + " (" + r.RiskOfHarmStandard + ")"}
+		why = Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.People) + " residents affected, threshold " + threshold + " (" + r.RiskOfHarmStandard + ")"}
+	default:
+		n.Required = t.People >= r.RegulatorMinCount || t.Owed > 0
+		why = Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.People) + " residents affected (threshold " + threshold +
+			"), " + strconv.Itoa(t.Owed) + " at risk of harm, which is reportable at any count"}
 	}
-	n.Required = t.People >= r.RegulatorMinCount || t.Owed > 0
-	return n, Reason{id + "threshold", verdict(n.Required) + ": " + strconv.Itoa(t.People) + " residents affected (threshold " + threshold +
-		"), " + strconv.Itoa(t.Owed) + " at risk of harm, which is reportable at any count"}
+	if !n.Required && t.People > 0 {
+		if hit := exposedOf(r.RegulatorElements, inc); len(hit) > 0 {
+			n.Required = true
+			why = Reason{id + "elements", "regulator notice required at any count: " + joinElements(hit) + " exposed (" + r.RegulatorDeadlineText + ")"}
+		} else if causeIn(r.RegulatorCauses, inc.Cause) {
+			n.Required = true
+			why = Reason{id + "cause", "regulator notice required at any count: " + causeText(inc.Cause, "unauthorised access with wrongful purpose") +
+				" (" + r.RegulatorDeadlineText + ")"}
+		}
+	}
+	why.Text += when
+	return n, why
+}
+
+// exposedOf returns the elements of es the incident exposed.
+func exposedOf(es []incident.Element, inc *incident.Incident) []incident.Element {
+	var hit []incident.Element
+	for _, e := range es {
+		if inc.Has(e) {
+			hit = append(hit, e)
+		}
+	}
+	return hit
 }
 
 func joinElements(es []incident.Element) string {
@@ -266,18 +375,20 @@ func substituteNotice(r *Rule, t Tally) (SubstituteNotice, Reason) {
 
 // unknownObligation covers people whose residence has no rule: they are
 // notified under the strictest rule, and counsel decides the rest.
-func unknownObligation(jurisdiction string, t Tally) Obligation {
+func unknownObligation(jurisdiction string, discovered incident.Date, t Tally) Obligation {
+	why := "residence " + jurisdiction + " is unknown or has no row in the rules table in force on " + discovered.String() +
+		": individual notice is planned under the strictest rule; regulator, CRA and substitute notice need counsel"
 	ob := Obligation{
 		Jurisdiction:   jurisdiction,
 		Name:           "unknown or unsupported residence",
 		Review:         true,
+		ReviewWhy:      []string{why},
 		Tally:          t,
 		ContentProfile: ProfileGeneric,
 		Regulator:      RegulatorNotice{DueText: "no rule in the table: counsel must decide"},
 		CRA:            CRANotice{Text: "no rule in the table: counsel must decide"},
 		Substitute:     SubstituteNotice{Grounds: []string{}, CostNote: "no rule in the table"},
-		Reasons: []Reason{{"REVIEW/residence", "residence " + jurisdiction +
-			" is unknown or not in the rules table: individual notice is planned under the strictest rule; regulator, CRA and substitute notice need counsel"}},
+		Reasons:        []Reason{{"REVIEW/residence", why}},
 	}
 	if t.Unreachable > 0 {
 		ob.Substitute.Eligible = true
