@@ -286,7 +286,9 @@ func regulatorDue(ob law.Obligation) string {
 	if !ob.Regulator.Required {
 		return ""
 	}
-	return ob.Regulator.Due.String()
+	// A first report (JP's preliminary one, India's CERT-In report) is
+	// due before the regulator's main one: track the earliest.
+	return ob.Regulator.EarliestDue().String()
 }
 
 // requirePlan checks that the actor may see the incident and that it has a

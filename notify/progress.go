@@ -158,6 +158,11 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 			filed(&d)
 			pr.Deadlines = append(pr.Deadlines, d)
 		}
+		if f := ob.Regulator.First; ob.Regulator.Required && f != nil && !f.Due.IsZero() {
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "regulator", To: ob.Regulator.Name, Due: f.Due, Note: "first report (" + f.Text + "); " + filing}
+			d.State, d.DaysLeft = state(d.Due, 1)
+			pr.Deadlines = append(pr.Deadlines, d)
+		}
 		if ob.CRA.Required && !ob.CRA.Due.IsZero() {
 			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "credit_bureaus", Due: ob.CRA.Due}
 			filed(&d)

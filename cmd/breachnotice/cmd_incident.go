@@ -51,7 +51,8 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 	fs := a.flags("incident open")
 	controller := fs.String("controller", "", "id of the controller whose copy was breached")
 	title := fs.String("title", "", "short title")
-	discovered := fs.String("discovered", "", "discovery date YYYY-MM-DD")
+	discovered := fs.String("discovered", "", "discovery date YYYY-MM-DD, or date and time with zone (2026-03-02T14:30:00+01:00): clocks counted in hours run from it, from the start of the day in UTC for a date alone")
+	cause := fs.String("cause", "unknown", "how the breach came about: "+causeList()+" (unknown is planned as the stricter reading where the law distinguishes)")
 	elements := fs.String("elements", "", "exposed data elements, comma-separated: "+incident.JoinElements(incident.Elements))
 	encrypted := fs.Bool("encrypted", false, "the exposed data was encrypted and its key was not taken")
 	descFile := fs.String("description-file", "", "file holding what happened (plain text)")
@@ -71,8 +72,11 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 		return usagef("incident open: --controller, --title, --discovered and --elements are required")
 	}
 	n := incident.NewIncident{ControllerID: *controller, Title: *title, Encrypted: *encrypted, Protection: prot}
-	if n.Discovered, err = incident.ParseDate(*discovered); err != nil {
+	if n.Discovered, n.DiscoveredAt, err = incident.ParseDiscovery(*discovered); err != nil {
 		return fmt.Errorf("--discovered: %w", err)
+	}
+	if n.Cause, err = incident.ParseCause(*cause); err != nil {
+		return fmt.Errorf("--cause: %w", err)
 	}
 	for _, d := range []struct {
 		flag string
@@ -171,7 +175,8 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	row("controller", inc.ControllerID)
 	row("title", inc.Title)
 	row("status", string(inc.Status))
-	row("discovered", inc.Discovered.String())
+	row("discovered", discoveredText(inc))
+	row("cause", string(inc.Cause))
 	if !inc.OccurredFrom.IsZero() || !inc.OccurredTo.IsZero() {
 		row("occurred", inc.OccurredFrom.String()+" to "+inc.OccurredTo.String())
 	}

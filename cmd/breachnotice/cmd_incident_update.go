@@ -24,6 +24,7 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 	fs := a.flags("incident update")
 	var provider, url, phone string
 	bindProtectionFlags(fs, &provider, &url, &phone)
+	cause := fs.String("cause", "", "how the breach came about: "+causeList()+" (re-plan for the law to apply it)")
 	asJSON := fs.Bool("json", false, "print the incident as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -42,10 +43,13 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 			u.ProtectionURL = &url
 		case "protection-phone":
 			u.ProtectionPhone = &phone
+		case "cause":
+			c := incident.Cause(*cause)
+			u.Cause = &c
 		}
 	})
 	if u == (incident.IncidentUpdate{}) {
-		return usagef("incident update: nothing to change: give --protection-provider, --protection-url or --protection-phone")
+		return usagef("incident update: nothing to change: give --cause, --protection-provider, --protection-url or --protection-phone")
 	}
 	st, err := a.open(ctx, dbExisting)
 	if err != nil {
@@ -68,6 +72,24 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 		}
 		offer = strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(a.stdout, "incident %d updated: identity theft protection offer: %s\n", id, offer)
+	fmt.Fprintf(a.stdout, "incident %d updated: cause %s; identity theft protection offer: %s\n", id, inc.Cause, offer)
 	return nil
+}
+
+// causeList names the causes an incident can record.
+func causeList() string {
+	s := make([]string, len(incident.Causes))
+	for i, c := range incident.Causes {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+// discoveredText is the discovery date, with its time and zone where one
+// was recorded.
+func discoveredText(inc *incident.Incident) string {
+	if inc.DiscoveredAt.IsZero() {
+		return inc.Discovered.String() + " (date only: clocks in hours run from 00:00 UTC)"
+	}
+	return inc.DiscoveredAt.Format("2006-01-02 15:04 -07:00")
 }

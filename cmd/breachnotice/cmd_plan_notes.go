@@ -48,6 +48,7 @@ func (a *app) printPlanNotes(ctx context.Context, st *incident.Store, p *notify.
 		fmt.Fprintf(a.stdout, "protection: %s owes %d months of identity theft protection at no cost to %d people (%s exposed; %s%s)\n",
 			ob.Jurisdiction, pr.Months, ob.Tally.Owed, incident.JoinElements(pr.Elements), pr.Citation, note)
 	}
+	printLawNotes(a.stdout, p, a.now())
 	if err := a.warnNoProvider(ctx, st, p); err != nil {
 		return err
 	}

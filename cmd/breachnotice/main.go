@@ -161,7 +161,7 @@ func commands() []command {
 			{"import", "FILE", "import enrollments (CSV or JSONL): account_id,course_id[,email]"},
 		}},
 		{name: "incident", summary: "a breach of one controller's copy, from opening to sending", run: (*app).cmdIncident, subs: []subcommand{
-			{"open", "", "open an incident: --controller, --title, --discovered, --elements"},
+			{"open", "", "open an incident: --controller, --title, --discovered, --elements (--cause)"},
 			{"show", "ID", "an incident's details, hold, scope and notices by channel and state"},
 			{"list", "", "list incidents (--controller, --status)"},
 			{"scope", "ID", "resolve who is affected: --all, --course C or --accounts-file F"},
@@ -170,7 +170,7 @@ func commands() []command {
 			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue (warns, and still sends, if protection is owed with no provider set)"},
 			{"preview", "ID", "write one sample notice per content profile and language of the plan to review, changing nothing"},
 			{"substitute", "ID", "the people owed notice whom no direct notice reaches (unreachable, email failed, letter unprintable or returned)"},
-			{"update", "ID", "set the identity theft protection offer the notices print (--protection-provider, --protection-url, --protection-phone)"},
+			{"update", "ID", "set the cause (--cause) or the identity theft protection offer the notices print (--protection-provider, --protection-url, --protection-phone)"},
 			{"hold", "ID", "hold sending at law enforcement's request (--reason)"},
 			{"release", "ID", "release a hold"},
 			{"close", "ID", "close the incident; refused while work is outstanding, unless --force --reason"},
@@ -205,6 +205,9 @@ func commands() []command {
 		{name: "jobs", summary: "the scheduled jobs serve runs (deadline watch, retry sweep, regulator drafts, banner expiry, ledger checkpoints)", run: (*app).cmdJobs, subs: []subcommand{
 			{"list", "", "each job's schedule (UTC), last run and result, and next run (--json)"},
 			{"run", "NAME", "run one job now, by hand (--now RFC3339 runs it as of that time)"},
+		}},
+		{name: "rules", summary: "the jurisdiction rules the law engine applies, each row with its period in force, source and checked date", run: (*app).cmdRules, subs: []subcommand{
+			{"list", "", "the rows in force on a date (--on DATE, default today; --on all: every period), --jurisdiction J, --json"},
 		}},
 		{name: "audit", summary: "the audit log: every state-changing action, newest first", run: (*app).cmdAudit},
 		{name: "demo-data", summary: "write realistic demo CSVs (--accounts N --out DIR); --load imports them", run: (*app).cmdDemoData},
