@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,9 @@ func TestCLI_PlanStates(t *testing.T) {
 	c.now = c.now.Add(time.Hour)
 	planned := c.ok("incident", "plan", "1")
 	golden.Check(t, "incident_plan_planned", planned)
-	if !strings.HasSuffix(planned, made) {
+	// Hours left on an hour-based duty move with the clock: compare the
+	// plans without them.
+	if !strings.HasSuffix(withoutHoursLeft(planned), withoutHoursLeft(made)) {
 		t.Errorf("the stored plan printed differs from the plan as made:\n%s\nwant the note and then\n%s", planned, made)
 	}
 	if e, a := planMade(); e != 1 || a != 1 {
@@ -85,7 +88,7 @@ func TestCLI_PlanStates(t *testing.T) {
 	}
 
 	// --replan replaces the stored plan, audited and in the ledger.
-	if out := c.ok("incident", "plan", "1", "--replan"); out != made {
+	if out := c.ok("incident", "plan", "1", "--replan"); withoutHoursLeft(out) != withoutHoursLeft(made) {
 		t.Errorf("--replan printed:\n%s\nwant the plan as made:\n%s", out, made)
 	}
 	if e, a := planMade(); e != 2 || a != 2 {
@@ -151,3 +154,8 @@ func TestCLI_PlanClosedUnplanned(t *testing.T) {
 		t.Errorf("exit %d, %q", code, errOut)
 	}
 }
+
+var hoursLeft = regexp.MustCompile(`(?m)^(hours: .*): (\d+ hours left|OVERDUE by \d+ hours)$`)
+
+// withoutHoursLeft masks the hours left on the plan's hour-based duties.
+func withoutHoursLeft(s string) string { return hoursLeft.ReplaceAllString(s, "$1: <hours left>") }

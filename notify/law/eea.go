@@ -4,6 +4,9 @@ package law
 type eeaState struct {
 	code, name, authority string
 	eea                   bool // EFTA EEA state: GDPR applies through the EEA Agreement
+	// complaint is how a notice names the authority a resident may
+	// complain to, where it differs from authority.
+	complaint string
 }
 
 // eeaStates lists the GDPR member states and their national supervisory
@@ -23,36 +26,37 @@ type eeaState struct {
 // The GDPR applies in IS, LI and NO through EEA Joint Committee Decision
 // 154/2018.
 var eeaStates = []eeaState{
-	{"AT", "Austria", "Österreichische Datenschutzbehörde (DSB)", false},
-	{"BE", "Belgium", "Autorité de protection des données / Gegevensbeschermingsautoriteit (APD/GBA)", false},
-	{"BG", "Bulgaria", "Commission for Personal Data Protection (CPDP)", false},
-	{"HR", "Croatia", "Agencija za zaštitu osobnih podataka (AZOP)", false},
-	{"CY", "Cyprus", "Commissioner for Personal Data Protection", false},
-	{"CZ", "Czechia", "Úřad pro ochranu osobních údajů (ÚOOÚ)", false},
-	{"DK", "Denmark", "Datatilsynet", false},
-	{"EE", "Estonia", "Andmekaitse Inspektsioon (Estonian Data Protection Inspectorate)", false},
-	{"FI", "Finland", "Office of the Data Protection Ombudsman (Tietosuojavaltuutetun toimisto)", false},
-	{"FR", "France", "Commission nationale de l'informatique et des libertés (CNIL)", false},
-	{"DE", "Germany", "data protection authority of the Land (state) where you live", false},
-	{"GR", "Greece", "Hellenic Data Protection Authority (HDPA)", false},
-	{"HU", "Hungary", "Nemzeti Adatvédelmi és Információszabadság Hatóság (NAIH)", false},
-	{"IE", "Ireland", "Data Protection Commission (DPC)", false},
-	{"IT", "Italy", "Garante per la protezione dei dati personali", false},
-	{"LV", "Latvia", "Datu valsts inspekcija (Data State Inspectorate)", false},
-	{"LT", "Lithuania", "Valstybinė duomenų apsaugos inspekcija (State Data Protection Inspectorate)", false},
-	{"LU", "Luxembourg", "Commission nationale pour la protection des données (CNPD)", false},
-	{"MT", "Malta", "Information and Data Protection Commissioner (IDPC)", false},
-	{"NL", "Netherlands", "Autoriteit Persoonsgegevens (AP)", false},
-	{"PL", "Poland", "Urząd Ochrony Danych Osobowych (UODO)", false},
-	{"PT", "Portugal", "Comissão Nacional de Proteção de Dados (CNPD)", false},
-	{"RO", "Romania", "Autoritatea Națională de Supraveghere a Prelucrării Datelor cu Caracter Personal (ANSPDCP)", false},
-	{"SK", "Slovakia", "Úrad na ochranu osobných údajov Slovenskej republiky", false},
-	{"SI", "Slovenia", "Informacijski pooblaščenec (Information Commissioner)", false},
-	{"ES", "Spain", "Agencia Española de Protección de Datos (AEPD)", false},
-	{"SE", "Sweden", "Integritetsskyddsmyndigheten (IMY)", false},
-	{"IS", "Iceland", "Persónuvernd", true},
-	{"LI", "Liechtenstein", "Datenschutzstelle (DSS)", true},
-	{"NO", "Norway", "Datatilsynet", true},
+	{"AT", "Austria", "Österreichische Datenschutzbehörde (DSB)", false, ""},
+	{"BE", "Belgium", "Autorité de protection des données / Gegevensbeschermingsautoriteit (APD/GBA)", false, ""},
+	{"BG", "Bulgaria", "Commission for Personal Data Protection (CPDP)", false, ""},
+	{"HR", "Croatia", "Agencija za zaštitu osobnih podataka (AZOP)", false, ""},
+	{"CY", "Cyprus", "Commissioner for Personal Data Protection", false, ""},
+	{"CZ", "Czechia", "Úřad pro ochranu osobních údajů (ÚOOÚ)", false, ""},
+	{"DK", "Denmark", "Datatilsynet", false, ""},
+	{"EE", "Estonia", "Andmekaitse Inspektsioon (Estonian Data Protection Inspectorate)", false, ""},
+	{"FI", "Finland", "Office of the Data Protection Ombudsman (Tietosuojavaltuutetun toimisto)", false, ""},
+	{"FR", "France", "Commission nationale de l'informatique et des libertés (CNIL)", false, ""},
+	{"DE", "Germany", "data protection authority of the Land (state) where the person lives (federal: BfDI)", false,
+		"data protection authority of the Land (state) where you live"},
+	{"GR", "Greece", "Hellenic Data Protection Authority (HDPA)", false, ""},
+	{"HU", "Hungary", "Nemzeti Adatvédelmi és Információszabadság Hatóság (NAIH)", false, ""},
+	{"IE", "Ireland", "Data Protection Commission (DPC)", false, ""},
+	{"IT", "Italy", "Garante per la protezione dei dati personali", false, ""},
+	{"LV", "Latvia", "Datu valsts inspekcija (Data State Inspectorate)", false, ""},
+	{"LT", "Lithuania", "Valstybinė duomenų apsaugos inspekcija (State Data Protection Inspectorate)", false, ""},
+	{"LU", "Luxembourg", "Commission nationale pour la protection des données (CNPD)", false, ""},
+	{"MT", "Malta", "Information and Data Protection Commissioner (IDPC)", false, ""},
+	{"NL", "Netherlands", "Autoriteit Persoonsgegevens (AP)", false, ""},
+	{"PL", "Poland", "Urząd Ochrony Danych Osobowych (UODO)", false, ""},
+	{"PT", "Portugal", "Comissão Nacional de Proteção de Dados (CNPD)", false, ""},
+	{"RO", "Romania", "Autoritatea Națională de Supraveghere a Prelucrării Datelor cu Caracter Personal (ANSPDCP)", false, ""},
+	{"SK", "Slovakia", "Úrad na ochranu osobných údajov Slovenskej republiky", false, ""},
+	{"SI", "Slovenia", "Informacijski pooblaščenec (Information Commissioner)", false, ""},
+	{"ES", "Spain", "Agencia Española de Protección de Datos (AEPD)", false, ""},
+	{"SE", "Sweden", "Integritetsskyddsmyndigheten (IMY)", false, ""},
+	{"IS", "Iceland", "Persónuvernd", true, ""},
+	{"LI", "Liechtenstein", "Datenschutzstelle (DSS)", true, ""},
+	{"NO", "Norway", "Datatilsynet", true, ""},
 }
 
 // expandEEA turns the research's single EU/GDPR row into one row per member
@@ -75,6 +79,9 @@ func expandEEA(eu Rule) []Rule {
 		r.Regulator = "competent supervisory authority under GDPR Arts. 55-56 (lead authority in a cross-border case); for residents of " +
 			s.name + ": " + s.authority
 		r.ComplaintAuthority = s.authority
+		if s.complaint != "" {
+			r.ComplaintAuthority = s.complaint
+		}
 		r.EngineNote = "expanded from the EU/GDPR row; supervisory authority from the EDPB member list (not in the research file)"
 		out = append(out, r)
 	}
