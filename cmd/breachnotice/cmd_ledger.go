@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
@@ -109,28 +110,9 @@ func (a *app) ledgerExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.FindControllerByID(ctx, *controller); err != nil {
-		return fmt.Errorf("ledger export: %w", err)
-	}
-	if *incidentID != 0 {
-		// The ledger refuses an incident without entries too; this says why.
-		inc, err := st.FindIncidentByID(ctx, *incidentID)
-		if err != nil {
-			return fmt.Errorf("ledger export: %w", err)
-		}
-		if inc.ControllerID != *controller {
-			return fmt.Errorf("ledger export: %w: incident %d is controller %s's, not %s's (its entries are in %s's log)",
-				incident.ErrInvalid, inc.ID, inc.ControllerID, *controller, inc.ControllerID)
-		}
-	}
-	sum, err := a.ledger.Export(ctx, a.db, ledger.ExportOptions{Controller: *controller, Incident: *incidentID,
-		Out: *out, Actor: incident.ActorFrom(ctx), Attach: banner.Archive{Q: a.db}})
+	sum, err := notify.ExportProof(ctx, st, a.ledger, ledger.ExportOptions{Controller: *controller, Incident: *incidentID,
+		Out: *out, Attach: banner.Archive{Q: a.db}})
 	if err != nil {
-		return err
-	}
-	if err := st.InTx(ctx, func(tx *sql.Tx) error {
-		return st.Audit(ctx, tx, "ledger.export", "controller:"+*controller, map[string]any{"incident": *incidentID, "entries": sum.Entries})
-	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "wrote %s: %d entries of %s's log (tree size %d, root %s)\n", *out, sum.Entries, sum.Controller, sum.TreeSize, sum.Root)

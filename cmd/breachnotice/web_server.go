@@ -31,6 +31,9 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	// Sends started from the admin UI or the API use the same relay.
+	send := defaultSendFlags()
+	send.smtp, send.outbox = jf.smtp, jf.outbox
 	if *publicURL == "" {
 		*publicURL = a.getenv("BREACHNOTICE_PUBLIC_URL")
 	}
@@ -41,7 +44,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if *noJobs {
 		jf = nil
 	}
-	srv, err := a.newServer(ctx, serverConfig{PublicURL: *publicURL, Log: log, Poll: time.Second, Jobs: jf})
+	srv, err := a.newServer(ctx, serverConfig{PublicURL: *publicURL, Log: log, Poll: time.Second, Jobs: jf, Send: send})
 	if err != nil {
 		return err
 	}
@@ -69,6 +72,8 @@ type serverConfig struct {
 	Poll time.Duration
 	// Jobs, when set, runs the jobs table on its schedules (cmd_jobs.go).
 	Jobs *jobFlags
+	// Send is how a send started from the admin UI or the API delivers.
+	Send sendFlags
 }
 
 // server is the serve process: its routes and its background work.
@@ -79,6 +84,7 @@ type server struct {
 	handler http.Handler
 	banners *bannerCache
 	jobs    *scheduler
+	adm     *adminState // the admin UI's and the API's (web_auth.go)
 }
 
 // newServer builds the server and loads what it serves; it does not
@@ -87,7 +93,10 @@ func (a *app) newServer(ctx context.Context, cfg serverConfig) (*server, error) 
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{app: a, cfg: cfg, log: cfg.Log}
+	if cfg.Send.channel == "" {
+		cfg.Send = defaultSendFlags()
+	}
+	s := &server{app: a, cfg: cfg, log: cfg.Log, adm: newAdminState(a.now)}
 	bc, err := newBannerCache(ctx, a.store, a.now, cfg.Log)
 	if err != nil {
 		return nil, err
@@ -105,6 +114,8 @@ func (a *app) newServer(ctx context.Context, cfg serverConfig) (*server, error) 
 func (s *server) mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mountPublic(mux)
+	s.mountAdmin(mux)
+	s.mountAPI(mux)
 }
 
 // start runs the process's background work until ctx ends: the banner
@@ -112,6 +123,7 @@ func (s *server) mount(mux *http.ServeMux) {
 // here.
 func (s *server) start(ctx context.Context) error {
 	go s.banners.watch(ctx, s.cfg.Poll)
+	go func() { <-ctx.Done(); s.adm.runs.stop() }()
 	return s.startJobs(ctx)
 }
 
