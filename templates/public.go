@@ -52,44 +52,46 @@ type NoticeList struct {
 // TestPublicMessagesComplete holds every language to every key.
 var publicMsgs = map[string]map[string]string{
 	"en": {
-		"posted":       "Posted on {date}.",
-		"until":        "Shown on the homepage until {date}.",
-		"withdrawn":    "Withdrawn from the homepage on {date}. This notice stays here for reference.",
-		"languages":    "This notice in other languages:",
-		"text":         "Plain text version",
-		"print":        "To keep a copy, print this page.",
-		"proof":        "Proof of notice",
-		"proof.body":   "{controller} keeps a signed, append-only log of the notices it gives. Its public signing key {name} has this fingerprint:",
-		"proof.verify": "To check a proof bundle against it: breachnotice ledger verify --key {fingerprint} FILE.zip",
-		"list.title":   "Notices from {controller}",
-		"list.empty":   "There are no notices.",
-		"list.posted":  "posted {date}",
-		"list.withdrn": "withdrawn {date}",
-		"banner.label": "Important",
-		"banner.read":  "Read the notice",
-		"banner.close": "Dismiss this notice",
+		"posted":        "Posted on {date}.",
+		"until":         "Shown on the homepage until {date}.",
+		"until.planned": "Planned to stay on the homepage until {date}.",
+		"withdrawn":     "Withdrawn from the homepage on {date}. This notice stays here for reference.",
+		"languages":     "This notice in other languages:",
+		"text":          "Plain text version",
+		"print":         "To keep a copy, print this page.",
+		"proof":         "Proof of notice",
+		"proof.body":    "{controller} keeps a signed, append-only log of the notices it gives. Its public signing key {name} has this fingerprint:",
+		"proof.verify":  "To check a proof bundle against it: breachnotice ledger verify --key {fingerprint} FILE.zip",
+		"list.title":    "Notices from {controller}",
+		"list.empty":    "There are no notices.",
+		"list.posted":   "posted {date}",
+		"list.withdrn":  "withdrawn {date}",
+		"banner.label":  "Important",
+		"banner.read":   "Read the notice",
+		"banner.close":  "Dismiss this notice",
 		"banner.summary": "On {discovered}, {controller} discovered a security incident involving learners' personal information. " +
 			"Read the notice to find out what happened and what you can do.",
 		"notfound.title": "Page not found",
 		"notfound.body":  "There is no page at this address.",
 	},
 	"es": {
-		"posted":       "Publicado el {date}.",
-		"until":        "Visible en la página principal hasta el {date}.",
-		"withdrawn":    "Retirado de la página principal el {date}. Este aviso se mantiene aquí como referencia.",
-		"languages":    "Este aviso en otros idiomas:",
-		"text":         "Versión en texto sin formato",
-		"print":        "Para guardar una copia, imprima esta página.",
-		"proof":        "Prueba de notificación",
-		"proof.body":   "{controller} mantiene un registro firmado, de solo adición, de los avisos que envía. Su clave pública de firma {name} tiene esta huella:",
-		"proof.verify": "Para comprobar un paquete de prueba con ella: breachnotice ledger verify --key {fingerprint} FILE.zip",
-		"list.title":   "Avisos de {controller}",
-		"list.empty":   "No hay avisos.",
-		"list.posted":  "publicado el {date}",
-		"list.withdrn": "retirado el {date}",
-		"banner.label": "Importante",
-		"banner.read":  "Leer el aviso",
-		"banner.close": "Cerrar este aviso",
+		"posted":        "Publicado el {date}.",
+		"until":         "Visible en la página principal hasta el {date}.",
+		"until.planned": "Estaba previsto mantenerlo en la página principal hasta el {date}.",
+		"withdrawn":     "Retirado de la página principal el {date}. Este aviso se mantiene aquí como referencia.",
+		"languages":     "Este aviso en otros idiomas:",
+		"text":          "Versión en texto sin formato",
+		"print":         "Para guardar una copia, imprima esta página.",
+		"proof":         "Prueba de notificación",
+		"proof.body":    "{controller} mantiene un registro firmado, de solo adición, de los avisos que envía. Su clave pública de firma {name} tiene esta huella:",
+		"proof.verify":  "Para comprobar un paquete de prueba con ella: breachnotice ledger verify --key {fingerprint} FILE.zip",
+		"list.title":    "Avisos de {controller}",
+		"list.empty":    "No hay avisos.",
+		"list.posted":   "publicado el {date}",
+		"list.withdrn":  "retirado el {date}",
+		"banner.label":  "Importante",
+		"banner.read":   "Leer el aviso",
+		"banner.close":  "Cerrar este aviso",
 		"banner.summary": "El {discovered}, {controller} descubrió un incidente de seguridad que afectó a información personal de estudiantes. " +
 			"Lea el aviso para saber qué sucedió y qué puede hacer.",
 		"notfound.title": "Página no encontrada",
@@ -169,7 +171,7 @@ func RenderPublicNotice(ctx context.Context, p PublicNotice) (html, text []byte,
 // props.
 type publicView struct {
 	Content
-	Status                               []string // posted, until, withdrawn
+	Status                               []string // posted, until (if any), withdrawn (if it was)
 	Withdrawn                            bool
 	Others                               []langLink
 	TextLink, TextLabel, PrintHint       string
@@ -186,11 +188,15 @@ func (p *PublicNotice) view() publicView {
 	lang := c.Lang
 	v := publicView{Content: c, Fingerprint: p.Fingerprint, Withdrawn: !p.Withdrawn.IsZero()}
 	v.Status = append(v.Status, publicMsg(lang, "posted", "date", FormatDate(lang, p.Posted)))
-	switch {
-	case !p.Withdrawn.IsZero():
+	if !p.Until.IsZero() {
+		key := "until"
+		if !p.Withdrawn.IsZero() && p.Withdrawn.Before(p.Until.AddDate(0, 0, 1)) {
+			key = "until.planned" // withdrawn before its last day was over
+		}
+		v.Status = append(v.Status, publicMsg(lang, key, "date", FormatDate(lang, p.Until)))
+	}
+	if !p.Withdrawn.IsZero() {
 		v.Status = append(v.Status, publicMsg(lang, "withdrawn", "date", FormatDate(lang, p.Withdrawn)))
-	case !p.Until.IsZero():
-		v.Status = append(v.Status, publicMsg(lang, "until", "date", FormatDate(lang, p.Until)))
 	}
 	for _, l := range Languages() {
 		if l != lang {

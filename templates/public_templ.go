@@ -17,7 +17,7 @@ main{max-width:42em;margin:0 auto;padding:24px 16px}
 h1{font-size:32px;line-height:1.2;margin:0 0 20px}
 h2{font-size:24px;line-height:1.25;margin:32px 0 12px}
 a{color:#1d70b8}a:focus{outline:3px solid #fd0;background:#fd0;color:#0b0c0c}
-.status{border-left:6px solid #1d70b8;padding:8px 16px;margin:0 0 24px}
+.status{border-left:6px solid #1d70b8;padding:8px 16px;margin:0 0 24px}.status p{margin:4px 0}
 .withdrawn{border-left-color:#505a5f;background:#f3f2f1}
 .card{margin:0 0 12px;padding-left:12px;border-left:3px solid #b1b4b6}
 nav,.proof{font-size:16px}

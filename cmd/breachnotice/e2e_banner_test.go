@@ -75,6 +75,8 @@ func startServe(t *testing.T, c *cli) string {
 	t.Helper()
 	var stdout, stderr syncBuffer
 	a := newApp(strings.NewReader(""), &stdout, &stderr, func(k string) string { return c.env[k] })
+	now := c.now // the CLI's clock: what it publishes is live for the server
+	a.now = func() time.Time { return now }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}) }()
@@ -297,7 +299,7 @@ func TestE2E_BannerInBrowser(t *testing.T) {
 		c.ok("incident", "scope", id, "--all")
 		c.ok("incident", "plan", id)
 	}
-	c.ok("banner", "publish", "1", "--headline", xssHeadline)
+	c.ok("banner", "publish", "1", "--headline", xssHeadline, "--until", "2027-01-15")
 	ours := startServe(t, c)
 	host := newHostSite(t, ours)
 
@@ -395,7 +397,7 @@ func TestE2E_BannerInBrowser(t *testing.T) {
 		}
 		title := eval[string](t, ctx, `document.querySelector('[data-testid="title"]').textContent`)
 		status := eval[string](t, ctx, `document.querySelector('[data-testid="status"]').textContent`)
-		if title == "" || !strings.Contains(status, "Posted on November 28, 2026.") {
+		if title == "" || !strings.Contains(status, "Posted on November 28, 2026.") || !strings.Contains(status, "Shown on the homepage until January 15, 2027.") {
 			t.Errorf("notice page: title %q, status %q", title, status)
 		}
 		if got := eval[string](t, ctx, `document.cookie`); got != "" {
