@@ -12,6 +12,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/jobs"
 )
 
@@ -47,6 +48,12 @@ func (a *app) jobTable(f *jobFlags) ([]jobs.Job, error) {
 				if res.NoContact > 0 {
 					jobs.Note(ctx, "%d incidents' controllers have no security or contact email: alerts recorded, not emailed", res.NoContact)
 				}
+				return err
+			}},
+		{Name: "banner-expiry", Spec: "0 * * * *", Summary: "withdraw banners whose --until has passed and whose legal posting minimum is over",
+			Run: func(ctx context.Context, now time.Time) error {
+				n, err := banner.Expire(ctx, a.store, now)
+				jobs.Note(ctx, "%d banners withdrawn", n)
 				return err
 			}},
 		{Name: "ledger-checkpoint", Spec: "*/10 * * * *", Summary: "sign a checkpoint for each controller whose log grew (also at shutdown)",

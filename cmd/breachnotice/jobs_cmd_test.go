@@ -87,3 +87,27 @@ func TestCLI_DeadlineWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_BannerExpiryJob: the banner-expiry job withdraws a banner once
+// its last day has passed, once (banner.Expire holds the legal minimum;
+// its own tests cover that).
+func TestCLI_BannerExpiryJob(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	c.ok("incident", "open", "--controller", "nb", "--title", "LMS database copied", "--discovered", "2026-11-20", "--elements", "password,name,email")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+	c.ok("banner", "publish", "1", "--public-url", "https://notices.example.org", "--until", "2026-12-30")
+	for _, step := range []struct{ now, want string }{
+		{"2026-12-30T12:00:00Z", "0 banners withdrawn"},
+		{"2026-12-31T01:00:00Z", "1 banners withdrawn"},
+		{"2026-12-31T02:00:00Z", "0 banners withdrawn"},
+	} {
+		if out := c.ok("jobs", "run", "banner-expiry", "--now", step.now); !strings.Contains(out, "ok: "+step.want) {
+			t.Errorf("%s: %s, want %s", step.now, out, step.want)
+		}
+	}
+	if out := c.ok("banner", "list"); !strings.Contains(out, "withdrawn") {
+		t.Errorf("banner list after expiry:\n%s", out)
+	}
+}
