@@ -233,7 +233,7 @@ func (d *dispatcher) claimLoop(ctx context.Context, jobs chan<- *job) error {
 			if err != nil {
 				return err
 			}
-			if pending == 0 {
+			if pending == 0 || d.opt.OnePass {
 				return nil
 			}
 			wait := next.Sub(d.opt.Now())

@@ -62,6 +62,9 @@ type SendOptions struct {
 	// a later run on the same host take over at once the leases of a run
 	// whose process is gone).
 	Owner string
+	// OnePass makes the run return once nothing is due now, instead of
+	// waiting for deferred notices and others' leases (Sweep).
+	OnePass bool
 }
 
 // SendProgress counts a run's outcomes so far, and what remains.

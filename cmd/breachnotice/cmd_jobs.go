@@ -50,6 +50,17 @@ func (a *app) jobTable(f *jobFlags) ([]jobs.Job, error) {
 				}
 				return err
 			}},
+		{Name: "retry-sweep", Spec: "* * * * *", Summary: "one dispatcher pass: send deferred emails whose retry time has come, take over expired leases",
+			Run: func(ctx context.Context, now time.Time) error {
+				res, err := notify.Sweep(ctx, a.store, now, notify.SendOptions{Transport: tr})
+				if res.Incidents > 0 || err != nil {
+					jobs.Note(ctx, "%d incidents swept: %d sent, %d deferred again, %d failed, %d possible duplicates; %d emails not yet final",
+						res.Incidents, res.Sent, res.Deferred, res.Failed, res.Duplicates, res.Remaining)
+				} else {
+					jobs.Note(ctx, "nothing to send")
+				}
+				return err
+			}},
 		{Name: "banner-expiry", Spec: "0 * * * *", Summary: "withdraw banners whose --until has passed and whose legal posting minimum is over",
 			Run: func(ctx context.Context, now time.Time) error {
 				n, err := banner.Expire(ctx, a.store, now)
