@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -39,7 +40,9 @@ func TestServe_LogAndShutdown(t *testing.T) {
 	defer a.close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}) }()
+	go func() {
+		done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--outbox", filepath.Join(t.TempDir(), "outbox")})
+	}()
 	var base string
 	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := regexp.MustCompile(`serving on (http://\S+)`).FindStringSubmatch(stdout.String()); m != nil {
