@@ -79,7 +79,9 @@ func startServe(t *testing.T, c *cli) string {
 	a.now = func() time.Time { return now }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--outbox", filepath.Join(t.TempDir(), "outbox")}) }()
+	go func() {
+		done <- a.run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--outbox", filepath.Join(t.TempDir(), "outbox")})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
