@@ -71,65 +71,6 @@ func elementNames(es []incident.Element) []string {
 	return out
 }
 
-// Agency contact details. Source: not in the research file; these are the
-// addresses, toll-free numbers and websites US breach notices commonly
-// print (the bureaus' security-freeze addresses, the FTC's identity-theft
-// site and the attorneys general's consumer-protection offices), from the
-// implementer's knowledge and not re-verified this session. Counsel or
-// operations should confirm them before a real mailing.
-var (
-	equifax = templates.Agency{ID: "equifax", Kind: templates.AgencyCRA, Name: "Equifax",
-		PostalAddress: "P.O. Box 105788\nAtlanta, GA 30348-5788", Phone: "1-888-298-0045",
-		Web: "www.equifax.com/personal/credit-report-services"}
-	experian = templates.Agency{ID: "experian", Kind: templates.AgencyCRA, Name: "Experian",
-		PostalAddress: "P.O. Box 9554\nAllen, TX 75013", Phone: "1-888-397-3742",
-		Web: "www.experian.com/help"}
-	transunion = templates.Agency{ID: "transunion", Kind: templates.AgencyCRA, Name: "TransUnion",
-		PostalAddress: "P.O. Box 160\nWoodlyn, PA 19094", Phone: "1-888-909-8872",
-		Web: "www.transunion.com/credit-help"}
-	ftc = templates.Agency{ID: "ftc", Kind: templates.AgencyFTC, Name: "Federal Trade Commission",
-		PostalAddress: "600 Pennsylvania Avenue NW\nWashington, DC 20580", Phone: "1-877-438-4338",
-		Web: "www.identitytheft.gov"}
-
-	// stateAgencies lists the state offices for the jurisdictions whose
-	// content requirements name the attorney general (or, for New York,
-	// state agencies) as a contact.
-	stateAgencies = map[string][]templates.Agency{
-		"US-AZ": {{ID: "ag", Kind: templates.AgencyState, Name: "Arizona Office of the Attorney General",
-			PostalAddress: "2005 North Central Avenue\nPhoenix, AZ 85004", Phone: "1-602-542-5025", Web: "www.azag.gov"}},
-		"US-DC": {{ID: "ag", Kind: templates.AgencyState, Name: "Office of the Attorney General for the District of Columbia",
-			PostalAddress: "400 6th Street NW\nWashington, DC 20001", Phone: "1-202-727-3400", Web: "oag.dc.gov"}},
-		"US-IA": {{ID: "ag", Kind: templates.AgencyState, Name: "Iowa Attorney General, Consumer Protection Division",
-			PostalAddress: "1305 East Walnut Street\nDes Moines, IA 50319", Phone: "1-515-281-5926", Web: "www.iowaattorneygeneral.gov"}},
-		"US-MD": {{ID: "ag", Kind: templates.AgencyState, Name: "Maryland Office of the Attorney General, Identity Theft Unit",
-			PostalAddress: "200 St. Paul Place\nBaltimore, MD 21202", Phone: "1-888-743-0023", Web: "www.marylandattorneygeneral.gov"}},
-		"US-NC": {{ID: "ag", Kind: templates.AgencyState, Name: "North Carolina Attorney General, Consumer Protection Division",
-			PostalAddress: "9001 Mail Service Center\nRaleigh, NC 27699-9001", Phone: "1-877-566-7226", Web: "www.ncdoj.gov"}},
-		"US-NY": {
-			{ID: "ag", Kind: templates.AgencyState, Name: "New York Office of the Attorney General",
-				PostalAddress: "The Capitol\nAlbany, NY 12224-0341", Phone: "1-800-771-7755", Web: "ag.ny.gov"},
-			{ID: "ny-dos", Kind: templates.AgencyState, Name: "New York Department of State, Division of Consumer Protection",
-				Phone: "1-800-697-1220", Web: "dos.ny.gov/consumer-protection"},
-		},
-		"US-OR": {{ID: "ag", Kind: templates.AgencyState, Name: "Oregon Department of Justice",
-			PostalAddress: "1162 Court Street NE\nSalem, OR 97301-4096", Phone: "1-877-877-9392", Web: "www.doj.state.or.us"}},
-		"US-RI": {{ID: "ag", Kind: templates.AgencyState, Name: "Rhode Island Office of the Attorney General",
-			PostalAddress: "150 South Main Street\nProvidence, RI 02903", Phone: "1-401-274-4400", Web: "www.riag.ri.gov"}},
-	}
-
-	usAgencies = []templates.Agency{equifax, experian, transunion, ftc}
-
-	// agenciesByCode is every US jurisdiction's agency list, built once.
-	agenciesByCode = func() map[string][]templates.Agency {
-		m := make(map[string][]templates.Agency, len(stateAgencies))
-		for code, st := range stateAgencies {
-			all := make([]templates.Agency, 0, len(usAgencies)+len(st))
-			m[code] = append(append(all, usAgencies...), st...)
-		}
-		return m
-	}()
-)
-
 // agenciesFor returns the agencies a resident of a jurisdiction may
 // contact: none outside the US.
 func agenciesFor(code string) []templates.Agency {

@@ -16,6 +16,23 @@
 // once, at package initialisation, into an immutable slice; a malformed table
 // is a build defect and panics (TestRulesParse catches it first).
 //
+// Rows are dated: in_force_from and in_force_to (either may be empty: not
+// recorded) say when a row applies, and a jurisdiction may have one row per
+// period (India: the CERT-In Directions until 2027-05-12, the DPDP breach
+// rule from 2027-05-13). A Planner applies the rows in force on the
+// incident's discovery date and names a dated row in the reasons; a
+// residence with no row in force is planned like an unknown one. Every row
+// carries the date it was last checked against its sources, and review,
+// where counsel must look first although a duty is planned. The columns
+// after engine_note (in_force_from onward) are the engine's too.
+//
+// Some rows turn on the incident's cause (incident.Cause): cause_notice
+// makes any exposure notifiable (JP: wrongful purpose), regulator_causes
+// and regulator_elements make the report owed at any count (KR), and an
+// unknown cause is planned as the stricter reading. Duties counted in hours
+// (deadline_hours, regulator_deadline_hours, regulator_first_hours) carry a
+// due time with its zone, counted from incident.DiscoveryInstant.
+//
 // Jurisdiction codes are "US-TX" for US states, DC and territories (an
 // account in country "US" with region "TX"; countries "PR", "GU" and "VI" are
 // the territories) and ISO 3166-1 alpha-2 otherwise ("DE", "GB"; "CA" is

@@ -176,3 +176,45 @@ func TestPlanner_DecideAllocs(t *testing.T) {
 		t.Errorf("Decide allocates %.1f times per call", allocs)
 	}
 }
+
+// A jurisdiction's obligation: encryption with a safe key never adds a
+// regulator duty, and no regulator report falls due before discovery (an
+// hour-based one never before the discovery instant), whatever the cause.
+func TestProperty_ObligationInvariants(t *testing.T) {
+	f := func(s scenario, cause uint8, people, owed uint16) bool {
+		code := residences[int(s.Residence)%len(residences)]
+		inc := s.incident(s.Elements, false)
+		inc.Cause = incident.Causes[int(cause)%len(incident.Causes)]
+		enc := *inc
+		enc.Encrypted = true
+		tl := Tally{People: int(people), Owed: int(min(owed, people))}
+		plain, withEnc := Summarize(inc, s.controller(), code, tl), Summarize(&enc, s.controller(), code, tl)
+		if withEnc.Regulator.Required && !plain.Regulator.Required {
+			t.Logf("%s: encryption added a regulator duty (%v)", code, inc.Cause)
+			return false
+		}
+		start, _ := inc.DiscoveryInstant()
+		for _, n := range []RegulatorNotice{plain.Regulator, withEnc.Regulator} {
+			due := []incident.Date{n.Due}
+			if n.First != nil {
+				due = append(due, n.First.Due)
+				if n.First.DueAt != nil && n.First.DueAt.Before(start) {
+					return false
+				}
+			}
+			if n.DueAt != nil && n.DueAt.Before(start) {
+				return false
+			}
+			for _, d := range due {
+				if !d.IsZero() && d.Before(inc.Discovered.Time) {
+					t.Logf("%s: regulator due %s before discovery %s", code, d, inc.Discovered)
+					return false
+				}
+			}
+		}
+		return plain.Deadline.IsZero() || !plain.Deadline.Before(inc.Discovered.Time)
+	}
+	if err := quick.Check(f, quickConfig); err != nil {
+		t.Error(err)
+	}
+}
