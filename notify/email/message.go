@@ -1,8 +1,6 @@
 package email
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,17 +32,6 @@ func WriteMessage(w io.Writer, m *notify.Message, now time.Time) error {
 		return fmt.Errorf("email: write message: %w", err)
 	}
 	return nil
-}
-
-// digest returns the hex SHA-256 of msg's bytes. Writing a message fixes
-// its multipart boundary, so every later write (the SMTP client's after
-// DATA, an outbox file) gives these same bytes.
-func digest(msg *mail.Msg) (string, error) {
-	h := sha256.New()
-	if _, err := msg.WriteTo(h); err != nil {
-		return "", fmt.Errorf("%w: %v", errInvalid, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // buildMsg turns a notice into the MIME message both transports emit:

@@ -9,6 +9,9 @@
 //
 // The SMTP transport keeps one connection open per notify.Conn and sends
 // many messages over it (no NOOP before and no RSET after each message).
+// go-mail dials, authenticates and encodes; the mail transaction (MAIL,
+// RCPT, DATA) runs here on go-mail's session client, so that each message
+// is encoded once: Result.SHA256 hashes the very bytes written after DATA.
 // Each message is bounded by the configured timeout and by the caller's
 // context. Outcomes map as the notify package defines them:
 //
@@ -34,11 +37,15 @@
 package email
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +91,7 @@ func (s *SMTP) Open(ctx context.Context) (notify.Conn, error) {
 // smtpConn is one SMTP session over one TCP connection.
 type smtpConn struct {
 	cfg    Config
+	buf    bytes.Buffer // the message being sent, as encoded once
 	client *mail.Client // the configuration: dials, authenticates, sends
 	smtp   *smtp.Client // the session client dialled
 	raw    net.Conn     // the TCP (or TLS) connection under smtp, for deadlines
@@ -186,6 +194,10 @@ func (c *smtpConn) errorf(prefix string, err error) error {
 
 // Send delivers one message over the session. A Broken result means the
 // caller must Close this Conn and Open another.
+//
+// The message is encoded once, into the connection's buffer: its SHA-256
+// (Result.SHA256) is taken of those bytes, and those bytes are what the
+// relay receives after DATA.
 func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 	if c.broken || c.client == nil {
 		return notify.Result{Outcome: notify.Temporary, Reply: "connection already broken", Broken: true}
@@ -202,37 +214,35 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 			return r
 		}
 	}
-
-	sum, err := digest(msg)
+	env, err := envelopeOf(msg)
 	if err != nil {
-		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+		return notify.Result{Outcome: notify.Permanent, Reply: trimSendError(err.Error())}
 	}
-	r, retry := c.send(ctx, msg)
+	c.buf.Reset()
+	if _, err := msg.WriteTo(&c.buf); err != nil {
+		return notify.Result{Outcome: notify.Permanent, Reply: fmt.Errorf("%w: %v", errInvalid, err).Error()}
+	}
+	sum := sha256.Sum256(c.buf.Bytes())
+
+	r, retry := c.send(ctx, env, c.buf.Bytes())
 	if retry && ctx.Err() == nil {
 		// The relay closed the idle session before anything of the
-		// message went out: reopen once and try again.
+		// message went out: reopen once and send the same bytes again.
 		c.closeRaw()
 		if err := c.dial(ctx); err != nil {
 			c.broken = true
 			return notify.Result{Outcome: notify.Temporary, Reply: err.Error(), Broken: true}
-		}
-		msg, err = buildMsg(m, c.cfg.now())
-		if err != nil {
-			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 		}
 		if !c.utf8 {
 			if r, refused := refuseUTF8(m); refused {
 				return r
 			}
 		}
-		if sum, err = digest(msg); err != nil {
-			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
-		}
-		r, _ = c.send(ctx, msg)
+		r, _ = c.send(ctx, env, c.buf.Bytes())
 	}
 	c.broken = r.Broken
 	r.Reply = c.cfg.scrub(r.Reply)
-	r.SHA256 = sum
+	r.SHA256 = hex.EncodeToString(sum[:])
 	return r
 }
 
@@ -250,20 +260,39 @@ func refuseUTF8(m *notify.Message) (notify.Result, bool) {
 	return notify.Result{}, false
 }
 
+// envelope is a message's SMTP sender and recipients.
+type envelope struct {
+	from string
+	to   []string
+}
+
+// envelopeOf reads the envelope off msg as go-mail's own Send would.
+func envelopeOf(msg *mail.Msg) (envelope, error) {
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return envelope{}, &stepError{step: "getting sender address", err: err}
+	}
+	to, err := msg.GetRecipients()
+	if err != nil {
+		return envelope{}, &stepError{step: "getting recipient addresses", err: err}
+	}
+	return envelope{from: from, to: to}, nil
+}
+
 // send makes one attempt. retry says the session was found dead before
 // DATA on a connection that had been used before.
-func (c *smtpConn) send(ctx context.Context, msg *mail.Msg) (notify.Result, bool) {
-	// go-mail sets the connection deadline from the timeout at the start
-	// of each message; a done context moves it to the past, which makes
-	// the blocked read or write return at once.
+func (c *smtpConn) send(ctx context.Context, env envelope, data []byte) (notify.Result, bool) {
+	// The connection deadline is set from the timeout at the start of
+	// each message; a done context moves it to the past, which makes the
+	// blocked read or write return at once.
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
-	err := c.client.SendWithSMTPClient(c.smtp, msg)
+	reply, err := c.transact(env, data)
 	interrupted := !stop()
 
 	if err == nil {
 		c.sent++
-		return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: oneLine(msg.ServerResponse())}, false
+		return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: oneLine(reply)}, false
 	}
 	r, preData := classify(err)
 	if interrupted && r.Code == 0 {
@@ -273,33 +302,87 @@ func (c *smtpConn) send(ctx context.Context, msg *mail.Msg) (notify.Result, bool
 	return r, retry
 }
 
-// classify maps a go-mail send error to a Result. preData says nothing of
+// stepError is a failed step of an SMTP transaction. Its text is the one
+// go-mail's SendError gives for the same step.
+type stepError struct {
+	step    string
+	preData bool // nothing of the message content had been sent
+	err     error
+	reset   error // from the RSET after a refused MAIL or RCPT
+}
+
+func (e *stepError) Error() string {
+	if e.reset != nil {
+		return e.step + ": " + e.err.Error() + ", " + e.reset.Error()
+	}
+	return e.step + ": " + e.err.Error()
+}
+
+func (e *stepError) Unwrap() error { return e.err }
+
+// transact runs one mail transaction (MAIL, RCPT, DATA) on the session
+// and writes data, the message as encoded, after DATA: the same exchange
+// as go-mail's Client.SendWithSMTPClient with no NOOP before and no RSET
+// after, but with the bytes already encoded (and hashed) by Send. It
+// returns the relay's reply to the end of DATA.
+func (c *smtpConn) transact(env envelope, data []byte) (string, error) {
+	s := c.smtp
+	if !s.HasConnection() {
+		return "", &stepError{step: "checking SMTP connection", preData: true, err: mail.ErrNoActiveConnection}
+	}
+	if err := s.UpdateDeadline(c.cfg.Timeout); err != nil {
+		return "", &stepError{step: "checking SMTP connection", preData: true, err: err}
+	}
+	// After a refused MAIL or RCPT the transaction is reset, so the
+	// session stays usable for the next message.
+	reset := func(e *stepError) error {
+		e.reset = s.Reset()
+		return e
+	}
+	if err := s.Mail(env.from); err != nil {
+		return "", reset(&stepError{step: "sending SMTP MAIL FROM command", preData: true, err: err})
+	}
+	for _, to := range env.to {
+		if err := s.Rcpt(to); err != nil {
+			return "", reset(&stepError{step: "sending SMTP RCPT TO command", preData: true, err: err})
+		}
+	}
+	w, err := s.Data()
+	if err != nil {
+		return "", &stepError{step: "sending SMTP DATA command", preData: true, err: err}
+	}
+	if _, err := w.Write(data); err != nil {
+		return "", &stepError{step: "sending message content", err: err}
+	}
+	if err := w.Close(); err != nil {
+		return "", &stepError{step: "closing SMTP DATA writer", err: err}
+	}
+	if dc, ok := w.(*smtp.DataCloser); ok {
+		return dc.ServerResponse(), nil
+	}
+	return "", nil
+}
+
+// classify maps a failed transaction to a Result. preData says nothing of
 // the message content had been sent when it failed.
 func classify(err error) (notify.Result, bool) {
-	var se *mail.SendError
+	var se *stepError
 	if !errors.As(err, &se) {
 		return notify.Result{Outcome: notify.Temporary, Reply: oneLine(err.Error()), Broken: true}, false
 	}
-	preData := false
-	switch se.Reason {
-	case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
-		// Refused before any I/O: the message is at fault, not the link.
-		return notify.Result{Outcome: notify.Permanent, Reply: trimSendError(se.Error())}, false
-	case mail.ErrConnCheck, mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData:
-		preData = true
-	}
-	code := se.ErrorCode()
-	if code < 400 || code > 599 {
+	var te *textproto.Error
+	if !errors.As(se.err, &te) || te.Code < 400 || te.Code > 599 {
 		// No reply code: a network error or timeout mid-exchange.
-		return notify.Result{Outcome: notify.Temporary, Reply: trimSendError(se.Error()), Broken: true}, preData
+		return notify.Result{Outcome: notify.Temporary, Reply: trimSendError(se.Error()), Broken: true}, se.preData
 	}
+	code := te.Code
 	r := notify.Result{Outcome: notify.Permanent, Code: code, Reply: replyText(se.Error(), code)}
-	if se.IsTemp() {
+	if code < 500 {
 		r.Outcome = notify.Temporary
 	}
 	// 421: the relay is closing the session.
 	r.Broken = code == 421
-	return r, preData
+	return r, se.preData
 }
 
 // replyText picks the server's reply ("451 4.7.1 Try later") out of a

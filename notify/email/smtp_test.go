@@ -3,7 +3,9 @@ package email_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -127,6 +129,7 @@ func TestSMTP_Send(t *testing.T) {
 	conn := mustOpen(t, email.NewSMTP(cfg))
 
 	var sent []*notify.Message
+	var sums []string
 	for i := range 3 {
 		m := newMessage(int64(100+i), fmt.Sprintf("person%d@example.net", i))
 		r := conn.Send(context.Background(), m)
@@ -137,6 +140,7 @@ func TestSMTP_Send(t *testing.T) {
 			t.Errorf("Send %d: empty reply", i)
 		}
 		sent = append(sent, m)
+		sums = append(sums, r.SHA256)
 	}
 
 	if got := srv.Connections(); got != 1 {
@@ -148,6 +152,10 @@ func TestSMTP_Send(t *testing.T) {
 	}
 	for i, rec := range got {
 		want := sent[i]
+		// Result.SHA256 is the hash of the bytes the relay received.
+		if sum := sha256.Sum256(rec.Data); sums[i] != hex.EncodeToString(sum[:]) {
+			t.Errorf("message %d: SHA256 = %s, the relay received bytes hashing to %x", i, sums[i], sum)
+		}
 		if rec.MessageID != want.MessageID {
 			t.Errorf("message %d: Message-Id = %q, want %q", i, rec.MessageID, want.MessageID)
 		}
@@ -383,14 +391,19 @@ func TestSMTP_ReopenAfterIdleClose(t *testing.T) {
 		t.Fatalf("first Send = %+v", r)
 	}
 	time.Sleep(400 * time.Millisecond) // the server hangs up meanwhile
-	if r := conn.Send(context.Background(), newMessage(2, "a@example.net")); r.Outcome != notify.Delivered || r.Broken {
+	r := conn.Send(context.Background(), newMessage(2, "a@example.net"))
+	if r.Outcome != notify.Delivered || r.Broken {
 		t.Fatalf("Send after the server closed the idle connection = %+v, want delivered", r)
 	}
 	if n := srv.Connections(); n != 2 {
 		t.Errorf("server saw %d connections, want 2", n)
 	}
 	if n := srv.Count(); n != 2 {
-		t.Errorf("server accepted %d messages, want 2", n)
+		t.Fatalf("server accepted %d messages, want 2", n)
+	}
+	// The message sent again on the new connection is the one hashed.
+	if sum := sha256.Sum256(srv.Messages()[1].Data); r.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("SHA256 = %s, the relay received bytes hashing to %x", r.SHA256, sum)
 	}
 }
 
