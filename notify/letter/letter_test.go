@@ -3,7 +3,6 @@ package letter_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,9 +20,9 @@ import (
 	"github.com/breachnotice/breachnotice/notify/law"
 	"github.com/breachnotice/breachnotice/notify/letter"
 	"github.com/breachnotice/breachnotice/templates"
+	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata goldens")
 
 var noticeDate = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 
@@ -242,20 +241,7 @@ func TestRender_Golden(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, s.name+".pdf"), pdf, 0o644)
 		}
 	}
-	path := filepath.Join("testdata", "letters_sha256.golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("letters changed:\n%s\nwant:\n%s", b.String(), want)
-	}
+	golden.Check(t, "letters_sha256", b.String())
 }
 
 // BenchmarkRender renders LETTER_BENCH_N letters (default 100,000) on

@@ -8,7 +8,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 	"github.com/breachnotice/breachnotice/notify/letter/mailhouse"
+	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
 // letterStore opens a store whose journal is the delivery ledger and
@@ -148,7 +148,7 @@ func TestLetters_RoundTrip(t *testing.T) {
 	}
 	ids := noticeIDs(t, st, id)
 	m1 := zipMembers(t, out1)
-	golden(t, "letters_manifest_b1", string(m1["manifest.csv"]))
+	golden.Check(t, "letters_manifest_b1", string(m1["manifest.csv"]))
 	if got, want := len(m1), 5; got != want {
 		t.Errorf("batch 1 has %d files (%s), want %d", got, names(m1), want)
 	}
@@ -256,7 +256,7 @@ func TestLetters_RoundTrip(t *testing.T) {
 	if err != nil || cr.Accepted != 2 || cr.Rejected != 6 {
 		t.Fatalf("confirm: %+v, %v", cr, err)
 	}
-	golden(t, "letters_confirm_problems", strings.Join(problems, "\n")+"\n")
+	golden.Check(t, "letters_confirm_problems", strings.Join(problems, "\n")+"\n")
 	problems = nil
 	cr, err = mailhouse.Confirm(ctx, st, strings.NewReader(L("l2")+",2026-11-28\n"+L("l3")+",2026-11-28\n"), mailhouse.FileOptions{File: "again.csv"}, report)
 	if err != nil || cr.Accepted != 1 || cr.Rejected != 1 || !strings.Contains(problems[0], "again.csv:1: letter_id: "+L("l2")+" is already mailed") {
@@ -399,26 +399,6 @@ func TestLetters_OneClock(t *testing.T) {
 	}
 	one("confirm", times(`SELECT updated_at FROM notices WHERE state = 'mailed'`),
 		times(`SELECT at FROM audit WHERE action = 'letters.letter_mailed'`), ledgerTimes(ledger.KindLetterMailed))
-}
-
-var update = flag.Bool("update", false, "rewrite the testdata goldens")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./notify/letter/mailhouse -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
 }
 
 // exportedLetters plans, queues and exports the letters of incident id
