@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -103,30 +104,14 @@ func DefaultSendOptions() SendOptions {
 
 func (o *SendOptions) defaults() {
 	d := DefaultSendOptions()
-	if o.Channel == "" {
-		o.Channel = d.Channel
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = d.Concurrency
-	}
-	if o.RetryBase <= 0 {
-		o.RetryBase = d.RetryBase
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = d.MaxAttempts
-	}
-	if o.Lease <= 0 {
-		o.Lease = d.Lease
-	}
-	if o.CommitWait <= 0 {
-		o.CommitWait = d.CommitWait
-	}
-	if o.Grace <= 0 {
-		o.Grace = d.Grace
-	}
-	if o.Claim <= 0 {
-		o.Claim = min(max(8*o.Concurrency, 16), 256)
-	}
+	orDefault(&o.Channel, d.Channel)
+	orDefault(&o.Concurrency, d.Concurrency)
+	orDefault(&o.RetryBase, d.RetryBase)
+	orDefault(&o.MaxAttempts, d.MaxAttempts)
+	orDefault(&o.Lease, d.Lease)
+	orDefault(&o.CommitWait, d.CommitWait)
+	orDefault(&o.Grace, d.Grace)
+	orDefault(&o.Claim, min(max(8*o.Concurrency, 16), 256))
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -145,6 +130,15 @@ func (o *SendOptions) defaults() {
 	if o.Owner == "" {
 		host, _ := os.Hostname()
 		o.Owner = host + "/" + strconv.Itoa(os.Getpid()) + "/" + strconv.FormatUint(rand.Uint64(), 36)
+	}
+}
+
+// orDefault sets *v to d when *v is unset: zero, or for a number or a
+// duration, negative.
+func orDefault[T cmp.Ordered](v *T, d T) {
+	var zero T
+	if *v <= zero {
+		*v = d
 	}
 }
 

@@ -23,7 +23,6 @@ import (
 	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
-
 var noticeDate = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 
 func testIncident() *incident.Incident {
