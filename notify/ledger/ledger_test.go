@@ -71,6 +71,18 @@ func inTx(db *sql.DB, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// scratchTx begins a transaction that is rolled back when the test ends:
+// what it writes is for the test's eyes only.
+func scratchTx(t testing.TB, db *sql.DB) *sql.Tx {
+	t.Helper()
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return tx
+}
+
 // addController inserts a controller row and creates its ledger key.
 func addController(t testing.TB, db *sql.DB, l *Ledger, id string) string {
 	t.Helper()
@@ -240,8 +252,7 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("first entry %+v, %v", first, err)
 	}
 	t.Run("RecordChecksKind", func(t *testing.T) {
-		tx, _ := db.BeginTx(ctx, nil)
-		defer tx.Rollback()
+		tx := scratchTx(t, db)
 		if err := l.Record(ctx, tx, incident.Event{Controller: "op", Kind: "plan_maed"}); err == nil || !strings.Contains(err.Error(), "unknown event kind") {
 			t.Errorf("Record of an unknown kind = %v", err)
 		}
@@ -250,8 +261,7 @@ func TestKeys(t *testing.T) {
 		}
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
-		tx, _ := db.BeginTx(ctx, nil)
-		defer tx.Rollback()
+		tx := scratchTx(t, db)
 		if _, err := l.CreateKey(ctx, tx, "op"); !errors.Is(err, incident.ErrConflict) {
 			t.Fatalf("second CreateKey = %v", err)
 		}
@@ -275,8 +285,7 @@ func TestKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		var j incident.Journal = l
-		tx, _ := db.BeginTx(ctx, nil)
-		defer tx.Rollback()
+		tx := scratchTx(t, db)
 		if err := j.Record(ctx, tx, incident.Event{Controller: "m1", Kind: incident.EventControllerCreated, Detail: map[string]any{"name": "M"}}); err != nil {
 			t.Fatal(err)
 		}
