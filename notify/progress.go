@@ -159,8 +159,12 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 			pr.Deadlines = append(pr.Deadlines, d)
 		}
 		if f := ob.Regulator.First; ob.Regulator.Required && f != nil && !f.Due.IsZero() {
-			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "regulator", To: ob.Regulator.Name, Due: f.Due, Note: "first report (" + f.Text + "); " + filing}
-			d.State, d.DaysLeft = state(d.Due, 1)
+			// The first report (JP's preliminary one, India's CERT-In
+			// report) is due before the main one; a regulator filing
+			// recorded for the jurisdiction meets both.
+			d := DeadlineStatus{Jurisdiction: ob.Jurisdiction, Duty: "regulator", To: ob.Regulator.Name, Due: f.Due}
+			filed(&d)
+			d.Note = "first report (" + f.Text + "): " + d.Note
 			pr.Deadlines = append(pr.Deadlines, d)
 		}
 		if ob.CRA.Required && !ob.CRA.Due.IsZero() {

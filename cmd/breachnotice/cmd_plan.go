@@ -121,7 +121,7 @@ func printPlan(a *app, p *notify.Plan) error {
 		}
 		reg := "-"
 		if ob.Regulator.Required {
-			reg = ob.Regulator.Due.String() + " " + short(ob.Regulator.Name, 28)
+			reg = ob.Regulator.EarliestDue().String() + " " + short(ob.Regulator.Name, 28)
 			if ob.Regulator.Due.IsZero() {
 				reg = short(ob.Regulator.Name, 28)
 			}

@@ -40,7 +40,7 @@ func printLawNotes(w io.Writer, p *notify.Plan, now time.Time) {
 		if left < 0 {
 			state = fmt.Sprintf("OVERDUE by %d hours", -left)
 		}
-		fmt.Fprintf(w, "hours: %s %s due %s (%d hours from discovery): %s\n", c.j, c.duty, c.at.Format("2006-01-02 15:04 MST"), c.hours, state)
+		fmt.Fprintf(w, "hours: %s %s due %s (%d hours from discovery): %s\n", c.j, c.duty, law.FormatInstant(c.at), c.hours, state)
 	}
 	for _, ob := range p.Jurisdictions {
 		if len(ob.ReviewWhy) == 0 {

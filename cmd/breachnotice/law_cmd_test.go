@@ -92,8 +92,13 @@ n1,ni,Ni Shah,ni@example.org,en,US,NJ,3 Elm St,,Newark,07102,no,active
 	}
 	// 72 hours from 2026-11-27 22:00 +09:00 is 2026-11-30 22:00 +09:00:
 	// 49 hours after the test clock (2026-11-28 12:00 UTC).
-	if l := lineOf(out, "hours: KR regulator"); !strings.Contains(l, "2026-11-30 22:00") || !strings.Contains(l, "49 hours left") {
+	if l := lineOf(out, "hours: KR regulator"); !strings.Contains(l, "2026-11-30 22:00 +09:00") || !strings.Contains(l, "49 hours left") {
 		t.Errorf("KR hours line %q:\n%s", l, out)
+	}
+	// APPI: the preliminary report (planned 3 days after discovery) is
+	// tracked besides the final one (30 days).
+	if l := lineWith(out, "2026-11-30  JP"); !strings.Contains(l, "first report") {
+		t.Errorf("no JP preliminary report deadline:\n%s", out)
 	}
 	if l := lineOf(out, "review: US-NJ"); !strings.Contains(l, "P.L.2019 c.95") {
 		t.Errorf("no NJ review line:\n%s", out)
@@ -107,4 +112,14 @@ n1,ni,Ni Shah,ni@example.org,en,US,NJ,3 Elm St,,Newark,07102,no,active
 	if out := c.ok("incident", "plan", "2"); strings.Contains(lineOf(out, "JP "), "policy") {
 		t.Errorf("accidental: JP owed notice:\n%s", out)
 	}
+}
+
+// lineWith returns the first line of s containing sub.
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
 }

@@ -14,9 +14,9 @@ import (
 // incident.Incident.DiscoveryInstant).
 func dueAt(inc *incident.Incident, hours int) (time.Time, string) {
 	start, exact := inc.DiscoveryInstant()
-	from := "discovery recorded at " + formatInstant(start)
+	from := "discovery recorded at " + FormatInstant(start)
 	if !exact {
-		from = "discovery recorded as a date only: counted from " + formatInstant(start) + ", the start of that day in UTC"
+		from = "discovery recorded as a date only: counted from " + FormatInstant(start) + ", the start of that day in UTC"
 	}
 	return start.Add(time.Duration(hours) * time.Hour), from
 }
@@ -27,9 +27,9 @@ func dateOf(t time.Time) incident.Date {
 	return incident.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
 }
 
-// formatInstant writes a due time as people read it: "2026-03-05 00:00 UTC"
+// FormatInstant writes a due time as people read it: "2026-03-05 00:00 UTC"
 // or "2026-03-05 06:30 +05:30".
-func formatInstant(t time.Time) string {
+func FormatInstant(t time.Time) string {
 	if _, off := t.Zone(); off == 0 {
 		return t.UTC().Format("2006-01-02 15:04") + " UTC"
 	}

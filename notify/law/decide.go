@@ -523,7 +523,7 @@ func consumerDeadline(r *Rule, inc *incident.Incident, policyDays int) (incident
 	if r.DeadlineHours > 0 {
 		at, from := dueAt(inc, r.DeadlineHours)
 		return dateOf(at), DeadlineStatutory, Reason{r.Code + "/deadline/statutory", r.DeadlineText + ": " + strconv.Itoa(r.DeadlineHours) +
-			" hours from discovery (" + from + "), due " + formatInstant(at)}
+			" hours from discovery (" + from + "), due " + FormatInstant(at)}
 	}
 	if r.DeadlineDays > 0 {
 		unit := " days"

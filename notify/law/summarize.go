@@ -222,7 +222,7 @@ func regulatorNotice(r *Rule, inc *incident.Incident, t Tally, deadline incident
 		if r.RegulatorDeadlineHours > 0 {
 			at, from := dueAt(inc, r.RegulatorDeadlineHours)
 			n.Due, n.DueAt, n.DueHours = dateOf(at), &at, r.RegulatorDeadlineHours
-			clock = append(clock, hoursText(r.RegulatorDeadlineHours)+" from discovery ("+from+"), due "+formatInstant(at))
+			clock = append(clock, hoursText(r.RegulatorDeadlineHours)+" from discovery ("+from+"), due "+FormatInstant(at))
 		} else {
 			n.Due = addDays(inc.Discovered, days, r.RegulatorBusinessDays)
 		}
@@ -240,7 +240,7 @@ func regulatorNotice(r *Rule, inc *incident.Incident, t Tally, deadline incident
 		if r.RegulatorFirstHours > 0 {
 			at, from := dueAt(inc, r.RegulatorFirstHours)
 			f.Due, f.DueAt, f.Hours = dateOf(at), &at, r.RegulatorFirstHours
-			clock = append(clock, "first report "+hoursText(r.RegulatorFirstHours)+" from discovery ("+from+"), due "+formatInstant(at))
+			clock = append(clock, "first report "+hoursText(r.RegulatorFirstHours)+" from discovery ("+from+"), due "+FormatInstant(at))
 		} else {
 			f.Due = addDays(inc.Discovered, r.RegulatorFirstDays, false)
 			clock = append(clock, "first report due "+f.Due.String()+" ("+strconv.Itoa(r.RegulatorFirstDays)+" days from discovery)")
