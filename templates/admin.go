@@ -27,7 +27,9 @@ td.num,th.num{text-align:right}
 .tag{display:inline-block;padding:0 6px;border:1px solid #505a5f;font-size:14px}
 .hold{border-color:#b10e1e;color:#b10e1e}
 .actions{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-end}
-.actions form{border:1px solid #b1b4b6;padding:8px 12px}
+.actions form{border:1px solid #b1b4b6;padding:8px 12px;min-width:0;max-width:100%}
+code{word-break:break-all}
+select,input,textarea{max-width:100%}
 label{display:block;font-weight:bold;margin:8px 0 4px}
 label.inline{display:inline;font-weight:normal}
 fieldset{border:1px solid #b1b4b6;margin:12px 0}
@@ -36,7 +38,7 @@ button{font-size:16px;padding:6px 14px;background:#00703c;color:#fff;border:0;bo
 button.warn{background:#b10e1e;border-bottom-color:#55070e}
 button.quiet{background:#505a5f;border-bottom-color:#0b0c0c}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
-dl.facts dt{font-weight:bold}dl.facts dd{margin:0}
+dl.facts dt{font-weight:bold}dl.facts dd{margin:0;min-width:0;overflow-wrap:anywhere}
 svg{max-width:100%;height:auto;display:block}
 svg text{font-family:Arial,Helvetica,sans-serif;font-size:12px;fill:#0b0c0c}
 .s-sent,.s-mailed{fill:#00703c}.s-pending,.s-queued{fill:#b1b4b6}.s-sending,.s-exported{fill:#1d70b8}

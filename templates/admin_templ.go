@@ -377,7 +377,7 @@ func adminIncidentsBody(p IncidentsPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div class=\"scroll\"><table data-testid=\"incidents\"><thead><tr><th scope=\"col\">ID</th><th scope=\"col\">Title</th><th scope=\"col\">Controller</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"num\">Affected</th><th scope=\"col\" class=\"num\">Owed</th><th scope=\"col\">Next deadline</th><th scope=\"col\">Hold</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div class=\"scroll\" tabindex=\"0\"><table data-testid=\"incidents\"><thead><tr><th scope=\"col\">ID</th><th scope=\"col\">Title</th><th scope=\"col\">Controller</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"num\">Affected</th><th scope=\"col\" class=\"num\">Owed</th><th scope=\"col\">Next deadline</th><th scope=\"col\">Hold</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1079,7 +1079,7 @@ func adminIncidentBody(p IncidentPage) templ.Component {
 					}
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</p><div class=\"scroll\"><table data-testid=\"obligations\"><thead><tr><th scope=\"col\">Jurisdiction</th><th scope=\"col\" class=\"num\">People</th><th scope=\"col\" class=\"num\">Owed</th><th scope=\"col\" class=\"num\">Email</th><th scope=\"col\" class=\"num\">Letter</th><th scope=\"col\" class=\"num\">Unreachable</th><th scope=\"col\">Deadline</th><th scope=\"col\">Regulator</th><th scope=\"col\">Credit bureaus</th><th scope=\"col\">Substitute</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</p><div class=\"scroll\" tabindex=\"0\"><table data-testid=\"obligations\"><thead><tr><th scope=\"col\">Jurisdiction</th><th scope=\"col\" class=\"num\">People</th><th scope=\"col\" class=\"num\">Owed</th><th scope=\"col\" class=\"num\">Email</th><th scope=\"col\" class=\"num\">Letter</th><th scope=\"col\" class=\"num\">Unreachable</th><th scope=\"col\">Deadline</th><th scope=\"col\">Regulator</th><th scope=\"col\">Credit bureaus</th><th scope=\"col\">Substitute</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1250,7 +1250,7 @@ func adminIncidentBody(p IncidentPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 106, "<div class=\"scroll\"><table data-testid=\"duties\"><thead><tr><th scope=\"col\">Jurisdiction</th><th scope=\"col\">Duty</th><th scope=\"col\">To</th><th scope=\"col\">Due</th><th scope=\"col\">State</th><th scope=\"col\">Note</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 106, "<div class=\"scroll\" tabindex=\"0\"><table data-testid=\"duties\"><thead><tr><th scope=\"col\">Jurisdiction</th><th scope=\"col\">Duty</th><th scope=\"col\">To</th><th scope=\"col\">Due</th><th scope=\"col\">State</th><th scope=\"col\">Note</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2217,7 +2217,7 @@ func adminDelivery(p IncidentPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 190, "</p><div class=\"scroll\"><table data-testid=\"delivery-table\"><caption>Notices by channel and state</caption> <thead><tr><th scope=\"col\">Channel</th><th scope=\"col\">States</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 190, "</p><div class=\"scroll\" tabindex=\"0\"><table data-testid=\"delivery-table\"><caption>Notices by channel and state</caption> <thead><tr><th scope=\"col\">Channel</th><th scope=\"col\">States</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2459,7 +2459,7 @@ func adminLedgerBody(p LedgerPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 209, "<div class=\"scroll\"><table data-testid=\"checkpoints\"><thead><tr><th scope=\"col\">Signed</th><th scope=\"col\" class=\"num\">Tree size</th><th scope=\"col\">Root</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 209, "<div class=\"scroll\" tabindex=\"0\"><table data-testid=\"checkpoints\"><thead><tr><th scope=\"col\">Signed</th><th scope=\"col\" class=\"num\">Tree size</th><th scope=\"col\">Root</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2513,7 +2513,7 @@ func adminLedgerBody(p LedgerPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 215, "<h2>Latest entries</h2><div class=\"scroll\"><table data-testid=\"entries\"><thead><tr><th scope=\"col\" class=\"num\">Index</th><th scope=\"col\">At</th><th scope=\"col\">Kind</th><th scope=\"col\">Incident</th><th scope=\"col\">Channel</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 215, "<h2>Latest entries</h2><div class=\"scroll\" tabindex=\"0\"><table data-testid=\"entries\"><thead><tr><th scope=\"col\" class=\"num\">Index</th><th scope=\"col\">At</th><th scope=\"col\">Kind</th><th scope=\"col\">Incident</th><th scope=\"col\">Channel</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2639,7 +2639,7 @@ func adminAuditBody(p AuditPage) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 223, "<h1>Audit log</h1><div class=\"scroll\"><table data-testid=\"audit\"><thead><tr><th scope=\"col\">At</th><th scope=\"col\">Who</th><th scope=\"col\">Action</th><th scope=\"col\">Object</th><th scope=\"col\">Detail</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 223, "<h1>Audit log</h1><div class=\"scroll\" tabindex=\"0\"><table data-testid=\"audit\"><thead><tr><th scope=\"col\">At</th><th scope=\"col\">Who</th><th scope=\"col\">Action</th><th scope=\"col\">Object</th><th scope=\"col\">Detail</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2801,7 +2801,7 @@ func adminUsersBody(p UsersPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 235, "<div class=\"scroll\"><table data-testid=\"users\"><thead><tr><th scope=\"col\">ID</th><th scope=\"col\">Name</th><th scope=\"col\">Role</th><th scope=\"col\">Controller</th><th scope=\"col\">Password</th><th scope=\"col\">Token</th><th scope=\"col\">Disabled</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 235, "<div class=\"scroll\" tabindex=\"0\"><table data-testid=\"users\"><thead><tr><th scope=\"col\">ID</th><th scope=\"col\">Name</th><th scope=\"col\">Role</th><th scope=\"col\">Controller</th><th scope=\"col\">Password</th><th scope=\"col\">Token</th><th scope=\"col\">Disabled</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2920,9 +2920,9 @@ func adminUsersBody(p UsersPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var170 string
-				templ_7745c5c3_Var170, templ_7745c5c3_Err = templruntime.NewAttributeExpression("New API token for " + u.Name).Resolve(ctx)
+				templ_7745c5c3_Var170, templ_7745c5c3_Err = templruntime.NewAttributeExpression("New token for " + u.Name).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin.templ`, Line: 473, Col: 87}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin.templ`, Line: 473, Col: 83}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var170)
 				if templ_7745c5c3_Err != nil {

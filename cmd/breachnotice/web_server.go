@@ -28,6 +28,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	jf := &jobFlags{}
 	a.bindJobFlags(fs, jf)
 	noJobs := fs.Bool("no-jobs", false, "do not run the scheduled jobs in this process")
+	demo := fs.Bool("demo", false, "seed an empty database with a demo platform and one user per role, and print their passwords")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,8 +38,19 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if *publicURL == "" {
 		*publicURL = a.getenv("BREACHNOTICE_PUBLIC_URL")
 	}
-	if _, err := a.open(ctx, dbExisting); err != nil {
+	mode := dbExisting
+	if *demo {
+		mode = dbCreate
+	}
+	if _, err := a.open(ctx, mode); err != nil {
 		return err
+	}
+	var demoUsers []demoUser
+	if *demo {
+		var err error
+		if demoUsers, err = a.seedServeDemo(ctx, "demo"); err != nil {
+			return err
+		}
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if *noJobs {
@@ -55,6 +67,9 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	base := publicBase(*publicURL)
 	if *publicURL == "" {
 		base = "http://" + ln.Addr().String()
+	}
+	if demoUsers != nil {
+		printDemoUsers(a.stdout, "http://"+ln.Addr().String(), demoUsers)
 	}
 	fmt.Fprintf(a.stdout, "serving on http://%s (public URL %s); embed the banner with\n  <script src=\"%s/banner.js\" data-controller=\"%s\" defer></script>\n",
 		ln.Addr(), base, base, srv.snapshot().Operator)
