@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -74,12 +75,33 @@ type dispatcher struct {
 	// write that kept failing.
 	stop  context.CancelCauseFunc
 	cache *templates.EmailCache
+	// held is the JSON array of the plan variants whose notices wait for
+	// the regulator notice their law wants first (regfirst.go).
+	held string
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
 	var err error
 	if d.variants, err = loadVariants(ctx, d.st, d.inc.ID); err != nil {
 		return err
+	}
+	heldJ, err := HeldJurisdictions(ctx, d.st, d.inc.ID)
+	if err != nil {
+		return err
+	}
+	d.res.HeldForRegulator = heldJ
+	var heldV []int64
+	for v, dec := range d.variants {
+		for _, j := range heldJ {
+			if dec.Jurisdiction == j {
+				heldV = append(heldV, v)
+			}
+		}
+	}
+	d.held = "[]"
+	if len(heldV) > 0 {
+		b, _ := json.Marshal(heldV)
+		d.held = string(b)
 	}
 	d.committed = make(chan struct{}, 1)
 	d.cache = templates.NewEmailCache()
@@ -148,6 +170,12 @@ func (d *dispatcher) run(ctx context.Context) error {
 	}
 	d.res.Remaining = remaining
 	d.res.Interrupted = ctx.Err() != nil
+	if len(heldV) > 0 {
+		if err := d.st.DB().QueryRowContext(context.WithoutCancel(ctx), `SELECT count(*) FROM notices WHERE incident_id = ? AND channel = 'email'
+			AND state = 'pending' AND variant IN (SELECT value FROM json_each(?))`, d.inc.ID, d.held).Scan(&d.res.HeldNotices); err != nil {
+			return fmt.Errorf("send incident %d: %w", d.inc.ID, err)
+		}
+	}
 	return nil
 }
 

@@ -49,6 +49,13 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 	if _, err := FindPlan(ctx, st, incidentID); err != nil {
 		return 0, err
 	}
+	// Residents whose law wants the regulator told first get their letters
+	// once it is (regfirst.go): a later send queues them.
+	heldJ, err := HeldJurisdictions(ctx, st, incidentID)
+	if err != nil {
+		return 0, err
+	}
+	held := heldJSON(heldJ)
 	now := st.Now().UTC()
 	after := "" // account ids are non-empty, so "" sorts before them all
 	for {
@@ -63,7 +70,7 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 		n := 0
 		err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
 			var e error
-			n, e = queueWindow(ctx, tx.Tx, inc, after, hi, tx.Now)
+			n, e = queueWindow(ctx, tx.Tx, inc, after, hi, tx.Now, held)
 			return e
 		})
 		if err != nil {
@@ -79,7 +86,7 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 
 // queueWindow queues the letters of the affected accounts in (after, hi]
 // (or after "after" when hi is null) and appends their ledger entries.
-func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after string, hi sql.NullString, now time.Time) (int, error) {
+func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after string, hi sql.NullString, now time.Time, held string) (int, error) {
 	var maxID int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM notices`).Scan(&maxID); err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
@@ -95,8 +102,9 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 		WHERE f.incident_id = ? AND f.account_id > ? AND (? IS NULL OR f.account_id <= ?)
 			AND v.notify = 1 AND (',' || v.channels || ',') LIKE '%,letter,%'
 			AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = f.incident_id AND n.account_id = f.account_id AND n.channel = 'letter')
+			AND v.jurisdiction NOT IN (SELECT value FROM json_each(?))
 		ORDER BY f.account_id`,
-		inc.ControllerID, at, at, inc.ID, after, hi, hi)
+		inc.ControllerID, at, at, inc.ID, after, hi, hi, held)
 	if err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: insert: %w", inc.ID, err)
 	}

@@ -66,6 +66,11 @@ type SendOptions struct {
 	// OnePass makes the run return once nothing is due now, instead of
 	// waiting for deferred notices and others' leases (Sweep).
 	OnePass bool
+	// RegulatorFirstOff sends to the residents of jurisdictions whose law
+	// wants the regulator told first before that notice is recorded; the
+	// decision is recorded per jurisdiction (ledger and audit). Without
+	// it their notices wait (see RegulatorFirst).
+	RegulatorFirstOff bool
 }
 
 // SendProgress counts a run's outcomes so far, and what remains.
@@ -93,6 +98,14 @@ type SendResult struct {
 	// good after this run, in this run or earlier ones.
 	FailedTotal int  `json:"failed_total"`
 	Interrupted bool `json:"interrupted"`
+	// HeldForRegulator lists the jurisdictions whose residents' notices
+	// wait for the regulator notice their law wants first; HeldNotices
+	// counts their email notices waiting.
+	HeldForRegulator []string `json:"held_for_regulator,omitempty"`
+	HeldNotices      int      `json:"held_notices,omitempty"`
+	// RegulatorFirstWaived lists the jurisdictions RegulatorFirstOff
+	// released, recorded by this run.
+	RegulatorFirstWaived []string `json:"regulator_first_waived,omitempty"`
 }
 
 // DefaultSendOptions returns the settings a run takes for what its options
@@ -195,6 +208,14 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 		return st.Audit(ctx, tx, "incident.send", fmt.Sprintf("incident:%d", id), map[string]any{"channel": opt.Channel})
 	})
 	if err != nil {
+		return res, err
+	}
+	if opt.RegulatorFirstOff {
+		if res.RegulatorFirstWaived, err = waiveRegulatorFirst(ctx, st, inc, opt.Now()); err != nil {
+			return res, err
+		}
+	}
+	if res.HeldForRegulator, err = HeldJurisdictions(ctx, st, id); err != nil {
 		return res, err
 	}
 	if opt.Channel == ChannelLetter || opt.Channel == "all" {

@@ -107,6 +107,11 @@ func (a *app) demoDeliver(ctx context.Context, id int64, dir string) error {
 	}
 	fmt.Fprintf(a.stdout, "==> delivered: %d emails sent to %s, %d failed, %d letters queued for the mail house\n",
 		res.Sent, where, res.Failed, res.LettersQueued)
+	if len(res.HeldForRegulator) > 0 {
+		fmt.Fprintf(a.stdout, "==> held: the residents of %s wait for the regulator notice their law wants first (%d emails):\n"+
+			"    breachnotice jobs run regulator-drafts; breachnotice regulators list %d; then regulators sent %d JURISDICTION --at DATE\n",
+			strings.Join(res.HeldForRegulator, ", "), res.HeldNotices, id, id)
+	}
 	if res.Interrupted {
 		return errInterrupted
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/jobs"
+	"github.com/breachnotice/breachnotice/notify/regulator"
 )
 
 // jobFlags are the settings of the scheduled jobs, shared by serve and
@@ -59,6 +60,12 @@ func (a *app) jobTable(f *jobFlags) ([]jobs.Job, error) {
 				} else {
 					jobs.Note(ctx, "nothing to send")
 				}
+				return err
+			}},
+		{Name: "regulator-drafts", Spec: "0 6 * * *", Summary: "draft (text and PDF) each notice owed to a regulator or the credit bureaus and not yet sent",
+			Run: func(ctx context.Context, now time.Time) error {
+				res, err := regulator.Draft(ctx, a.store, now)
+				jobs.Note(ctx, "%d incidents: %d drafts written, %d unchanged, %d already sent", res.Incidents, res.Drafted, res.Unchanged, res.Sent)
 				return err
 			}},
 		{Name: "banner-expiry", Spec: "0 * * * *", Summary: "withdraw banners whose --until has passed and whose legal posting minimum is over",

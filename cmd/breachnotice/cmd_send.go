@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/notify"
@@ -24,6 +25,8 @@ type sendFlags struct {
 	rate                  float64
 	retryBase, lease      time.Duration
 	retryFailed           bool
+	// regulatorFirstOff is incident send --regulator-first=false.
+	regulatorFirstOff bool
 }
 
 func (a *app) bindSendFlags(fs interface {
@@ -66,10 +69,12 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 	var f sendFlags
 	a.bindSendFlags(fs, &f)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	regFirst := fs.Bool("regulator-first", true, "hold the notices of residents whose law wants the regulator told first (Maryland, New Jersey) until regulators sent records it; false sends anyway, recorded in the ledger and audit log")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	f.regulatorFirstOff = !*regFirst
 	id, err := incidentID("incident send", pos)
 	if err != nil {
 		return err
@@ -98,6 +103,15 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, "incident %d: %d sent, %d failed, %d letters queued, %d possible duplicates flagged\n",
 			id, res.Sent, res.Failed, res.LettersQueued, res.Duplicates)
 	}
+	if len(res.RegulatorFirstWaived) > 0 {
+		fmt.Fprintf(a.stderr, "breachnotice: sent before the regulator notice the law wants first (%s): recorded in the ledger (regulator_first_waived)\n",
+			strings.Join(res.RegulatorFirstWaived, ", "))
+	}
+	if len(res.HeldForRegulator) > 0 {
+		fmt.Fprintf(a.stderr, "breachnotice: the notices of residents of %s wait for the regulator notice their law wants first (%d emails; letters not queued): "+
+			"record it with regulators sent %d JURISDICTION --at DATE (the retry sweep then sends the emails; incident send %d queues the letters), or send anyway with --regulator-first=false\n",
+			strings.Join(res.HeldForRegulator, ", "), res.HeldNotices, id, id)
+	}
 	if res.Interrupted {
 		fmt.Fprintf(a.stderr, "breachnotice: interrupted: %d email notices remain; run incident send %d again to finish\n", res.Remaining, id)
 		return errInterrupted
@@ -113,7 +127,7 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 // send runs the dispatcher with progress on a terminal.
 func (a *app) send(ctx context.Context, id int64, f *sendFlags) (notify.SendResult, error) {
 	opt := notify.SendOptions{Channel: f.channel, Concurrency: f.concurrency, Rate: f.rate, RetryBase: f.retryBase,
-		MaxAttempts: f.attempts, Lease: f.lease, RetryFailed: f.retryFailed, Now: a.now}
+		MaxAttempts: f.attempts, Lease: f.lease, RetryFailed: f.retryFailed, Now: a.now, RegulatorFirstOff: f.regulatorFirstOff}
 	if f.channel != "letter" {
 		tr, name, err := a.transport(f)
 		if err != nil {

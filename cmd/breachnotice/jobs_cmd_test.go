@@ -111,3 +111,53 @@ func TestCLI_BannerExpiryJob(t *testing.T) {
 		t.Errorf("banner list after expiry:\n%s", out)
 	}
 }
+
+// TestCLI_Regulators: incident send holds the Marylanders until the
+// regulator notice is recorded; regulator-drafts drafts it; regulators
+// list shows it and writes it out; regulators sent records it, and the
+// next send delivers them.
+func TestCLI_Regulators(t *testing.T) {
+	c := newCLI(t)
+	c.ok("controllers", "add", "--id", "op", "--name", "OpenLearn", "--from", "notice@openlearn.example", "--terms-e-consent",
+		"--postal-address", "141 Portland St;Cambridge, MA 02139", "--contact-email", "privacy@openlearn.example")
+	c.ok("accounts", "import", c.file("accounts.csv", `id,name,email,country,region,postal_line1,city,postal_code,e_consent
+md1,Mary Land,md1@example.org,US,MD,1 Bay St,Baltimore,21201,yes
+ca1,Cal If,ca1@example.org,US,CA,4 Main St,Los Angeles,90012,yes
+`))
+	c.ok("incident", "open", "--controller", "op", "--title", "Records copied", "--discovered", "2026-11-20", "--elements", "name,ssn")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+	outbox := filepath.Join(c.dir, "outbox")
+	out, errOut, code := c.run("incident", "send", "1", "--outbox", outbox)
+	if code != 0 || !strings.Contains(out, "1 sent") || !strings.Contains(errOut, "residents of US-MD wait for the regulator notice") {
+		t.Fatalf("send: exit %d\n%s%s", code, out, errOut)
+	}
+	if out := c.ok("regulators", "list", "1"); !strings.Contains(out, "not drafted") || !strings.Contains(out, "residents' notices wait for it") {
+		t.Errorf("list before drafting:\n%s", out)
+	}
+	c.ok("jobs", "run", "regulator-drafts", "--now", "2026-11-28T06:00:00Z")
+	dir := filepath.Join(c.dir, "drafts")
+	c.ok("regulators", "list", "1", "--out", dir)
+	for _, name := range []string{"US-MD-regulator.txt", "US-MD-regulator.pdf"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || len(b) < 100 {
+			t.Errorf("%s: %d bytes, %v", name, len(b), err)
+		}
+	}
+	if _, errOut, code := c.run("regulators", "sent", "1", "US-MD", "--at", "2026-12-30"); code != 1 || !strings.Contains(errOut, "after today") {
+		t.Errorf("a date after today: exit %d %s", code, errOut)
+	}
+	if out := c.ok("regulators", "sent", "1", "US-MD", "--at", "2026-11-28", "--ref", "AG-77"); !strings.Contains(out, "recorded as sent on 2026-11-28") {
+		t.Errorf("sent: %s", out)
+	}
+	var fs []struct {
+		Jurisdiction string `json:"jurisdiction"`
+		SentOn       string `json:"sent_on"`
+		Ref          string `json:"ref"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("regulators", "list", "1", "--json")), &fs); err != nil || len(fs) == 0 || fs[0].SentOn != "2026-11-28" || fs[0].Ref != "AG-77" {
+		t.Fatalf("list --json: %+v %v", fs, err)
+	}
+	if out := c.ok("incident", "send", "1", "--outbox", outbox); !strings.Contains(out, "1 sent") {
+		t.Errorf("send after the filing: %s", out)
+	}
+}

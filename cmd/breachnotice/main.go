@@ -202,6 +202,10 @@ func commands() []command {
 			{"disable", "ID", "disable a user: its token, password and sessions stop working"},
 			{"token", "ID", "issue a user a new API token, printed once; the old one stops working"},
 		}},
+		{name: "regulators", summary: "notices to regulators and credit bureaus: drafts and filings", run: (*app).cmdRegulators, subs: []subcommand{
+			{"list", "ID", "each notice the incident owes a regulator or the credit bureaus: due date, draft, sent (--json, --out DIR writes the drafts)"},
+			{"sent", "ID CODE", "record the notice to jurisdiction CODE (e.g. US-MD) as submitted (--at DATE, --ref TEXT): ledger regulator_notified; releases notices a regulator-first law held"},
+		}},
 		{name: "jobs", summary: "the scheduled jobs serve runs (deadline watch, retry sweep, regulator drafts, banner expiry, ledger checkpoints)", run: (*app).cmdJobs, subs: []subcommand{
 			{"list", "", "each job's schedule (UTC), last run and result, and next run (--json)"},
 			{"run", "NAME", "run one job now, by hand (--now RFC3339 runs it as of that time)"},
