@@ -44,3 +44,33 @@ func ExportProof(ctx context.Context, st *incident.Store, l *ledger.Ledger, opt 
 	})
 	return sum, err
 }
+
+// SignCheckpoint signs a checkpoint of the controller's log as it stands
+// and audits it: ledger checkpoint's operation. Security and legal may.
+func SignCheckpoint(ctx context.Context, st *incident.Store, l *ledger.Ledger, controller string) (ledger.Checkpoint, error) {
+	if err := incident.Authorize(ctx, incident.ActLedgerSign, controller); err != nil {
+		return ledger.Checkpoint{}, fmt.Errorf("ledger checkpoint: %w", err)
+	}
+	cp, err := l.Checkpoint(ctx, st.DB(), controller)
+	if err != nil {
+		return ledger.Checkpoint{}, err
+	}
+	err = st.InTx(ctx, func(tx *sql.Tx) error {
+		return st.Audit(ctx, tx, "ledger.checkpoint", "controller:"+controller, map[string]any{"size": cp.Size})
+	})
+	return cp, err
+}
+
+// ProveAccount writes one learner's inclusion proof to the file out and
+// audits it (the learner's id stays out of the audit row): ledger prove's
+// operation.
+func ProveAccount(ctx context.Context, st *incident.Store, l *ledger.Ledger, controller, account, out string) (ledger.Summary, error) {
+	sum, err := l.ProveFile(ctx, st.DB(), incident.ActorFrom(ctx), controller, account, out)
+	if err != nil {
+		return ledger.Summary{}, err
+	}
+	err = st.InTx(ctx, func(tx *sql.Tx) error {
+		return st.Audit(ctx, tx, "ledger.prove", "controller:"+controller, map[string]any{"entries": sum.Entries})
+	})
+	return sum, err
+}

@@ -199,6 +199,8 @@ type LedgerPage struct {
 	Entries                       []EntryRow
 	ExportHref                    string
 	Incidents                     []Option
+	// CanSign offers to sign a checkpoint of the log as it stands.
+	CanSign bool
 }
 
 // CheckpointRow is one signed checkpoint.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,16 +74,11 @@ func (a *app) ledgerCheckpoint(ctx context.Context, args []string) error {
 	}
 	var cps []ledger.Checkpoint
 	for _, id := range ids {
-		cp, err := a.ledger.Checkpoint(ctx, a.db, id)
+		cp, err := notify.SignCheckpoint(ctx, st, a.ledger, id)
 		if err != nil {
 			return err
 		}
 		cps = append(cps, cp)
-		if err := st.InTx(ctx, func(tx *sql.Tx) error {
-			return st.Audit(ctx, tx, "ledger.checkpoint", "controller:"+id, map[string]any{"size": cp.Size})
-		}); err != nil {
-			return err
-		}
 		if !*asJSON {
 			fmt.Fprintf(a.stdout, "%s: signed tree of size %d, root %s\n", id, cp.Size, cp.Root)
 		}
@@ -256,13 +250,8 @@ func (a *app) ledgerProve(ctx context.Context, args []string) error {
 	}
 	// The proof names the learner and what they were sent: it is written
 	// 0600, complete or not at all.
-	sum, err := a.ledger.ProveFile(ctx, a.db, incident.ActorFrom(ctx), *controller, *account, *out)
+	sum, err := notify.ProveAccount(ctx, st, a.ledger, *controller, *account, *out)
 	if err != nil {
-		return err
-	}
-	if err := st.InTx(ctx, func(tx *sql.Tx) error {
-		return st.Audit(ctx, tx, "ledger.prove", "controller:"+*controller, map[string]any{"entries": sum.Entries})
-	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "wrote %s: %d entries for account %s, provable against %s's signed tree of size %d\n",

@@ -30,20 +30,21 @@ func (s *server) mountAdmin(mux *http.ServeMux) {
 	mux.Handle("POST /admin/login", s.secure(adminCSP, http.HandlerFunc(s.handleLogin)))
 	mux.Handle("POST /admin/logout", s.secure(adminCSP, http.HandlerFunc(s.handleLogout)))
 	for pattern, h := range map[string]userHandler{
-		"GET /admin/{$}":                             s.pageIncidents,
-		"GET /admin/incidents/new":                   s.pageOpen,
-		"POST /admin/incidents":                      s.postOpen,
-		"GET /admin/incidents/{id}":                  s.pageIncident,
-		"POST /admin/incidents/{id}/{action}":        s.postIncident,
-		"POST /admin/incidents/{id}/banner/withdraw": s.postWithdraw,
-		"GET /admin/incidents/{id}/obligations":      s.apiObligations,
-		"GET /admin/controllers/{$}":                 s.pageControllers,
-		"GET /admin/controllers/{id}/ledger":         s.pageLedger,
-		"GET /admin/controllers/{id}/ledger/export":  s.apiExport,
-		"GET /admin/audit":                           s.pageAudit,
-		"GET /admin/users":                           s.pageUsers,
-		"POST /admin/users":                          s.postUser,
-		"POST /admin/users/{id}/{action}":            s.postUserAction,
+		"GET /admin/{$}":                                 s.pageIncidents,
+		"GET /admin/incidents/new":                       s.pageOpen,
+		"POST /admin/incidents":                          s.postOpen,
+		"GET /admin/incidents/{id}":                      s.pageIncident,
+		"POST /admin/incidents/{id}/{action}":            s.postIncident,
+		"POST /admin/incidents/{id}/banner/withdraw":     s.postWithdraw,
+		"GET /admin/incidents/{id}/obligations":          s.apiObligations,
+		"GET /admin/controllers/{$}":                     s.pageControllers,
+		"GET /admin/controllers/{id}/ledger":             s.pageLedger,
+		"POST /admin/controllers/{id}/ledger/checkpoint": s.postCheckpoint,
+		"GET /admin/controllers/{id}/ledger/export":      s.apiExport,
+		"GET /admin/audit":                               s.pageAudit,
+		"GET /admin/users":                               s.pageUsers,
+		"POST /admin/users":                              s.postUser,
+		"POST /admin/users/{id}/{action}":                s.postUserAction,
 		// Anything else under /admin/: the login page for the anonymous,
 		// 404 for a user ("GET /" is the public face's).
 		"GET /admin/":  s.pageNotFound,
@@ -96,7 +97,7 @@ var flashes = map[string]string{
 	"sending": "Sending started; this page follows its progress.", "running": "A send of this incident is already running.",
 	"held": "Sending is on hold.", "released": "Hold released.", "published": "Banner published.",
 	"withdrawn": "Banner withdrawn.", "user-added": "User added.", "user-disabled": "User disabled.",
-	"token": "New token issued.",
+	"token": "New token issued.", "signed": "Checkpoint signed.",
 }
 
 func flashText(key string) string { return flashes[key] }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 	"github.com/breachnotice/breachnotice/templates"
 )
@@ -43,6 +44,7 @@ func (s *server) pageLedger(w http.ResponseWriter, r *http.Request, u *incident.
 		return
 	}
 	p.Size = strconv.FormatInt(size, 10)
+	p.CanSign = u.Actor().Can(incident.ActLedgerSign, c.ID) == nil
 	if vkey, err := ledger.PublicKey(ctx, db, c.ID); err == nil {
 		p.Fingerprint, _ = ledger.Fingerprint(vkey)
 	} else if !errors.Is(err, incident.ErrNotFound) {
@@ -86,4 +88,19 @@ func (s *server) pageLedger(w http.ResponseWriter, r *http.Request, u *incident.
 		p.Incidents = append(p.Incidents, templates.Option{Value: strconv.FormatInt(inc.ID, 10), Label: fmt.Sprintf("incident %d: %s", inc.ID, inc.Title)})
 	}
 	s.render(w, r, http.StatusOK, templates.AdminLedger(p))
+}
+
+// postCheckpoint signs a checkpoint of the controller's log (security,
+// legal), as ledger checkpoint does.
+func (s *server) postCheckpoint(w http.ResponseWriter, r *http.Request, u *incident.User) {
+	id := r.PathValue("id")
+	if _, err := s.app.store.FindControllerByID(r.Context(), id); err != nil {
+		s.pageError(w, r, u, err)
+		return
+	}
+	if _, err := notify.SignCheckpoint(r.Context(), s.app.store, s.app.ledger, id); err != nil {
+		s.pageError(w, r, u, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/controllers/"+id+"/ledger?done=signed", http.StatusSeeOther)
 }

@@ -255,14 +255,17 @@ func TestWeb_RoutesByRole(t *testing.T) {
 		{"AdminObligationsOfA", "GET", "/admin/incidents/1/obligations", "", map[string]expect{
 			"memberB": hidden(), "memberA": ok(200, `"jurisdiction"`), "legal": ok(200), "security": ok(200)}},
 		{"AdminLedgerOfA", "GET", "/admin/controllers/nb/ledger", "", map[string]expect{
-			"memberB": hidden("Northbridge", "SHA256:"), "memberA": ok(200, "Ledger of Northbridge University", "SHA256:", `data-testid="checkpoints"`),
-			"legal": ok(200, "Northbridge University"), "security": ok(200, "Northbridge University")}},
+			"memberB": hidden("Northbridge", "SHA256:"),
+			"memberA": {status: 200, contains: []string{"Ledger of Northbridge University", "SHA256:", `data-testid="checkpoints"`}, lacks: []string{"sign-form"}},
+			"legal":   ok(200, "Northbridge University", "sign-form"), "security": ok(200, "Northbridge University", "sign-form")}},
 		{"AdminExportOfA", "GET", "/admin/controllers/nb/ledger/export?incident=1", "", map[string]expect{
 			"memberB": hidden(), "memberA": ok(200, zipMagic), "legal": ok(200, zipMagic), "security": ok(200, zipMagic)}},
 		{"AdminLedgers", "GET", "/admin/controllers/", "", map[string]expect{
 			"memberB": ok(303), "memberA": ok(303), "legal": ok(200, "Southbridge College", "Northbridge University"), "security": ok(200, "Southbridge College")}},
+		{"AdminSignCheckpointOfA", "POST", "/admin/controllers/nb/ledger/checkpoint", "", map[string]expect{
+			"memberB": hidden("Northbridge"), "memberA": refused(), "legal": ok(303), "security": ok(303)}},
 		{"AdminAudit", "GET", "/admin/audit", "", map[string]expect{
-			"memberB": refused(), "memberA": refused(), "legal": ok(200, "incident.open", "user.add"), "security": ok(200, "user.login")}},
+			"memberB": refused(), "memberA": refused(), "legal": ok(200, "incident.open", "user.add", "ledger.checkpoint"), "security": ok(200, "user.login")}},
 		{"AdminUsers", "GET", "/admin/users", "", map[string]expect{
 			"memberB": refused(), "memberA": refused(), "legal": refused(), "security": ok(200, `data-testid="users"`, "leg", "add-user")}},
 		{"AdminOpenForm", "GET", "/admin/incidents/new", "", map[string]expect{
