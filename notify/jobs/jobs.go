@@ -112,6 +112,8 @@ type Runner struct {
 	wrapped map[string]cron.Job
 	runCtx  context.Context
 	cancel  context.CancelFunc
+	// catchUp tracks the start-up runs, which cron does not know of.
+	catchUp sync.WaitGroup
 }
 
 // New checks the table (unique names, valid specs) and returns its runner.
@@ -487,7 +489,11 @@ func (r *Runner) Start(ctx context.Context) {
 	// Catch-up: the windows missed while no server ran. The claim makes
 	// this a no-op for windows already run.
 	for _, j := range r.jobs {
-		go r.wrapped[j.Name].Run()
+		r.catchUp.Add(1)
+		go func() {
+			defer r.catchUp.Done()
+			r.wrapped[j.Name].Run()
+		}()
 	}
 }
 
@@ -500,7 +506,13 @@ func (r *Runner) Stop(grace time.Duration) {
 	if c == nil {
 		return
 	}
-	done := c.Stop().Done()
+	cronDone := c.Stop().Done()
+	done := make(chan struct{})
+	go func() {
+		<-cronDone
+		r.catchUp.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(grace):
