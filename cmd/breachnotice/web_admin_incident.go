@@ -52,7 +52,7 @@ func (s *server) incidentPage(r *http.Request, u *incident.User, id int64) (temp
 	}
 	p.Facts = []templates.Fact{{Label: "Discovered", Value: inc.Discovered.String()},
 		{Label: "Data exposed", Value: strings.ReplaceAll(incident.JoinElements(inc.Elements), ",", ", ")},
-		{Label: "Encrypted", Value: yesNo(inc.Encrypted)}}
+		{Label: "Encrypted", Value: yesNo(inc.Encrypted)}, {Label: "Cause", Value: string(inc.Cause)}}
 	if !inc.OccurredFrom.IsZero() || !inc.OccurredTo.IsZero() {
 		p.Facts = append(p.Facts, templates.Fact{Label: "Occurred", Value: inc.OccurredFrom.String() + " to " + inc.OccurredTo.String()})
 	}

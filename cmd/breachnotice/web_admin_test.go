@@ -195,7 +195,7 @@ func ok(status int, contains ...string) expect { return expect{status: status, c
 // a disabled user's gets 401 (the API) or the login page (the UI).
 func TestWeb_RoutesByRole(t *testing.T) {
 	e := newAdminEnv(t)
-	incidentJSON := `{"controller":"nb","title":"Opened by API","discovered":"2026-11-27","elements":["name","email"]}`
+	incidentJSON := `{"controller":"nb","title":"Opened by API","discovered":"2026-11-27","elements":["name","email"],"cause":"malicious"}`
 	cases := []routeCase{
 		{"ListIncidents", "GET", "/api/incidents", "", map[string]expect{
 			"memberB": {status: 200, contains: []string{sbTitle}, lacks: []string{nbTitle, opTitle}},
@@ -214,7 +214,7 @@ func TestWeb_RoutesByRole(t *testing.T) {
 		{"ExportOfOperatorIncident", "GET", "/api/controllers/op/ledger/export?incident=2", "", map[string]expect{
 			"memberB": hidden(), "memberA": hidden(), "legal": ok(200, zipMagic), "security": ok(200, zipMagic)}},
 		{"OpenIncident", "POST", "/api/incidents", incidentJSON, map[string]expect{
-			"memberB": hidden(), "memberA": refused(), "legal": refused(), "security": ok(201, `"title": "Opened by API"`, `"status": "open"`)}},
+			"memberB": hidden(), "memberA": refused(), "legal": refused(), "security": ok(201, `"title": "Opened by API"`, `"status": "open"`, `"cause": "malicious"`)}},
 		{"Scope", "POST", "/api/incidents/5/scope", `{"all":true}`, map[string]expect{
 			"memberB": hidden("Northbridge phishing"), "memberA": refused(), "legal": refused(), "security": ok(200, `"affected": 3`)}},
 		{"Plan", "POST", "/api/incidents/5/plan", "", map[string]expect{

@@ -144,6 +144,9 @@ type openRequest struct {
 	OccurredTo   string   `json:"occurred_to"`
 	Elements     []string `json:"elements"`
 	Encrypted    bool     `json:"encrypted"`
+	// Cause is malicious, accidental, lost_device, insider or unknown
+	// (the default).
+	Cause string `json:"cause"`
 }
 
 // newIncident checks an open request the way incident open checks its
@@ -154,10 +157,20 @@ func (o openRequest) newIncident() (incident.NewIncident, error) {
 		return n, fmt.Errorf("%w: controller is required", incident.ErrInvalid)
 	}
 	var err error
+	if n.Cause, err = incident.ParseCause(o.Cause); err != nil {
+		return n, fmt.Errorf("cause: %w", err)
+	}
+	if o.Discovered != "" {
+		// A date, or a date and time with its zone (clocks in hours run
+		// from it).
+		if n.Discovered, n.DiscoveredAt, err = incident.ParseDiscovery(o.Discovered); err != nil {
+			return n, fmt.Errorf("discovered: %w", err)
+		}
+	}
 	for _, d := range []struct {
 		name, s string
 		dst     *incident.Date
-	}{{"discovered", o.Discovered, &n.Discovered}, {"occurred_from", o.OccurredFrom, &n.OccurredFrom}, {"occurred_to", o.OccurredTo, &n.OccurredTo}} {
+	}{{"occurred_from", o.OccurredFrom, &n.OccurredFrom}, {"occurred_to", o.OccurredTo, &n.OccurredTo}} {
 		if d.s == "" {
 			continue
 		}
