@@ -275,7 +275,11 @@ func alertMessage(inc *incident.Incident, c *incident.Controller, to string, ale
 			fmt.Fprintf(&b, "- due in %s: %s, %s, due %s", plural(a.DaysLeft, "day"), a.Jurisdiction, dutyText(d), a.Due)
 		}
 		if a.Duty == "individuals" {
-			fmt.Fprintf(&b, "; %d people not yet notified", a.Outstanding)
+			if a.Outstanding == 1 {
+				b.WriteString("; 1 person not yet notified")
+			} else {
+				fmt.Fprintf(&b, "; %d people not yet notified", a.Outstanding)
+			}
 		} else {
 			b.WriteString("; not recorded as sent (regulators sent records it)")
 		}

@@ -254,3 +254,35 @@ func TestPrevActivation(t *testing.T) {
 		t.Error("bad spec accepted")
 	}
 }
+
+// TestRunner_StopWaitsForCatchUp: Stop waits for the start-up catch-up
+// runs too (cron does not track them), so the shutdown run that follows
+// is never refused as busy.
+func TestRunner_StopWaitsForCatchUp(t *testing.T) {
+	db := openDB(t)
+	var done atomic.Int64
+	table := []Job{{Name: "slow", Spec: "0 0 1 1 *", Run: func(ctx context.Context, now time.Time) error {
+		time.Sleep(300 * time.Millisecond)
+		done.Add(1)
+		return nil
+	}}}
+	r, err := New(db, table, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Start(context.Background())
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var n int
+		db.QueryRow(`SELECT count(*) FROM job_runs WHERE state = 'running'`).Scan(&n)
+		if n == 1 {
+			break
+		}
+	}
+	r.Stop(5 * time.Second)
+	if done.Load() != 1 {
+		t.Fatalf("Stop returned with the catch-up run unfinished (%d done)", done.Load())
+	}
+	if res, err := r.RunAs(context.Background(), "slow", time.Now(), TriggerShutdown); err != nil || res.State != StateOK {
+		t.Fatalf("shutdown run after Stop: %+v %v", res, err)
+	}
+}
