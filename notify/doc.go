@@ -10,9 +10,13 @@
 // email dispatcher's transaction) queues them in the notices table, and
 // the letter channel, notify/letter/mailhouse, which imports notify,
 // exports them to a mail house and applies its confirmation and
-// returned-to-sender files; cmd/breachnotice calls it.
+// returned-to-sender files; cmd/breachnotice calls it. The other project
+// packages notify imports are incident, notify/law, notify/ledger and
+// templates, which renders the notices' content from props notify fills
+// (NoticeFor) and imports nothing of the project.
 //
 // Every stage reads what the previous stage stored and is re-runnable: a
-// plan replaces the previous plan in one transaction, and every state change
-// commits together with its journal (ledger) entry.
+// plan replaces the previous plan in one transaction until sending starts
+// (then the plan is fixed: MakePlan refuses, FindPlan reads it), and every
+// state change commits together with its journal (ledger) entry.
 package notify
