@@ -123,6 +123,8 @@ type IncidentPage struct {
 	Duties      []DutyRow
 	// Deadlines as a timeline, and delivery progress as bars.
 	Timeline Timeline
+	// Alerts are the deadline alerts the scheduler raised, oldest first.
+	Alerts   []AlertRow
 	Progress string
 	Delivery []DeliveryBar
 	Legend   []LegendItem
@@ -132,6 +134,11 @@ type IncidentPage struct {
 	CanScope, CanPlan, CanSend, CanHold, CanRelease, CanPublish, CanWithdraw bool
 	Courses                                                                  []Option
 	ObligationsHref, LedgerHref                                              string
+}
+
+// AlertRow is one deadline alert the scheduler's deadline watch raised.
+type AlertRow struct {
+	Raised, Threshold, Due, Jurisdiction, Duty, Outstanding, Emailed string
 }
 
 // Fact is one labelled fact.

@@ -245,19 +245,30 @@ func printAlerts(w io.Writer, p *notify.Progress) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  RAISED\tTHRESHOLD\tDUE\tJURISDICTION\tDUTY\tOUTSTANDING\tEMAILED")
 	for _, a := range p.Alerts {
-		th := a.Threshold
-		switch th {
-		case notify.ThresholdMissed:
-		case notify.ThresholdDayAway:
-			th = "due within 1 day"
-		default:
-			th = "due within " + strings.TrimSuffix(th, "d") + " days"
-		}
-		out := "-"
-		if a.Duty == "individuals" {
-			out = strconv.Itoa(a.Outstanding) + " people"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%v\n", a.RaisedAt.Format(time.RFC3339), th, a.Due, a.Jurisdiction, a.Duty, out, a.Emailed)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%v\n", a.RaisedAt.Format(time.RFC3339), alertThreshold(a.Threshold), a.Due,
+			a.Jurisdiction, a.Duty, alertOutstanding(a), a.Emailed)
 	}
 	return tw.Flush()
+}
+
+// alertThreshold says in words which threshold a deadline alert crossed,
+// for incident show and the admin incident page alike.
+func alertThreshold(th string) string {
+	switch th {
+	case notify.ThresholdMissed:
+		return th
+	case notify.ThresholdDayAway:
+		return "due within 1 day"
+	default:
+		return "due within " + strings.TrimSuffix(th, "d") + " days"
+	}
+}
+
+// alertOutstanding is the number of people an individuals' alert still
+// counted as not notified, "-" for other duties.
+func alertOutstanding(a notify.DeadlineAlert) string {
+	if a.Duty != "individuals" {
+		return "-"
+	}
+	return strconv.Itoa(a.Outstanding) + " people"
 }

@@ -107,6 +107,11 @@ func (s *server) incidentPage(r *http.Request, u *incident.User, id int64) (temp
 				Due: dateOr(d.Due, "-"), State: strings.ReplaceAll(d.State, "_", " "), Note: d.Note})
 		}
 		p.Timeline = timeline(inc.Discovered, pr, s.app.now())
+		for _, a := range pr.Alerts {
+			p.Alerts = append(p.Alerts, templates.AlertRow{Raised: a.RaisedAt.UTC().Format("2006-01-02 15:04 UTC"),
+				Threshold: alertThreshold(a.Threshold), Due: a.Due.String(), Jurisdiction: a.Jurisdiction,
+				Duty: strings.ReplaceAll(a.Duty, "_", " "), Outstanding: alertOutstanding(a), Emailed: yesNo(a.Emailed)})
+		}
 	}
 	p.Delivery, p.Legend = deliveryBars(v.Notices)
 	if p.CanScope {

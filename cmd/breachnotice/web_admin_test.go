@@ -589,3 +589,35 @@ func TestOpenAPI_Routes(t *testing.T) {
 		}
 	}
 }
+
+// TestWeb_DeadlineAlerts: the alerts the scheduler's deadline watch raised
+// are marked on the admin incident page, as incident show marks them, for
+// whoever may see the incident and for no one else.
+func TestWeb_DeadlineAlerts(t *testing.T) {
+	e := newAdminEnv(t)
+	page := func(role string) string {
+		res := e.as(t, role, "GET", "/admin/incidents/1", "")
+		if res.Code != 200 {
+			t.Fatalf("%s: GET /admin/incidents/1: %d", role, res.Code)
+		}
+		return res.Body.String()
+	}
+	if strings.Contains(page("security"), "Deadline alerts raised") {
+		t.Fatal("alerts shown before the deadline watch ran")
+	}
+	out := e.c.ok("jobs", "run", "deadline-watch", "--now", "2027-03-01T09:00:00Z", "--outbox", filepath.Join(e.c.dir, "alerts"))
+	if !strings.Contains(out, "missed") {
+		t.Fatalf("deadline watch raised no missed alert: %s", out)
+	}
+	for _, role := range []string{"security", "legal"} {
+		body := page(role)
+		for _, w := range []string{`data-testid="alerts"`, "Deadline alerts raised", "<td>missed</td>"} {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: incident page lacks %q", role, w)
+			}
+		}
+	}
+	if res := e.as(t, "memberB", "GET", "/admin/incidents/1", ""); res.Code != 404 || strings.Contains(res.Body.String(), "Deadline alerts") {
+		t.Errorf("memberB sees incident 1's alerts: %d", res.Code)
+	}
+}
