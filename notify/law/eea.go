@@ -83,6 +83,9 @@ func expandEEA(eu Rule) []Rule {
 			r.ComplaintAuthority = s.complaint
 		}
 		r.EngineNote = "expanded from the EU/GDPR row; supervisory authority from the EDPB member list (not in the research file)"
+		// The authority named in notices is not the research's: say so
+		// where the row says where its facts come from.
+		r.Source = eu.Source + "; supervisory and complaint authority names: EDPB member list as recalled in notify/law/eea.go (not re-verified); complaint authority per GDPR Art. 77(1) (issue 12 review)"
 		out = append(out, r)
 	}
 	return out
