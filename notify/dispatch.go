@@ -75,6 +75,8 @@ type dispatcher struct {
 	// write that kept failing.
 	stop  context.CancelCauseFunc
 	cache *templates.EmailCache
+	// sender signs and addresses the controller's messages (sender.go).
+	sender *sender
 	// held is the JSON array of the plan variants whose notices wait for
 	// the regulator notice their law wants first (regfirst.go).
 	held string
@@ -102,6 +104,9 @@ func (d *dispatcher) run(ctx context.Context) error {
 	if len(heldV) > 0 {
 		b, _ := json.Marshal(heldV)
 		d.held = string(b)
+	}
+	if d.sender, err = loadSender(ctx, d.st, secretsOf(d.st), d.c); err != nil {
+		return err
 	}
 	d.committed = make(chan struct{}, 1)
 	d.cache = templates.NewEmailCache()
@@ -353,7 +358,11 @@ func (d *dispatcher) render(ctx context.Context, j *job) error {
 	h.Write([]byte(e.HTML))
 	j.n.SHA256 = hex.EncodeToString(h.Sum(nil))
 	j.msg = Message{NoticeID: j.n.ID, MessageID: MessageID(d.inc.ID, j.n.ID, d.domain),
-		From: d.c.From, FromName: e.FromName, To: j.n.Address, ToName: e.ToName, Subject: e.Subject, HTML: e.HTML, Text: e.Text}
+		From: d.c.From, FromName: e.FromName, To: j.n.Address, ToName: e.ToName, Subject: e.Subject, HTML: e.HTML, Text: e.Text,
+		DKIM: d.sender.dkim}
+	if d.sender.verpKey != nil && d.sender.bounceDomain != "" {
+		j.msg.ReturnPath = ReturnPath(d.sender.verpKey, j.n.ID, d.sender.bounceDomain)
+	}
 	j.n.MessageID = j.msg.MessageID
 	return nil
 }

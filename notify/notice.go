@@ -62,6 +62,12 @@ type Message struct {
 	Subject   string // header-safe
 	HTML      string
 	Text      string
+	// ReturnPath is the envelope sender (SMTP MAIL FROM), where bounces
+	// go: the notice's own (ReturnPath in verp.go). "" means From.
+	ReturnPath string
+	// DKIM, when set, signs the encoded message; the signature is part of
+	// the bytes delivered and hashed.
+	DKIM Signer
 }
 
 // Outcome classifies one delivery attempt.

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
@@ -28,8 +29,10 @@ func (a *app) cmdControllers(ctx context.Context, args []string) error {
 		return a.controllersList(ctx, args[1:])
 	case "show":
 		return a.controllersShow(ctx, args[1:])
+	case "dkim-record":
+		return a.controllersDKIMRecord(ctx, args[1:])
 	}
-	return usagef("controllers: unknown sub-command %q (add, update, list, show)", args[0])
+	return usagef("controllers: unknown sub-command %q (add, update, list, show, dkim-record)", args[0])
 }
 
 // controllerFlags binds the contact flags shared by add and update and
@@ -37,6 +40,7 @@ func (a *app) cmdControllers(ctx context.Context, args []string) error {
 type controllerFlags struct {
 	id, name, from, postal, phone, web, email, dpo string
 	security                                       string
+	dkimKey, dkimSelector, bounceDomain            string
 	policyDays                                     int
 	member, termsConsent, asJSON                   bool
 }
@@ -59,6 +63,11 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 	fs.StringVar(&f.security, "security-email", "", "where the scheduler's deadline alerts go (default: --contact-email)")
 	fs.IntVar(&f.policyDays, "policy-days", incident.DefaultPolicyDays, `target in days for "without unreasonable delay"`)
 	fs.BoolVar(&f.termsConsent, "terms-e-consent", false, "the controller's terms count as consent to electronic notice")
+	if !add {
+		fs.StringVar(&f.dkimKey, "dkim-key", "", "PEM private key file (RSA 2048-4096 or ed25519) that signs every email of the controller; stored sealed")
+		fs.StringVar(&f.dkimSelector, "dkim-selector", "", "DKIM selector the key is published under (with --dkim-key)")
+		fs.StringVar(&f.bounceDomain, "bounce-domain", "", `domain of the per-notice return paths, bounce+<notice>.<tag>@DOMAIN ("": the From domain)`)
+	}
 	if add {
 		fs.BoolVar(&f.member, "member", false, "the controller is a Member institution (default: the operator)")
 	}
@@ -85,6 +94,11 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	// The key file is read and checked before anything is changed.
+	pemKey, err := readDKIMFlags(f, set)
+	if err != nil {
+		return err
+	}
 	postal := strings.ReplaceAll(strings.ReplaceAll(f.postal, `\n`, "\n"), ";", "\n")
 	var c *incident.Controller
 	if add {
@@ -114,6 +128,11 @@ func (a *app) controllersSet(ctx context.Context, args []string, add bool) error
 			u.TermsEConsent = &f.termsConsent
 		}
 		if c, err = st.UpdateController(ctx, f.id, u); err != nil {
+			return err
+		}
+	}
+	if !add {
+		if err := a.applyEmailFlags(ctx, c, f, set, pemKey); err != nil {
 			return err
 		}
 	}
@@ -225,7 +244,16 @@ func (a *app) controllersShow(ctx context.Context, args []string) error {
 	row("dpo", c.Contact.DPO)
 	row("policy days", strconv.Itoa(c.PolicyDays))
 	row("terms e-consent", fmt.Sprint(c.TermsEConsent))
-	row("dkim", "not configured (breachnotice does not sign mail yet: the relay must)")
+	es, err := notify.FindEmailSettings(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
+	if es.DKIMSelector == "" {
+		row("dkim", "not configured (the relay must sign; controllers update ID --dkim-key FILE --dkim-selector S)")
+	} else {
+		row("dkim", es.DKIMAlgorithm+" key, selector "+es.DKIMSelector+" (controllers dkim-record "+c.ID+" prints the TXT record)")
+	}
+	row("bounce domain", map[bool]string{true: es.BounceDomain, false: "the From domain"}[es.BounceDomain != ""])
 	row("created", c.CreatedAt.UTC().Format(time.RFC3339))
 	row("ledger key", ledger.KeyName(c.ID))
 	if fp == "" {

@@ -146,9 +146,10 @@ func commands() []command {
 		{name: "demo", summary: "play a whole incident on the embedded defaults (demo data, SQLite file, outbox)", run: (*app).cmdDemo},
 		{name: "controllers", summary: "the holders of data copies (the operator and Members)", run: (*app).cmdControllers, subs: []subcommand{
 			{"add", "", "add a controller: --id, --name, --from (--member for a Member institution)"},
-			{"update", "ID", "change a controller's name, sender address, contact block or policy"},
+			{"update", "ID", "change a controller's name, sender address, contact block, policy, DKIM key or bounce domain"},
 			{"list", "", "list the controllers"},
 			{"show", "ID", "a controller's every field, ledger key fingerprint and number of incidents"},
+			{"dkim-record", "ID", "the DNS TXT record publishing the controller's DKIM key (set by update --dkim-key, --dkim-selector)"},
 		}},
 		{name: "courses", summary: "the Members' courses", run: (*app).cmdCourses, subs: []subcommand{
 			{"import", "FILE", "import courses (CSV or JSONL): course_id,member_id,title"},

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -28,9 +29,40 @@ func WriteMessage(w io.Writer, m *notify.Message, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("email: %w", err)
 	}
-	if _, err := msg.WriteTo(w); err != nil {
+	var buf, scratch bytes.Buffer
+	if err := encode(m, msg, &buf, &scratch); err != nil {
+		return fmt.Errorf("email: %w", err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("email: write message: %w", err)
 	}
+	return nil
+}
+
+// encode writes the message into dst (reset first), signed when m.DKIM
+// is set: the DKIM-Signature field is computed over the encoded message
+// (in scratch) and goes first, followed by those very bytes. dst then
+// holds exactly what is delivered. On error dst is empty.
+func encode(m *notify.Message, msg *mail.Msg, dst, scratch *bytes.Buffer) error {
+	dst.Reset()
+	if m.DKIM == nil {
+		if _, err := msg.WriteTo(dst); err != nil {
+			dst.Reset()
+			return fmt.Errorf("%w: %v", errInvalid, err)
+		}
+		return nil
+	}
+	scratch.Reset()
+	if _, err := msg.WriteTo(scratch); err != nil {
+		return fmt.Errorf("%w: %v", errInvalid, err)
+	}
+	sig, err := m.DKIM.Sign(scratch.Bytes())
+	if err != nil {
+		return err
+	}
+	dst.Grow(len(sig) + scratch.Len())
+	dst.Write(sig)
+	dst.Write(scratch.Bytes())
 	return nil
 }
 

@@ -1,11 +1,11 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -71,14 +71,18 @@ func (o outboxConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 		}, strings.SplitN(m.MessageID, "@", 2)[0])
 	}
 	path := filepath.Join(o.dir, name+".eml")
-	h := sha256.New()
+	var buf, scratch bytes.Buffer
+	if err := encode(m, msg, &buf, &scratch); err != nil {
+		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+	}
+	sum := sha256.Sum256(buf.Bytes())
 	if err := writeAtomic(path, func(f *os.File) error {
-		_, err := msg.WriteTo(io.MultiWriter(f, h))
+		_, err := f.Write(buf.Bytes())
 		return err
 	}); err != nil {
 		return notify.Result{Outcome: notify.Temporary, Reply: err.Error()}
 	}
-	return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: "written to outbox " + path, SHA256: hex.EncodeToString(h.Sum(nil))}
+	return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: "written to outbox " + path, SHA256: hex.EncodeToString(sum[:])}
 }
 
 // Close does nothing.

@@ -22,6 +22,11 @@
 //     the SMTP session is then unknown. A 421 reply also breaks the
 //     connection.
 //
+// A message with a DKIM signer (notify.Message.DKIM) is signed over its
+// encoded bytes and the DKIM-Signature field goes first: the signature is
+// part of what is hashed and delivered. A message with a ReturnPath is
+// sent with it as MAIL FROM (the notice's own bounce address).
+//
 // Addresses go out with their domains in A-labels (IDNA, "xn--..."), so a
 // relay without SMTPUTF8 takes them. A UTF-8 local part cannot be written
 // in ASCII: such a message is sent only to a relay that offers SMTPUTF8
@@ -92,6 +97,7 @@ func (s *SMTP) Open(ctx context.Context) (notify.Conn, error) {
 type smtpConn struct {
 	cfg    Config
 	buf    bytes.Buffer // the message being sent, as encoded once
+	body   bytes.Buffer // the unsigned message, when it is DKIM-signed
 	client *mail.Client // the configuration: dials, authenticates, sends
 	smtp   *smtp.Client // the session client dialled
 	raw    net.Conn     // the TCP (or TLS) connection under smtp, for deadlines
@@ -218,9 +224,14 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 	if err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: trimSendError(err.Error())}
 	}
-	c.buf.Reset()
-	if _, err := msg.WriteTo(&c.buf); err != nil {
-		return notify.Result{Outcome: notify.Permanent, Reply: fmt.Errorf("%w: %v", errInvalid, err).Error()}
+	if m.ReturnPath != "" {
+		if _, err := address("return path", "", m.ReturnPath); err != nil {
+			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
+		}
+		env.from = m.ReturnPath
+	}
+	if err := encode(m, msg, &c.buf, &c.body); err != nil {
+		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 	}
 	sum := sha256.Sum256(c.buf.Bytes())
 

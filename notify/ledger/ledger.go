@@ -182,6 +182,7 @@ const MaxRecordProofs = 10000
 // keeps sealed under its secret. Append and the readers need no Ledger.
 type Ledger struct {
 	aead cipher.AEAD
+	root []byte // HKDF input for DeriveKey (secret.go)
 	now  func() time.Time
 }
 
@@ -203,7 +204,7 @@ func New(secret []byte, now func() time.Time) (*Ledger, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Ledger{aead: aead, now: now}, nil
+	return &Ledger{aead: aead, root: append([]byte(nil), secret...), now: now}, nil
 }
 
 // Checkpoint is a signed tree head of one controller's log.
