@@ -96,6 +96,7 @@ type OpenPage struct {
 	Layout
 	Controllers []Option
 	Elements    []Option
+	Causes      []Option
 	Today       string
 	// Values echo what was posted when it was refused.
 	Controller, Title, Discovered, Description string

@@ -108,6 +108,7 @@ func TestE2E_AdminInBrowser(t *testing.T) {
 	do(t, ctx, "open form", chromedp.Click(chromedp.CSS(`[data-testid="open-link"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="open-form"]`)))
 	page("open")
 	eval[string](t, ctx, `document.getElementById("controller").value = "nb"`)
+	eval[string](t, ctx, `document.getElementById("cause").value = "accidental"`)
 	do(t, ctx, "open an incident", chromedp.SendKeys(chromedp.CSS("#title"), "Gradebook exported by mistake"),
 		chromedp.Click(chromedp.CSS("#el-name")), chromedp.Click(chromedp.CSS("#el-email")), chromedp.Click(chromedp.CSS("#el-password")),
 		chromedp.Click(chromedp.CSS(`[data-testid="open-form"] button`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="title"]`)))

@@ -227,6 +227,17 @@ func (s *server) openPage(r *http.Request, u *incident.User) (templates.OpenPage
 	for _, e := range incident.Elements {
 		p.Elements = append(p.Elements, templates.Option{Value: string(e), Label: strings.ReplaceAll(string(e), "_", " "), Selected: picked[string(e)]})
 	}
+	cause := r.PostFormValue("cause")
+	if cause == "" {
+		cause = string(incident.CauseUnknown)
+	}
+	for _, c := range incident.Causes {
+		label := strings.ReplaceAll(string(c), "_", " ")
+		if c == incident.CauseUnknown {
+			label = "not yet known"
+		}
+		p.Causes = append(p.Causes, templates.Option{Value: string(c), Label: label, Selected: string(c) == cause})
+	}
 	return p, nil
 }
 
@@ -248,7 +259,7 @@ func (s *server) postOpen(w http.ResponseWriter, r *http.Request, u *incident.Us
 	r.ParseForm()
 	o := openRequest{Controller: r.PostFormValue("controller"), Title: r.PostFormValue("title"),
 		Description: strings.TrimSpace(r.PostFormValue("description")), Discovered: r.PostFormValue("discovered"),
-		Elements: r.PostForm["elements"], Encrypted: r.PostFormValue("encrypted") != ""}
+		Elements: r.PostForm["elements"], Encrypted: r.PostFormValue("encrypted") != "", Cause: r.PostFormValue("cause")}
 	n, err := o.newIncident()
 	var inc *incident.Incident
 	if err == nil {

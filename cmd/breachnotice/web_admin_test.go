@@ -269,7 +269,7 @@ func TestWeb_RoutesByRole(t *testing.T) {
 		{"AdminUsers", "GET", "/admin/users", "", map[string]expect{
 			"memberB": refused(), "memberA": refused(), "legal": refused(), "security": ok(200, `data-testid="users"`, "leg", "add-user")}},
 		{"AdminOpenForm", "GET", "/admin/incidents/new", "", map[string]expect{
-			"memberB": refused(), "memberA": refused(), "legal": refused(), "security": ok(200, `name="elements" value="ssn"`)}},
+			"memberB": refused(), "memberA": refused(), "legal": refused(), "security": ok(200, `name="elements" value="ssn"`, `<option value="unknown" selected>not yet known</option>`)}},
 		{"AdminHoldOfA", "POST", "/admin/incidents/1/hold", "reason=police", map[string]expect{
 			"memberB": hidden(nbTitle), "memberA": refused(), "legal": refused(), "security": ok(303)}},
 		{"AdminReleaseOfA", "POST", "/admin/incidents/1/release", "", map[string]expect{
@@ -619,5 +619,25 @@ func TestWeb_DeadlineAlerts(t *testing.T) {
 	}
 	if res := e.as(t, "memberB", "GET", "/admin/incidents/1", ""); res.Code != 404 || strings.Contains(res.Body.String(), "Deadline alerts") {
 		t.Errorf("memberB sees incident 1's alerts: %d", res.Code)
+	}
+}
+
+// TestWeb_OpenFormCause: the open-an-incident form takes the cause of the
+// breach, as incident open --cause does, and a cause it does not know is
+// refused with the form kept.
+func TestWeb_OpenFormCause(t *testing.T) {
+	e := newAdminEnv(t)
+	form := url.Values{"controller": {"nb"}, "title": {"Laptop left on a train"}, "discovered": {"2026-11-27"},
+		"elements": {"name", "email"}, "cause": {"lost_device"}}
+	if res := e.as(t, "security", "POST", "/admin/incidents", form.Encode()); res.Code != 303 {
+		t.Fatalf("open with cause: %d %s", res.Code, res.Body)
+	}
+	if out := e.c.ok("incident", "show", "6", "--json"); !strings.Contains(out, `"cause": "lost_device"`) {
+		t.Errorf("incident 6 does not keep the cause:\n%s", out)
+	}
+	form.Set("cause", "hackers")
+	res := e.as(t, "security", "POST", "/admin/incidents", form.Encode())
+	if body := res.Body.String(); res.Code != 400 || !strings.Contains(body, "unknown cause") || !strings.Contains(body, "Laptop left on a train") {
+		t.Errorf("unknown cause: %d\n%s", res.Code, body)
 	}
 }
