@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/breachnotice/breachnotice/incident"
 )
 
 // claim leases up to n due notices to this run. Each branch of the
@@ -40,7 +42,7 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 				LIMIT ?3
 			) c
 			JOIN notices n ON n.id = c.id
-			JOIN accounts a ON a.id = n.account_id`, d.inc.ID, ts, n, d.opt.Owner, d.held)
+			JOIN `+incident.AccountNames+` a ON a.id = n.account_id`, d.inc.ID, ts, n, d.opt.Owner, d.held)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}

@@ -16,9 +16,6 @@ import (
 // transaction.
 const LetterBatchSize = 5000
 
-// postalCompleteSQL is incident.Account.PostalComplete over accounts a.
-var postalCompleteSQL = incident.PostalCompleteSQL("a")
-
 // letterDetail is the detail of a letter_queued ledger entry.
 type letterDetail struct {
 	Jurisdiction string `json:"jurisdiction"`
@@ -36,9 +33,9 @@ type letterDetail struct {
 // by FindLetterCounts).
 //
 // The work is set-based and batched: per transaction, one INSERT ... SELECT
-// over a window of LetterBatchSize affected rows (affected ⋈ plan_map ⋈
-// plan_variants ⋈ accounts), then one SELECT of the new rows to build their
-// letter_queued ledger entries, appended in the same transaction. Re-running
+// over a window of LetterBatchSize affected people (incident.AffectedPeople
+// ⋈ plan_map ⋈ plan_variants), then one SELECT of the new rows to build
+// their letter_queued ledger entries, appended in the same transaction. Re-running
 // queues nothing twice: notices are unique per incident, account and
 // channel. The clock is read once: every window is written at that time.
 func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (queued int, err error) {
@@ -61,10 +58,8 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 	for {
 		// The window's upper bound: the LetterBatchSize-th affected account
 		// after the previous window, or none for the last window.
-		var hi sql.NullString
-		err := st.DB().QueryRowContext(ctx, `SELECT account_id FROM affected WHERE incident_id = ? AND account_id > ?
-			ORDER BY account_id LIMIT 1 OFFSET ?`, incidentID, after, LetterBatchSize-1).Scan(&hi)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		hi, err := incident.AffectedWindowEnd(ctx, st.DB(), incidentID, after, LetterBatchSize)
+		if err != nil {
 			return queued, fmt.Errorf("queue letters of incident %d: %w", incidentID, err)
 		}
 		n := 0
@@ -94,11 +89,10 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 	at := now.Format(time.RFC3339Nano)
 	_, err := tx.ExecContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, state, created_at, updated_at)
 		SELECT f.incident_id, ?, f.account_id, 'letter', m.variant,
-			CASE WHEN `+postalCompleteSQL+` THEN 'queued' ELSE 'unprintable' END, ?, ?
-		FROM affected f
+			CASE WHEN f.postal_complete THEN 'queued' ELSE 'unprintable' END, ?, ?
+		FROM `+incident.AffectedPeople+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
-		JOIN accounts a ON a.id = f.account_id
 		WHERE f.incident_id = ? AND f.account_id > ? AND (? IS NULL OR f.account_id <= ?)
 			AND v.notify = 1 AND (',' || v.channels || ',') LIKE '%,letter,%'
 			AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = f.incident_id AND n.account_id = f.account_id AND n.channel = 'letter')
@@ -159,14 +153,12 @@ func QueueFallbackLetter(ctx context.Context, tx *sql.Tx, incidentID int64, acco
 	var controller string
 	var d letterDetail
 	var owed, complete bool
-	err = tx.QueryRowContext(ctx, `SELECT i.controller_id, m.variant, v.jurisdiction, v.deadline, v.notify, `+postalCompleteSQL+`
-		FROM affected f
-		JOIN incidents i ON i.id = f.incident_id
-		JOIN accounts a ON a.id = f.account_id
+	err = tx.QueryRowContext(ctx, `SELECT m.variant, v.jurisdiction, v.deadline, v.notify, f.postal_complete
+		FROM `+incident.AffectedPeople+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
 		WHERE f.incident_id = ? AND f.account_id = ?`, incidentID, accountID).
-		Scan(&controller, &d.Variant, &d.Jurisdiction, &d.Deadline, &owed, &complete)
+		Scan(&d.Variant, &d.Jurisdiction, &d.Deadline, &owed, &complete)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -175,6 +167,9 @@ func QueueFallbackLetter(ctx context.Context, tx *sql.Tx, incidentID int64, acco
 	}
 	if !owed || !complete {
 		return false, nil
+	}
+	if controller, err = incident.ControllerOf(ctx, tx, incidentID); err != nil {
+		return false, fmt.Errorf("fallback letter %s of incident %d: %w", accountID, incidentID, err)
 	}
 	now := at.UTC()
 	ts := now.Format(time.RFC3339Nano)

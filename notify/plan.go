@@ -107,18 +107,8 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 		// Count people per combination in one streaming pass; SQLite's GROUP
 		// BY would sort the whole set first.
 		counts := map[string]*combo{}
-		rows, err := tx.QueryContext(ctx, `SELECT country, region, reach FROM affected WHERE incident_id=?`, id)
-		if err != nil {
-			return fmt.Errorf("plan incident %d: count: %w", id, err)
-		}
-		var country, region sql.RawBytes
-		var reach int
 		var key []byte
-		for rows.Next() {
-			if err := rows.Scan(&country, &region, &reach); err != nil {
-				rows.Close()
-				return fmt.Errorf("plan incident %d: count: %w", id, err)
-			}
+		err = incident.ForEachAffectedPlace(ctx, tx, id, func(country, region []byte, reach int) error {
 			key = append(append(append(append(key[:0], country...), 0), region...), 0, byte(reach))
 			k := counts[string(key)] // a lookup with a converted key does not allocate
 			if k == nil {
@@ -126,9 +116,9 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 				counts[string(key)] = k
 			}
 			k.people++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("plan incident %d: count: %w", id, err)
 		}
 		combos := make([]combo, 0, len(counts))
@@ -354,7 +344,7 @@ func ForEachDecision(ctx context.Context, st *incident.Store, id int64, fn func(
 	if err != nil {
 		return err
 	}
-	rows, err := st.DB().QueryContext(ctx, `SELECT f.account_id, m.variant FROM affected f
+	rows, err := st.DB().QueryContext(ctx, `SELECT f.account_id, m.variant FROM `+incident.AffectedRows+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		WHERE f.incident_id = ? ORDER BY f.account_id`, id)
 	if err != nil {
@@ -428,4 +418,25 @@ func loadVariants(ctx context.Context, st *incident.Store, id int64) (map[int64]
 		variants[v] = d
 	}
 	return variants, rows.Err()
+}
+
+// PlannedOpenIncidents lists, in id order, the incidents not closed that
+// have a plan: those the scheduler's deadline watch and regulator drafts
+// look at.
+func PlannedOpenIncidents(ctx context.Context, st *incident.Store) ([]int64, error) {
+	open, err := incident.IncidentIDs(ctx, st.DB(), incident.IDFilter{Open: true})
+	if err != nil {
+		return nil, err
+	}
+	ids := open[:0]
+	for _, id := range open {
+		var ok bool
+		if err := st.DB().QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM plans WHERE incident_id=?)`, id).Scan(&ok); err != nil {
+			return nil, fmt.Errorf("plan of incident %d: %w", id, err)
+		}
+		if ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }

@@ -86,8 +86,7 @@ func Preview(ctx context.Context, st *incident.Store, id int64, opt PreviewOptio
 		return err
 	}
 	// One row per plan variant and language subtag: a few hundred at most.
-	rows, err := st.DB().QueryContext(ctx, `SELECT m.variant, `+primaryTag+` AS lang, count(*), min(f.account_id) FROM affected f
-		JOIN accounts a ON a.id = f.account_id
+	rows, err := st.DB().QueryContext(ctx, `SELECT m.variant, `+primaryTag+` AS lang, count(*), min(f.account_id) FROM `+incident.AffectedPeople+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		WHERE f.incident_id = ?
 		GROUP BY m.variant, lang`, id)
@@ -169,9 +168,8 @@ func Preview(ctx context.Context, st *incident.Store, id int64, opt PreviewOptio
 		s := g.s
 		sort.Strings(s.Jurisdictions)
 		s.Jurisdiction = g.decision.Jurisdiction
-		var locale, country, region string
-		if err := st.DB().QueryRowContext(ctx, `SELECT locale, country, region FROM accounts WHERE id = ?`, g.first).
-			Scan(&locale, &country, &region); err != nil {
+		locale, country, region, err := incident.AccountPlace(ctx, st.DB(), g.first)
+		if err != nil {
 			return fmt.Errorf("preview incident %d: %w", id, err)
 		}
 		af := incident.Affected{Account: incident.Account{ID: "sample", Name: SampleName, Locale: locale, Country: country, Region: region}}

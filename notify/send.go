@@ -323,9 +323,8 @@ func createEmailNotices(ctx context.Context, st *incident.Store, id int64, c *in
 		_, err := tx.ExecContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, address,
 				state, created_at, updated_at)
 			SELECT f.incident_id, ?2, f.account_id, 'email', m.variant,
-				CASE WHEN f.notice_email <> '' THEN f.notice_email ELSE a.email END, 'pending', ?3, ?3
-			FROM affected f
-			JOIN accounts a ON a.id = f.account_id
+				f.notice_address, 'pending', ?3, ?3
+			FROM `+incident.AffectedPeople+` f
 			JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 			JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
 			WHERE f.incident_id = ?1 AND v.notify = 1 AND (',' || v.channels || ',') LIKE '%,email,%'

@@ -42,7 +42,7 @@ func recordUnreachable(ctx context.Context, tx *sql.Tx, inc *incident.Incident, 
 	ts := now.UTC().Format(time.RFC3339Nano)
 	_, err := tx.ExecContext(ctx, `INSERT INTO unreachable(incident_id, account_id, variant, recorded_at)
 		SELECT f.incident_id, f.account_id, m.variant, ?2
-		FROM affected f
+		FROM `+incident.AffectedRows+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
 		WHERE f.incident_id = ?1 AND v.notify = 1 AND v.unreachable = 1

@@ -38,24 +38,21 @@ func Sweep(ctx context.Context, st *incident.Store, now time.Time, opt SendOptio
 	opt.OnePass = true
 	opt.Channel = ChannelEmail
 	opt.defaults()
-	rows, err := st.DB().QueryContext(ctx, `SELECT id FROM incidents WHERE status = 'notifying' AND hold_since = ''
-		AND EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = incidents.id AND n.channel = 'email'
-			AND n.state IN ('pending', 'deferred', 'sending')) ORDER BY id`)
+	sending, err := incident.IncidentIDs(ctx, st.DB(), incident.IDFilter{Sending: true})
 	if err != nil {
 		return res, fmt.Errorf("retry sweep: %w", err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("retry sweep: %w", err)
+	ids := sending[:0]
+	for _, id := range sending {
+		var due bool
+		err := st.DB().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM notices WHERE incident_id = ? AND channel = 'email'
+			AND state IN ('pending', 'deferred', 'sending'))`, id).Scan(&due)
+		if err != nil {
+			return res, fmt.Errorf("retry sweep: incident %d: %w", id, err)
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("retry sweep: %w", err)
+		if due {
+			ids = append(ids, id)
+		}
 	}
 	var errs []error
 	for _, id := range ids {

@@ -97,22 +97,8 @@ func WatchDeadlines(ctx context.Context, st *incident.Store, now time.Time, opt 
 		opt.WarnDays = DefaultWarnDays
 	}
 	var res WatchResult
-	rows, err := st.DB().QueryContext(ctx, `SELECT i.id FROM incidents i JOIN plans p ON p.incident_id = i.id
-		WHERE i.status <> 'closed' ORDER BY i.id`)
+	ids, err := PlannedOpenIncidents(ctx, st)
 	if err != nil {
-		return res, fmt.Errorf("deadline watch: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("deadline watch: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("deadline watch: %w", err)
 	}
 	var errs []error

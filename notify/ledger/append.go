@@ -238,11 +238,11 @@ func readLog(ctx context.Context, q Queryer, controller string, create bool) (id
 		if !ok {
 			return 0, 0, nil, fmt.Errorf("no ledger for controller %q", controller)
 		}
-		var n int
-		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM controllers WHERE id = ?`, controller).Scan(&n); err != nil {
+		ok, err := incident.ControllerExists(ctx, q, controller)
+		if err != nil {
 			return 0, 0, nil, err
 		}
-		if n == 0 {
+		if !ok {
 			return 0, 0, nil, fmt.Errorf("%w: controller %q", incident.ErrNotFound, controller)
 		}
 		res, err := ex.ExecContext(ctx, `INSERT INTO ledger_logs(controller_id) VALUES (?)`, controller)

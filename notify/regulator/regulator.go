@@ -161,21 +161,8 @@ type DraftResult struct {
 // it is, so running it twice writes nothing the second time.
 func Draft(ctx context.Context, st *incident.Store, now time.Time) (DraftResult, error) {
 	var res DraftResult
-	rows, err := st.DB().QueryContext(ctx, `SELECT i.id FROM incidents i JOIN plans p ON p.incident_id = i.id WHERE i.status <> 'closed' ORDER BY i.id`)
+	ids, err := notify.PlannedOpenIncidents(ctx, st)
 	if err != nil {
-		return res, fmt.Errorf("regulator drafts: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("regulator drafts: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("regulator drafts: %w", err)
 	}
 	var errs []error

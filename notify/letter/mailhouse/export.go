@@ -177,10 +177,9 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 	mw := csv.NewWriter(manifest)
 	mw.Write(manifestHeader)
 
-	rows, err := st.DB().QueryContext(ctx, `SELECT n.id, `+incident.AffectedColumns+`, v.jurisdiction, v.content_profile
+	rows, err := st.DB().QueryContext(ctx, `SELECT n.id, `+incident.AffectedPeopleColumns("f")+`, v.jurisdiction, v.content_profile
 		FROM notices n
-		JOIN affected f ON f.incident_id = n.incident_id AND f.account_id = n.account_id
-		JOIN accounts a ON a.id = n.account_id
+		JOIN `+incident.AffectedPeople+` f ON f.incident_id = n.incident_id AND f.account_id = n.account_id
 		JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 		WHERE n.incident_id = ? AND n.channel = 'letter' AND `+where[0].(string)+` ORDER BY n.id`,
 		append([]any{inc.ID}, where[1:]...)...)
