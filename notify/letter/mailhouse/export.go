@@ -43,8 +43,9 @@ type ExportResult struct {
 var manifestHeader = []string{"letter_id", "account_id", "name", "address_line1", "address_line2", "city", "region",
 	"postal_code", "country", "pages", "sha256"}
 
-// auditExport is the audit action of a batch export; the row's time is
-// the batch's letter date, so a re-export reproduces the same PDFs.
+// auditExport is the audit action of a batch export. The batch itself is
+// a row of letter_batches, whose created_at is the letters' date, so a
+// re-export reproduces the same PDFs.
 const auditExport = "letters.export"
 
 // Export writes the incident's queued letters as a new mail-house
@@ -60,7 +61,7 @@ const auditExport = "letters.export"
 //
 // The clock is read once: the letters' date is its day, and the
 // transaction writes its time (updated_at, the letter_exported entries,
-// the audit row whose day a re-export prints).
+// the batch row whose day a re-export prints, the audit row).
 func Export(ctx context.Context, st *incident.Store, incidentID int64, out string, again string) (ExportResult, error) {
 	res := ExportResult{Incident: incidentID, Again: again != ""}
 	inc, err := st.FindIncidentFor(ctx, incidentID, incident.ActLetters)
@@ -80,7 +81,7 @@ func Export(ctx context.Context, st *incident.Store, incidentID int64, out strin
 	var where []any
 	if again != "" {
 		var at string
-		err := db.QueryRowContext(ctx, `SELECT at FROM audit WHERE action = ? AND object = ?`, auditExport, "batch:"+again).Scan(&at)
+		err := db.QueryRowContext(ctx, `SELECT created_at FROM letter_batches WHERE id = ?`, again).Scan(&at)
 		if errors.Is(err, sql.ErrNoRows) {
 			return res, fmt.Errorf("%w: no letter batch %q", incident.ErrNotFound, again)
 		}
@@ -113,7 +114,8 @@ func Export(ctx context.Context, st *incident.Store, incidentID int64, out strin
 			os.Remove(tmp.Name())
 		}
 	}()
-	ids, err := writeBatch(ctx, st, inc, c, tmp, where, date, &res)
+	zsum := sha256.New()
+	ids, err := writeBatch(ctx, st, inc, c, io.MultiWriter(tmp, zsum), where, date, &res)
 	if err != nil {
 		return res, err
 	}
@@ -142,6 +144,13 @@ func Export(ctx context.Context, st *incident.Store, incidentID int64, out strin
 			}
 			if err := recordExported(ctx, tx.Tx, inc, res.Batch, tx.Now); err != nil {
 				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO letter_batches(id, controller_id, incident_id, created_at, file, sha256,
+					letters, pages, open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				res.Batch, inc.ControllerID, incidentID, tx.Now.Format(time.RFC3339Nano), filepath.Base(out),
+				hex.EncodeToString(zsum.Sum(nil)), res.Letters, res.Pages, res.Letters)
+			if err != nil {
+				return fmt.Errorf("export letters: batch %s: %w", res.Batch, err)
 			}
 			return tx.Audit(ctx, auditExport, "batch:"+res.Batch, map[string]any{"incident": incidentID, "letters": res.Letters, "pages": res.Pages})
 		})

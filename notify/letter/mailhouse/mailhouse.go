@@ -342,6 +342,7 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 	defer upd.Close()
 	ts := tx.Now.Format(time.RFC3339Nano)
 	entries := make([]ledger.Entry, 0, len(lines))
+	counts := map[string]*batchCounts{} // per batch, what these lines change
 	for _, l := range lines {
 		if l.reason != "" {
 			bad(l.line, l.field, l.reason)
@@ -390,6 +391,14 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 		if _, err := upd.ExecContext(ctx, ev.state, ev.state, at, ev.state, l.extra, ev.state, l.extra, ts, l.id, state); err != nil {
 			return fmt.Errorf("letters: %s: %w", id, err)
 		}
+		if batch != "" {
+			bc := counts[batch]
+			if bc == nil {
+				bc = &batchCounts{}
+				counts[batch] = bc
+			}
+			bc.count(state, ev.state)
+		}
 		detail := map[string]string{ev.field: at, "batch": batch, "jurisdiction": jurisdiction, "deadline": deadline}
 		if l.extra != "" {
 			detail[ev.extra] = l.extra
@@ -408,19 +417,23 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 	if err := ledger.Append(ctx, tx.Tx, entries...); err != nil {
 		return fmt.Errorf("letters: %w", err)
 	}
+	for batch, bc := range counts {
+		if err := bc.apply(ctx, tx.Tx, batch); err != nil {
+			return err
+		}
+	}
 	ap.res.Accepted += len(entries)
 	return nil
 }
 
-// exportDay returns the UTC day batch was exported (from its audit row),
+// exportDay returns the UTC day batch was exported (from letter_batches),
 // or the zero time if that is not recorded.
 func (ap *letterApply) exportDay(ctx context.Context, tx *sql.Tx, batch string) (time.Time, error) {
 	if d, ok := ap.exported[batch]; ok {
 		return d, nil
 	}
 	var at string
-	err := tx.QueryRowContext(ctx, `SELECT at FROM audit WHERE action = ? AND object = ? ORDER BY id LIMIT 1`,
-		auditExport, "batch:"+batch).Scan(&at)
+	err := tx.QueryRowContext(ctx, `SELECT created_at FROM letter_batches WHERE id = ?`, batch).Scan(&at)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, fmt.Errorf("letters: batch %s: %w", batch, err)
 	}
