@@ -287,14 +287,23 @@ func requirePlan(ctx context.Context, st *incident.Store, id int64) error {
 	if _, err := st.FindIncidentByID(ctx, id); err != nil {
 		return err
 	}
-	var ok bool
-	if err := st.DB().QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM plans WHERE incident_id=?)`, id).Scan(&ok); err != nil {
-		return fmt.Errorf("plan of incident %d: %w", id, err)
+	ok, err := hasPlan(ctx, st, id)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return fmt.Errorf("%w: incident %d has no plan (run incident plan %d)", incident.ErrNotFound, id, id)
 	}
 	return nil
+}
+
+// hasPlan reports whether the incident has a plan.
+func hasPlan(ctx context.Context, st *incident.Store, id int64) (bool, error) {
+	var ok bool
+	if err := st.DB().QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM plans WHERE incident_id=?)`, id).Scan(&ok); err != nil {
+		return false, fmt.Errorf("plan of incident %d: %w", id, err)
+	}
+	return ok, nil
 }
 
 // FindPlan returns an incident's stored plan.
@@ -430,9 +439,9 @@ func PlannedOpenIncidents(ctx context.Context, st *incident.Store) ([]int64, err
 	}
 	ids := open[:0]
 	for _, id := range open {
-		var ok bool
-		if err := st.DB().QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM plans WHERE incident_id=?)`, id).Scan(&ok); err != nil {
-			return nil, fmt.Errorf("plan of incident %d: %w", id, err)
+		ok, err := hasPlan(ctx, st, id)
+		if err != nil {
+			return nil, err
 		}
 		if ok {
 			ids = append(ids, id)
