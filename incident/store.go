@@ -63,6 +63,10 @@ const (
 	// regulator notice a law wants first (incident send
 	// --regulator-first=false).
 	EventRegulatorFirstWaived EventKind = "regulator_first_waived"
+	// EventEmailBounced records a permanent bounce (5.x.x) of an email
+	// notice the relay had accepted (bounces import): the notice failed
+	// after all.
+	EventEmailBounced EventKind = "email_bounced"
 )
 
 // EventKinds lists every event kind, in the order above.
@@ -73,7 +77,7 @@ func EventKinds() []EventKind {
 		EventEmailSent, EventEmailDeferred, EventEmailFailed, EventEmailRetried, EventLetterQueued,
 		EventLetterUnprintable, EventLetterExported, EventLetterMailed, EventLetterReturned,
 		EventBannerPublished, EventBannerUpdated, EventBannerWithdrawn, EventNoticeUnreachable,
-		EventDeadlineAlert, EventRegulatorNotified, EventRegulatorFirstWaived,
+		EventDeadlineAlert, EventRegulatorNotified, EventRegulatorFirstWaived, EventEmailBounced,
 	}
 }
 

@@ -182,6 +182,9 @@ func commands() []command {
 			{"returned", "FILE", "record letters the post returned"},
 			{"list", "ID", "an incident's letters by state"},
 		}},
+		{name: "bounces", summary: "the mail that came back after notices were sent", run: (*app).cmdBounces, subs: []subcommand{
+			{"import", "FILE|DIR", "read bounces (.eml, mbox, maildir): a permanent failure queues a letter or counts towards substitute notice"},
+		}},
 		{name: "banner", summary: "the homepage banner and public notice page of an incident", run: (*app).cmdBanner, subs: []subcommand{
 			{"publish", "ID", "publish (or update) a planned incident's banner; kept up as long as the plan's longest website posting"},
 			{"withdraw", "ID", "take the banner off the homepage; before the required posting ends only with --force --reason"},

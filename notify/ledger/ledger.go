@@ -114,6 +114,7 @@ const (
 	KindDeadlineAlert     = Kind(incident.EventDeadlineAlert)
 	KindRegulatorNotified = Kind(incident.EventRegulatorNotified)
 	KindRegulatorWaived   = Kind(incident.EventRegulatorFirstWaived)
+	KindEmailBounced      = Kind(incident.EventEmailBounced)
 )
 
 // Valid reports whether k is a known kind.
@@ -127,7 +128,7 @@ func (k Kind) status() string {
 		return "sent"
 	case KindEmailDeferred:
 		return "deferred"
-	case KindEmailFailed:
+	case KindEmailFailed, KindEmailBounced:
 		return "failed"
 	case KindEmailRetried:
 		return "pending"

@@ -1,0 +1,277 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/bounce"
+	"github.com/breachnotice/breachnotice/notify/ledger"
+)
+
+// Bounce outcomes, as the bounces table records them.
+const (
+	BounceLetterQueued = "letter_queued"
+	BounceUnreachable  = "unreachable"
+	BounceTemporary    = "temporary"
+	BounceRecorded     = "recorded"
+)
+
+// bounceBatch is how many matched bounces one transaction applies.
+const bounceBatch = 500
+
+// BounceResult counts what an import did.
+type BounceResult struct {
+	Read          int `json:"read"`
+	Bounced       int `json:"bounced"`        // permanent failures of sent notices: email_bounced
+	LettersQueued int `json:"letters_queued"` // of those, a letter queued
+	Unreachable   int `json:"unreachable"`    // of those, no letter possible: substitute notice
+	Recorded      int `json:"recorded"`       // permanent failures of notices no longer sent
+	Temporary     int `json:"temporary"`      // 4.x.x failures, recorded only
+	Delayed       int `json:"delayed"`        // delayed-delivery warnings: not bounces
+	AutoReplies   int `json:"auto_replies"`   // recognised and ignored
+	Duplicates    int `json:"duplicates"`     // imported before: nothing changed
+	// Unmatched are the messages no notice was found for, never guessed.
+	Unmatched []UnmatchedBounce `json:"unmatched"`
+}
+
+// UnmatchedBounce is a message the import could not tie to a notice.
+type UnmatchedBounce struct {
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// matchedBounce is a parsed bounce tied to its notice.
+type matchedBounce struct {
+	source  string
+	notice  int64
+	by      string
+	rcpt    bounce.Recipient
+	arrival time.Time
+	sha256  string
+}
+
+// ImportBounces reads the bounce messages under path (an .eml file, an
+// mbox, a maildir or a directory of them; bounce.Read) and applies each
+// one it can tie to an email notice: by the notice's return path (the
+// HMAC tag checked under the controller's key from sec), else by the
+// returned copy's Message-ID. A permanent failure (5.x.x) of a notice
+// whose email was sent marks the notice failed and writes email_bounced
+// (status, diagnostic, the bounce's SHA-256) to the ledger and, in the
+// same transaction, queues a letter where notice is owed and the postal
+// address is complete (QueueFallbackLetter); otherwise the person counts
+// towards substitute notice (FindSubstituteCases). A temporary failure is
+// recorded; delay warnings and auto-replies are counted and ignored. Each
+// (message, notice) is applied once: a second import changes nothing.
+func ImportBounces(ctx context.Context, st *incident.Store, sec Secrets, path string) (*BounceResult, error) {
+	if sec == nil {
+		return nil, errors.New("bounces: no secret to check return paths with")
+	}
+	res := &BounceResult{Unmatched: []UnmatchedBounce{}}
+	now := st.Now().UTC()
+	var batch []matchedBounce
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := st.InTxAt(ctx, now, func(tx *incident.Tx) error {
+			for _, b := range batch {
+				if err := applyBounce(ctx, tx, b, res); err != nil {
+					return fmt.Errorf("bounces: %s: %w", b.source, err)
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	keys := map[string][]byte{}
+	err := bounce.Read(path, func(m bounce.Message) error {
+		res.Read++
+		rep, err := bounce.Parse(m.Raw)
+		if err != nil {
+			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, "not a mail message: " + err.Error()})
+			return nil
+		}
+		switch rep.Kind {
+		case bounce.KindAutoReply:
+			res.AutoReplies++
+			return nil
+		case bounce.KindDelay:
+			res.Delayed++
+			return nil
+		case bounce.KindUnknown:
+			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, "not a delivery failure report"})
+			return nil
+		}
+		rc := rep.Failed()
+		if rc == nil {
+			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, "no failed recipient in the report"})
+			return nil
+		}
+		id, by, reason, err := matchBounce(ctx, st, sec, keys, rep, rc)
+		if err != nil {
+			return err
+		}
+		if id == 0 {
+			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, reason})
+			return nil
+		}
+		batch = append(batch, matchedBounce{source: m.Source, notice: id, by: by, rcpt: *rc, arrival: rep.Arrival, sha256: rep.SHA256})
+		if len(batch) >= bounceBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, flush()
+}
+
+// matchBounce finds the notice a report is about: by an authentic return
+// path, else by the returned copy's Message-ID (and then the failed
+// recipient, when the report names one, must be the notice's address). It
+// returns 0 and why when there is none.
+func matchBounce(ctx context.Context, st *incident.Store, sec Secrets, keys map[string][]byte, rep *bounce.Report, rc *bounce.Recipient) (int64, string, string, error) {
+	reason := "no return path or Message-ID of a notice"
+	for _, rp := range rep.ReturnPaths {
+		id, _, ok := ParseReturnPath(rp)
+		if !ok {
+			continue
+		}
+		var controller string
+		err := st.DB().QueryRowContext(ctx, `SELECT controller_id FROM notices WHERE id = ? AND channel = 'email'`, id).Scan(&controller)
+		if errors.Is(err, sql.ErrNoRows) {
+			reason = fmt.Sprintf("return path %s names no email notice", rp)
+			continue
+		}
+		if err != nil {
+			return 0, "", "", fmt.Errorf("bounces: %w", err)
+		}
+		key, ok := keys[controller]
+		if !ok {
+			key = sec.DeriveKey(controller, purposeVERP)
+			keys[controller] = key
+		}
+		if _, ok := CheckReturnPath(key, rp); ok {
+			return id, "return-path", "", nil
+		}
+		reason = fmt.Sprintf("return path %s: the tag does not verify (forged or from another database)", rp)
+	}
+	if strings.Contains(reason, "tag does not verify") {
+		return 0, "", reason, nil
+	}
+	for _, mid := range rep.MessageIDs {
+		var id int64
+		var addr string
+		err := st.DB().QueryRowContext(ctx, `SELECT id, address FROM notices WHERE message_id = ? AND channel = 'email'`, mid).Scan(&id, &addr)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return 0, "", "", fmt.Errorf("bounces: %w", err)
+		}
+		if rc.Address != "" && !strings.EqualFold(rc.Address, addr) {
+			return 0, "", fmt.Sprintf("Message-ID %s is notice %d's, but the report is about another recipient", mid, id), nil
+		}
+		return id, "message-id", "", nil
+	}
+	return 0, "", reason, nil
+}
+
+// bounceDetail is the detail of an email_bounced ledger entry.
+type bounceDetail struct {
+	Status       string `json:"status"`
+	Diagnostic   string `json:"diagnostic,omitempty"`
+	BounceSHA256 string `json:"bounce_sha256"`
+	ArrivedAt    string `json:"arrived_at,omitempty"`
+	MatchedBy    string `json:"matched_by"`
+}
+
+var replyCodeRE = regexp.MustCompile(`\b([245][0-9][0-9])\b`)
+
+// applyBounce applies one matched bounce inside tx.
+func applyBounce(ctx context.Context, tx *incident.Tx, b matchedBounce, res *BounceResult) error {
+	var dup int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bounces WHERE sha256 = ? AND notice_id = ?`, b.sha256, b.notice).Scan(&dup); err != nil {
+		return err
+	}
+	if dup > 0 {
+		res.Duplicates++
+		return nil
+	}
+	var n Notice
+	if err := tx.QueryRowContext(ctx, `SELECT incident_id, controller_id, account_id, state FROM notices WHERE id = ?`, b.notice).
+		Scan(&n.Incident, &n.Controller, &n.Account, &n.State); err != nil {
+		return fmt.Errorf("notice %d: %w", b.notice, err)
+	}
+	outcome := BounceTemporary
+	switch {
+	case !b.rcpt.Permanent():
+		res.Temporary++
+	case n.State != StateSent:
+		outcome = BounceRecorded
+		res.Recorded++
+	default:
+		reply := oneLineText("bounced " + b.rcpt.Status + " " + b.rcpt.Diagnostic)
+		code := 0
+		if m := replyCodeRE.FindString(b.rcpt.Diagnostic); m != "" {
+			code, _ = strconv.Atoi(m)
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE notices SET state = 'failed', last_code = ?, last_reply = ?, updated_at = ? WHERE id = ? AND state = 'sent'`,
+			code, reply, tx.Now.Format(time.RFC3339Nano), b.notice)
+		if err != nil {
+			return fmt.Errorf("notice %d: %w", b.notice, err)
+		}
+		if k, _ := r.RowsAffected(); k != 1 {
+			return fmt.Errorf("notice %d changed during the import", b.notice)
+		}
+		// email_bounced first, then (QueueFallbackLetter) the letter's
+		// letter_queued, in this transaction.
+		d := bounceDetail{Status: b.rcpt.Status, Diagnostic: b.rcpt.Diagnostic, BounceSHA256: b.sha256, MatchedBy: b.by}
+		if !b.arrival.IsZero() {
+			d.ArrivedAt = b.arrival.UTC().Format(time.RFC3339)
+		}
+		raw, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if err := ledger.Append(ctx, tx.Tx, ledger.Entry{Controller: n.Controller, At: tx.Now, Kind: ledger.KindEmailBounced,
+			Incident: n.Incident, Account: n.Account, Notice: b.notice, Channel: ChannelEmail, Detail: raw}); err != nil {
+			return err
+		}
+		queued, err := QueueFallbackLetter(ctx, tx.Tx, n.Incident, n.Account, "bounced "+b.rcpt.Status, tx.Now)
+		if err != nil {
+			return err
+		}
+		outcome = BounceUnreachable
+		if queued {
+			outcome = BounceLetterQueued
+			res.LettersQueued++
+		} else {
+			res.Unreachable++
+		}
+		res.Bounced++
+	}
+	arrived := ""
+	if !b.arrival.IsZero() {
+		arrived = b.arrival.UTC().Format(time.RFC3339)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO bounces(sha256, notice_id, recipient, status, diagnostic, matched_by, arrived_at, imported_at, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.sha256, b.notice, b.rcpt.Address, b.rcpt.Status, b.rcpt.Diagnostic, b.by, arrived,
+		tx.Now.Format(time.RFC3339Nano), outcome)
+	if err != nil {
+		return fmt.Errorf("record bounce of notice %d: %w", b.notice, err)
+	}
+	return tx.Audit(ctx, "bounce.import", "notice "+strconv.FormatInt(b.notice, 10), map[string]string{"status": b.rcpt.Status, "outcome": outcome})
+}
+
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
