@@ -117,14 +117,14 @@ func SetBounceDomain(ctx context.Context, st *incident.Store, controllerID, doma
 }
 
 func ensureSettingsRow(ctx context.Context, tx *incident.Tx, controllerID string) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM controllers WHERE id = ?`, controllerID).Scan(&n); err != nil {
+	ok, err := incident.ControllerExists(ctx, tx, controllerID)
+	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if !ok {
 		return fmt.Errorf("controller %q: %w", controllerID, incident.ErrNotFound)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO controller_email(controller_id, updated_at) VALUES (?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO controller_email(controller_id, updated_at) VALUES (?, ?)`,
 		controllerID, tx.Now.Format(time.RFC3339Nano))
 	return err
 }
