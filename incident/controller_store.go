@@ -243,3 +243,25 @@ func (s *Store) FindControllers(ctx context.Context) ([]*Controller, error) {
 func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
+
+// FindCourses returns up to limit courses of a Member controller the
+// context's actor may see, in id order.
+func (s *Store) FindCourses(ctx context.Context, controller string, limit int) ([]Course, error) {
+	if err := Authorize(ctx, ActRead, controller); err != nil {
+		return nil, fmt.Errorf("courses of %s: %w", controller, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, member_id, title FROM courses WHERE member_id = ? ORDER BY id LIMIT ?`, controller, limit)
+	if err != nil {
+		return nil, fmt.Errorf("courses of %s: %w", controller, err)
+	}
+	defer rows.Close()
+	var out []Course
+	for rows.Next() {
+		var c Course
+		if err := rows.Scan(&c.ID, &c.MemberID, &c.Title); err != nil {
+			return nil, fmt.Errorf("courses of %s: %w", controller, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -311,20 +311,15 @@ func deliveryBars(counts map[string]map[string]int) ([]templates.DeliveryBar, []
 
 // courseOptions lists the courses of a Member controller, for scoping.
 func (s *server) courseOptions(ctx context.Context, controller string) ([]templates.Option, error) {
-	rows, err := s.app.store.DB().QueryContext(ctx, `SELECT id, title FROM courses WHERE member_id = ? ORDER BY id LIMIT 500`, controller)
+	courses, err := s.app.store.FindCourses(ctx, controller, 500)
 	if err != nil {
-		return nil, fmt.Errorf("courses of %s: %w", controller, err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []templates.Option
-	for rows.Next() {
-		var id, title string
-		if err := rows.Scan(&id, &title); err != nil {
-			return nil, err
-		}
-		out = append(out, templates.Option{Value: id, Label: "enrolled in " + title + " (" + id + ")"})
+	out := make([]templates.Option, 0, len(courses))
+	for _, c := range courses {
+		out = append(out, templates.Option{Value: c.ID, Label: "enrolled in " + c.Title + " (" + c.ID + ")"})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // postIncident runs an incident action from a form, then shows the page
