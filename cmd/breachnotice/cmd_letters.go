@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -157,8 +158,15 @@ func (a *app) lettersList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	batches, err := mailhouse.FindBatches(ctx, st, id)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		return a.printJSON(lc)
+		return a.printJSON(struct {
+			notify.LetterCounts
+			Batches []mailhouse.Batch `json:"batches,omitempty"`
+		}{lc, batches})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tLETTERS")
@@ -167,5 +175,12 @@ func (a *app) lettersList(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(tw, "total\t%d\n", lc.Total)
 	fmt.Fprintf(tw, "substitute notice\t%d\n", lc.Substitute)
+	if len(batches) > 0 {
+		fmt.Fprintln(tw, "\nBATCH\tEXPORTED\tFILE\tLETTERS\tMAILED\tRETURNED\tOPEN\tSTATE")
+		for _, b := range batches {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", b.ID, b.CreatedAt.Format("2006-01-02 15:04 UTC"),
+				cmp.Or(b.File, "-"), b.Letters, b.Mailed, b.Returned, b.Open, b.State)
+		}
+	}
 	return tw.Flush()
 }
