@@ -153,6 +153,12 @@ func watchIncident(ctx context.Context, st *incident.Store, id int64, now time.T
 		res.NoContact++
 	} else if opt.Transport != nil {
 		m := alertMessage(inc, c, to, fresh, pr)
+		// Signed like the controller's notices (sender.go).
+		snd, err := loadSender(ctx, st, secretsOf(st), c)
+		if err != nil {
+			return fmt.Errorf("deadline watch: incident %d: %w", id, err)
+		}
+		m.DKIM = snd.dkim
 		if err := sendOne(ctx, opt.Transport, m); err != nil {
 			return fmt.Errorf("deadline watch: incident %d: alert email: %w", id, err)
 		}

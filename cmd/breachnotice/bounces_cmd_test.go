@@ -59,6 +59,7 @@ func TestCLI_BouncesImport(t *testing.T) {
 		return n
 	}
 	lettersBefore := letters()
+	notifiedBefore := bundleNotified(t, c, "before.zip")
 
 	dir := filepath.Join(c.dir, "bounces")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -168,6 +169,29 @@ func TestCLI_BouncesImport(t *testing.T) {
 		t.Error("the proof bundle holds no email_bounced entry")
 	}
 	c.ok("ledger", "verify", bundle)
+	// The proof's summary no longer counts Ana and Di as notified.
+	if after := bundleNotified(t, c, "after.zip"); after != notifiedBefore-2 {
+		t.Errorf("summary: %d people notified before the bounces, %d after (want 2 fewer)", notifiedBefore, after)
+	}
+}
+
+// bundleNotified exports a proof bundle of the operator and returns its
+// summary's count of people notified.
+func bundleNotified(t *testing.T, c *cli, name string) int64 {
+	t.Helper()
+	path := filepath.Join(c.dir, name)
+	c.ok("ledger", "export", "--controller", "op", "--out", path)
+	var r struct {
+		Counts struct {
+			People struct {
+				Notified int64 `json:"notified"`
+			} `json:"people"`
+		} `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(zipFile(t, path, "summary.json")), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r.Counts.People.Notified
 }
 
 func zipFile(t *testing.T, path, name string) string {

@@ -119,6 +119,9 @@ const (
 	personUnreachable = 1 << iota
 	personEmailed
 	personMailed
+	// personBounced: the email sent before bounced (email_bounced), so it
+	// did not reach them; a later email_sent counts again.
+	personBounced
 )
 
 // What a notice's record says of its person.
@@ -176,6 +179,8 @@ func (k *counter) add(e *Entry) {
 			what = personEmailed
 		case KindLetterMailed:
 			what = personMailed
+		case KindEmailBounced:
+			what = personBounced
 		}
 		rec = append(rec, 'e', what, 0)
 		if what&(personEmailed|personMailed) != 0 {
@@ -340,6 +345,9 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 		}
 		if what&personUnreachable != 0 {
 			unreachable = true
+		}
+		if what&personBounced != 0 {
+			emailDay = emailDay[:0]
 		}
 		if what&personEmailed != 0 && len(emailDay) == 0 {
 			emailDay = append(emailDay, day...)

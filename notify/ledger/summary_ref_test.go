@@ -83,6 +83,8 @@ func (k *refCounter) add(e *Entry) {
 			if who.emailDay == "" {
 				who.emailDay = day
 			}
+		case KindEmailBounced:
+			who.emailDay = ""
 		case KindLetterMailed:
 			if who.mailedDay == "" {
 				who.mailedDay = day
@@ -171,7 +173,7 @@ func (k *refCounter) counts(asOf time.Time) Counts {
 func TestCounter_MatchesReference(t *testing.T) {
 	kinds := []Kind{KindControllerCreated, KindIncidentOpened, KindPlanMade, KindEmailSent, KindEmailDeferred,
 		KindEmailFailed, KindEmailRetried, KindLetterQueued, KindLetterUnprintable, KindLetterExported,
-		KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn, KindNoticeUnreachable, KindCheckpoint}
+		KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn, KindNoticeUnreachable, KindCheckpoint, KindEmailBounced}
 	accounts := []string{"", "a", "a\x00", "a\x00b", "b", "\x00", "u1000001", "u1000002", "ü"}
 	deadlines := []string{"", "2026-01-05", "2026-01-10", "2026-02-01", "soon", "\x00"}
 	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
