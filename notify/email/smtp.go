@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -225,10 +226,14 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 		return notify.Result{Outcome: notify.Permanent, Reply: trimSendError(err.Error())}
 	}
 	if m.ReturnPath != "" {
-		if _, err := address("return path", "", m.ReturnPath); err != nil {
+		rp, err := address("return path", "", m.ReturnPath)
+		if err != nil {
 			return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 		}
-		env.from = m.ReturnPath
+		// In angle brackets, as go-mail gives the From address: the
+		// session client writes it after "MAIL FROM:" as it is, and a
+		// strict relay refuses a bare address (501 5.5.4).
+		env.from = (&netmail.Address{Address: rp.Address}).String()
 	}
 	if err := encode(m, msg, &c.buf, &c.body); err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
