@@ -11,9 +11,11 @@
 // the letter channel, notify/letter/mailhouse, which imports notify,
 // exports them to a mail house and applies its confirmation and
 // returned-to-sender files; cmd/breachnotice calls it. The other project
-// packages notify imports are incident, notify/law, notify/ledger and
-// templates, which renders the notices' content from props notify fills
-// (NoticeFor) and imports nothing of the project.
+// packages notify imports are incident, notify/law and notify/ledger, and
+// three that import nothing of the project: templates, which renders the
+// notices' content from props notify fills (NoticeFor); notify/dkim, which
+// reads and applies a controller's signing key; and notify/bounce, which
+// parses returned mail for ImportBounces.
 //
 // Every stage reads what the previous stage stored and is re-runnable: a
 // plan replaces the previous plan in one transaction until sending starts
