@@ -215,13 +215,18 @@ func (a *app) controllersShow(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	es, err := notify.FindEmailSettings(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
 	v := struct {
 		*incident.Controller
-		Kind        string `json:"kind"`
-		KeyName     string `json:"key_name"`
-		Fingerprint string `json:"fingerprint,omitempty"`
-		Incidents   int    `json:"incidents"`
-	}{c, c.Kind(), ledger.KeyName(c.ID), fp, len(incs)}
+		Kind        string               `json:"kind"`
+		KeyName     string               `json:"key_name"`
+		Fingerprint string               `json:"fingerprint,omitempty"`
+		Incidents   int                  `json:"incidents"`
+		Email       notify.EmailSettings `json:"email"`
+	}{c, c.Kind(), ledger.KeyName(c.ID), fp, len(incs), es}
 	if *asJSON {
 		return a.printJSON(v)
 	}
@@ -244,10 +249,6 @@ func (a *app) controllersShow(ctx context.Context, args []string) error {
 	row("dpo", c.Contact.DPO)
 	row("policy days", strconv.Itoa(c.PolicyDays))
 	row("terms e-consent", fmt.Sprint(c.TermsEConsent))
-	es, err := notify.FindEmailSettings(ctx, st, c.ID)
-	if err != nil {
-		return err
-	}
 	if es.DKIMSelector == "" {
 		row("dkim", "not configured (the relay must sign; controllers update ID --dkim-key FILE --dkim-selector S)")
 	} else {

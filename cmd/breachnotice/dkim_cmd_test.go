@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"strings"
 	"testing"
@@ -49,6 +50,14 @@ func TestCLI_DKIMAndReturnPath(t *testing.T) {
 		if !strings.Contains(show, want) {
 			t.Errorf("controllers show lacks %q:\n%s", want, show)
 		}
+	}
+	var shown struct {
+		Email notify.EmailSettings `json:"email"`
+	}
+	js := c.ok("controllers", "show", "op", "--json")
+	if err := json.Unmarshal([]byte(js), &shown); err != nil || shown.Email.DKIMSelector != "bn2026" || shown.Email.DKIMAlgorithm != "rsa" ||
+		shown.Email.BounceDomain != "bounces.openlearn.example" || !strings.HasPrefix(shown.Email.DKIMRecord, "v=DKIM1; k=rsa; p=") {
+		t.Errorf("controllers show --json: %v %+v\n%s", err, shown.Email, js)
 	}
 	rec := c.ok("controllers", "dkim-record", "op")
 	if !strings.HasPrefix(rec, "bn2026._domainkey.openlearn.example. IN TXT (") {
