@@ -347,14 +347,15 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 	return nil
 }
 
-// AffectedColumns selects an Affected from accounts a joined to affected f,
+// affectedColumns selects an Affected from accounts a joined to affected f,
 // in the order ScanAffected reads them. The notice address is usable when
 // the affected row's reach has ReachEmail.
-var AffectedColumns = `a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
+var affectedColumns = `a.id, a.username, a.name, a.email, a.email_usable, a.locale, a.country,
 		a.region, a.postal_line1, a.postal_line2, a.city, a.postal_code, a.e_consent, a.status,
 		CASE WHEN f.notice_email <> '' THEN f.notice_email ELSE a.email END, (f.reach & ` + flagSQL(ReachEmail) + `) <> 0`
 
-// ScanAffected reads one row selected with AffectedColumns.
+// ScanAffected reads one row selected with AffectedPeopleColumns (or,
+// inside this package, affectedColumns).
 func ScanAffected(r interface{ Scan(...any) error }, af *Affected) error {
 	var eu, ec, neu int
 	var status string
@@ -373,7 +374,7 @@ func (s *Store) FindAffected(ctx context.Context, incidentID int64, accountID st
 		return nil, err
 	}
 	var af Affected
-	err := ScanAffected(s.db.QueryRowContext(ctx, `SELECT `+AffectedColumns+`
+	err := ScanAffected(s.db.QueryRowContext(ctx, `SELECT `+affectedColumns+`
 		FROM affected f JOIN accounts a ON a.id = f.account_id WHERE f.incident_id = ? AND f.account_id = ?`, incidentID, accountID), &af)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: account %q is not affected by incident %d", ErrNotFound, accountID, incidentID)
@@ -391,7 +392,7 @@ func (s *Store) ForEachAffected(ctx context.Context, id int64, fn func(*Affected
 	if _, err := s.FindIncidentByID(ctx, id); err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+AffectedColumns+`
+	rows, err := s.db.QueryContext(ctx, `SELECT `+affectedColumns+`
 		FROM affected f JOIN accounts a ON a.id = f.account_id WHERE f.incident_id = ? ORDER BY f.account_id`, id)
 	if err != nil {
 		return fmt.Errorf("affected of incident %d: %w", id, err)
