@@ -275,3 +275,24 @@ func applyBounce(ctx context.Context, tx *incident.Tx, b matchedBounce, res *Bou
 }
 
 func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// FindBounceCounts counts an incident's imported bounces by outcome
+// (BounceLetterQueued, BounceUnreachable, BounceTemporary, BounceRecorded).
+func FindBounceCounts(ctx context.Context, st *incident.Store, incidentID int64) (map[string]int, error) {
+	rows, err := st.DB().QueryContext(ctx, `SELECT b.outcome, count(*) FROM bounces b JOIN notices n ON n.id = b.notice_id
+		WHERE n.incident_id = ? GROUP BY b.outcome`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("bounces of incident %d: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var o string
+		var n int
+		if err := rows.Scan(&o, &n); err != nil {
+			return nil, fmt.Errorf("bounces of incident %d: %w", incidentID, err)
+		}
+		out[o] = n
+	}
+	return out, rows.Err()
+}

@@ -124,6 +124,10 @@ func TestCLI_BouncesImport(t *testing.T) {
 		t.Errorf("substitute notice:\n%s", sub)
 	}
 
+	if show := c.ok("incident", "show", "1"); !strings.Contains(show, "1 letter queued, 1 temporary, 1 unreachable") {
+		t.Errorf("incident show lacks the bounces:\n%s", show)
+	}
+
 	// Again: nothing changes.
 	ledgerSize := func() int {
 		var n int

@@ -161,13 +161,18 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	bounces, err := notify.FindBounceCounts(ctx, st, id)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		return a.printJSON(struct {
 			*incident.Incident
 			Notices  notify.NoticeCounts   `json:"notices,omitempty"`
 			Progress *notify.Progress      `json:"progress,omitempty"`
 			Posting  *banner.PostingStatus `json:"posting,omitempty"`
-		}{inc, counts, progress, posting})
+			Bounces  map[string]int        `json:"bounces,omitempty"`
+		}{inc, counts, progress, posting, bounces})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -193,6 +198,13 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[ch][state], state))
 		}
 		row("notices ("+ch+")", strings.Join(parts, ", "))
+	}
+	if len(bounces) > 0 {
+		var parts []string
+		for _, o := range sortedKeys(bounces) {
+			parts = append(parts, fmt.Sprintf("%d %s", bounces[o], strings.ReplaceAll(o, "_", " ")))
+		}
+		row("bounces", strings.Join(parts, ", "))
 	}
 	if progress != nil {
 		row("people", fmt.Sprintf("%d owed, %d notified, %d outstanding, %d substitute notice owed", progress.Owed,
