@@ -179,8 +179,11 @@ func matchBounce(ctx context.Context, st *incident.Store, sec Secrets, keys map[
 		if err != nil {
 			return 0, "", "", fmt.Errorf("bounces: %w", err)
 		}
-		if rc.Address != "" && !strings.EqualFold(rc.Address, addr) {
-			return 0, "", fmt.Sprintf("Message-ID %s is notice %d's, but the report is about another recipient", mid, id), nil
+		// A Message-ID can be guessed (it names the notice); the
+		// recipient must be the notice's too, or anyone who knows a
+		// Message-ID could fail a notice.
+		if rc.Address == "" || !strings.EqualFold(rc.Address, addr) {
+			return 0, "", fmt.Sprintf("Message-ID %s is notice %d's, but the report names another recipient or none", mid, id), nil
 		}
 		return id, "message-id", "", nil
 	}

@@ -75,7 +75,18 @@ func TestCLI_BouncesImport(t *testing.T) {
 	// stranger's question.
 	write("a.mbox", "From MAILER-DAEMON Tue Nov 24 10:15:02 2026\n"+bounceFrom(t, "postfix.eml", ana)+"\nFrom MAILER-DAEMON Tue Nov 24 18:00:00 2026\n"+bounceFrom(t, "delay.eml", ana)+"\n")
 	write("b-di.eml", bounceFrom(t, "exchange.eml", di))
-	write("c-cy.eml", bounceFrom(t, "ses.eml", cy))
+	// Cy's comes from a sending service that put its own address in the
+	// envelope: only the returned headers' X-Breachnotice-Ref names the
+	// notice.
+	ses := strings.Replace(bounceFrom(t, "ses.eml", cy), "To: "+cy.From, "To: bounces@ses-feedback.example", 1)
+	ses = strings.Replace(ses, "Message-ID: "+cy.MessageID, "Message-ID: "+cy.MessageID+"\nX-Breachnotice-Ref: "+cy.From, 1)
+	if strings.Count(ses, cy.From) != 1 {
+		t.Fatalf("the SES bounce should name the return path once, in the returned headers:\n%s", ses)
+	}
+	write("c-cy.eml", ses)
+	// A bounce naming only a Message-ID (which can be guessed) and no
+	// recipient of that notice is not matched.
+	write("g-msgid.eml", "From: MAILER-DAEMON@mx.example\nTo: postmaster@openlearn.example\nSubject: Undelivered Mail Returned to Sender\n\n550 5.1.1 mailbox unavailable\n\nMessage-ID: "+cy.MessageID+"\n")
 	write("d-auto.eml", bounceFrom(t, "autoreply.eml", cy))
 	forged := cy
 	at := strings.LastIndexByte(forged.From, '@')
@@ -95,8 +106,8 @@ func TestCLI_BouncesImport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if res.Read != 7 || res.Bounced != 2 || res.LettersQueued != 1 || res.Unreachable != 1 || res.Temporary != 1 ||
-		res.Delayed != 1 || res.AutoReplies != 1 || len(res.Unmatched) != 2 {
+	if res.Read != 8 || res.Bounced != 2 || res.LettersQueued != 1 || res.Unreachable != 1 || res.Temporary != 1 ||
+		res.Delayed != 1 || res.AutoReplies != 1 || len(res.Unmatched) != 3 {
 		t.Errorf("import result:\n%s", out)
 	}
 	reasons := ""
@@ -104,7 +115,8 @@ func TestCLI_BouncesImport(t *testing.T) {
 		reasons += u.Source + ": " + u.Reason + "\n"
 	}
 	if !strings.Contains(reasons, "e-forged.eml: return path") || !strings.Contains(reasons, "tag does not verify") ||
-		!strings.Contains(reasons, "f-question.eml: not a delivery failure report") {
+		!strings.Contains(reasons, "f-question.eml: not a delivery failure report") ||
+		!strings.Contains(reasons, "g-msgid.eml: Message-ID "+cy.MessageID) {
 		t.Errorf("unmatched:\n%s", reasons)
 	}
 	if got := letters(); got != lettersBefore+1 {
@@ -119,6 +131,10 @@ func TestCLI_BouncesImport(t *testing.T) {
 	}
 	if err := db.QueryRow(`SELECT state FROM notices WHERE message_id = ?`, cy.MessageID).Scan(&state); err != nil || state != "sent" {
 		t.Errorf("Cy's email notice after a temporary failure: %s %v", state, err)
+	}
+	var by string
+	if err := db.QueryRow(`SELECT b.matched_by FROM bounces b JOIN notices n ON n.id = b.notice_id WHERE n.message_id = ?`, cy.MessageID).Scan(&by); err != nil || by != "return-path" {
+		t.Errorf("Cy's bounce matched by %q (%v), want return-path (the X-Breachnotice-Ref header)", by, err)
 	}
 	if sub := c.ok("incident", "substitute", "1", "--json"); !strings.Contains(sub, `"account_id":"a4"`) || !strings.Contains(sub, "bounced 5.1.10") || strings.Contains(sub, `"a1"`) {
 		t.Errorf("substitute notice:\n%s", sub)

@@ -65,6 +65,9 @@ func TestSMTP_DKIMAndReturnPath(t *testing.T) {
 			}
 			// The From header is the one the relay and reader see.
 			p := parseMessage(t, rec.Data)
+			if got := p.header.Get("X-Breachnotice-Ref"); got != m.ReturnPath {
+				t.Errorf("X-Breachnotice-Ref = %q, want the return path %s", got, m.ReturnPath)
+			}
 			if p.from.Address != m.From {
 				t.Errorf("From header = %s, want %s (the return path goes in the envelope only)", p.from.Address, m.From)
 			}

@@ -17,6 +17,9 @@ import (
 	"github.com/breachnotice/breachnotice/notify"
 )
 
+// RefHeader carries a notice's return path inside the message.
+const RefHeader mail.Header = "X-Breachnotice-Ref"
+
 // errInvalid marks a message that can never be sent as given: the
 // transports report it as Permanent without touching the connection.
 var errInvalid = errors.New("invalid message")
@@ -98,6 +101,17 @@ func buildMsg(m *notify.Message, now time.Time) (*mail.Msg, error) {
 	// plain ASCII, so SetGenHeader leaves it as it is.
 	msg.SetGenHeader(mail.HeaderMessageID, msgID)
 	msg.SetDateWithValue(now)
+	if m.ReturnPath != "" {
+		// The return path again, in the message itself: a relay that
+		// replaces the envelope sender with its own (Amazon SES, most
+		// sending services) still returns the headers, and the tag in
+		// this one ties the bounce to the notice unforgeably.
+		rp, err := address("return path", "", m.ReturnPath)
+		if err != nil {
+			return nil, err
+		}
+		msg.SetGenHeader(RefHeader, rp.Address)
+	}
 	switch {
 	case m.HTML == "":
 		msg.SetBodyString(mail.TypeTextPlain, m.Text)
