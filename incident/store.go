@@ -67,6 +67,9 @@ const (
 	// notice the relay had accepted (bounces import): the notice failed
 	// after all.
 	EventEmailBounced EventKind = "email_bounced"
+	// EventOfferAssigned records an identity-theft-protection enrolment
+	// code given to a person (offers import), with the code's SHA-256.
+	EventOfferAssigned EventKind = "offer_assigned"
 )
 
 // EventKinds lists every event kind, in the order above.
@@ -78,6 +81,7 @@ func EventKinds() []EventKind {
 		EventLetterUnprintable, EventLetterExported, EventLetterMailed, EventLetterReturned,
 		EventBannerPublished, EventBannerUpdated, EventBannerWithdrawn, EventNoticeUnreachable,
 		EventDeadlineAlert, EventRegulatorNotified, EventRegulatorFirstWaived, EventEmailBounced,
+		EventOfferAssigned,
 	}
 }
 

@@ -29,7 +29,7 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 		// A notice's content needs only the person's name and language
 		// (NoticeFor): the claim reads nothing else of the account.
 		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant,
-				n.created_at, a.name, a.locale
+				n.created_at, a.name, a.locale, `+OfferColumns("o")+`
 			FROM (
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
 					AND variant NOT IN (SELECT value FROM json_each(?5))
@@ -42,7 +42,8 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 				LIMIT ?3
 			) c
 			JOIN notices n ON n.id = c.id
-			JOIN `+incident.AccountNames+` a ON a.id = n.account_id`, d.inc.ID, ts, n, d.opt.Owner, d.held)
+			JOIN `+incident.AccountNames+` a ON a.id = n.account_id
+			`+OfferJoin("o", "n"), d.inc.ID, ts, n, d.opt.Owner, d.held)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -51,7 +52,7 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 			n := &j.n
 			var variant int64
 			if err := rows.Scan(&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &j.created,
-				&j.af.Name, &j.af.Locale); err != nil {
+				&j.af.Name, &j.af.Locale, &j.offer.Code, &j.offer.Provider, &j.offer.Expires); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}

@@ -46,6 +46,7 @@ type job struct {
 	dec     law.Decision
 	variant int64
 	created string
+	offer   Offer // the person's protection code, if one was assigned
 }
 
 // outcome is a worker's answer for a job.
@@ -345,8 +346,15 @@ func (d *dispatcher) render(ctx context.Context, j *job) error {
 		n.NoticeDate = t.UTC().Truncate(24 * time.Hour)
 	}
 	// Within an incident the content is decided by the plan variant and
-	// the notice date; only the name differs from person to person.
-	e, err := d.cache.Render(ctx, n, strconv.FormatInt(j.variant, 10)+"|"+n.NoticeDate.Format(incident.DateLayout))
+	// the notice date; only the name differs from person to person, except
+	// for a person's own protection code, which is rendered in full.
+	var e templates.Email
+	var err error
+	if WithOffer(&n, j.offer); n.Protection != nil && n.Protection.Code != "" {
+		e, err = templates.RenderEmail(ctx, n)
+	} else {
+		e, err = d.cache.Render(ctx, n, strconv.FormatInt(j.variant, 10)+"|"+n.NoticeDate.Format(incident.DateLayout))
+	}
 	if err != nil {
 		return fmt.Errorf("render notice %d: %w", j.n.ID, err)
 	}

@@ -387,8 +387,12 @@ func (b *builder) add(s *Section, blk block) {
 			b.para(s, "p.enroll_url_code")
 		case pr.EnrollURL != "":
 			b.para(s, "p.enroll_url")
+		case pr.Phone != "" && pr.Code != "":
+			b.para(s, "p.enroll_phone_code")
 		case pr.Phone != "":
 			b.para(s, "p.enroll_phone")
+		case pr.Code != "":
+			b.para(s, "p.enroll_contact_code")
 		default:
 			b.para(s, "p.enroll_contact")
 		}

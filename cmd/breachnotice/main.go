@@ -185,6 +185,10 @@ func commands() []command {
 		{name: "bounces", summary: "the mail that came back after notices were sent", run: (*app).cmdBounces, subs: []subcommand{
 			{"import", "FILE|DIR", "read bounces (.eml, mbox, maildir): a permanent failure queues a letter or counts towards substitute notice"},
 		}},
+		{name: "offers", summary: "identity-theft-protection enrolment codes, one per person owed the offer", run: (*app).cmdOffers, subs: []subcommand{
+			{"import", "ID FILE.csv", "give each person owed a protection offer one code (code[,provider,expires]); too few codes assigns nothing"},
+			{"export", "ID", "write the assignments for the provider: code, account_id, name, email, assigned_at (--out FILE, mode 0600)"},
+		}},
 		{name: "banner", summary: "the homepage banner and public notice page of an incident", run: (*app).cmdBanner, subs: []subcommand{
 			{"publish", "ID", "publish (or update) a planned incident's banner; kept up as long as the plan's longest website posting"},
 			{"withdraw", "ID", "take the banner off the homepage; before the required posting ends only with --force --reason"},

@@ -115,6 +115,7 @@ const (
 	KindRegulatorNotified = Kind(incident.EventRegulatorNotified)
 	KindRegulatorWaived   = Kind(incident.EventRegulatorFirstWaived)
 	KindEmailBounced      = Kind(incident.EventEmailBounced)
+	KindOfferAssigned     = Kind(incident.EventOfferAssigned)
 )
 
 // Valid reports whether k is a known kind.

@@ -186,10 +186,11 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 	mw := csv.NewWriter(manifest)
 	mw.Write(manifestHeader)
 
-	rows, err := st.DB().QueryContext(ctx, `SELECT n.id, `+incident.AffectedPeopleColumns("f")+`, v.jurisdiction, v.content_profile
+	rows, err := st.DB().QueryContext(ctx, `SELECT n.id, `+incident.AffectedPeopleColumns("f")+`, v.jurisdiction, v.content_profile, `+notify.OfferColumns("o")+`
 		FROM notices n
 		JOIN `+incident.AffectedPeople+` f ON f.incident_id = n.incident_id AND f.account_id = n.account_id
 		JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
+		`+notify.OfferJoin("o", "n")+`
 		WHERE n.incident_id = ? AND n.channel = 'letter' AND `+where[0].(string)+` ORDER BY n.id`,
 		append([]any{inc.ID}, where[1:]...)...)
 	if err != nil {
@@ -199,6 +200,7 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 	opt := letter.Options{Sender: c.Name, ReturnAddress: c.Contact.PostalAddress}
 	sum := sha256.New()
 	var af incident.Affected
+	var offer notify.Offer
 	for rows.Next() {
 		var id int64
 		var d law.Decision
@@ -206,7 +208,7 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 		var status string
 		if err := rows.Scan(&id, &af.ID, &af.Username, &af.Name, &af.Email, &eu, &af.Locale, &af.Country, &af.Region,
 			&af.PostalLine1, &af.PostalLine2, &af.City, &af.PostalCode, &ec, &status, &af.NoticeEmail, &neu,
-			&d.Jurisdiction, &d.ContentProfile); err != nil {
+			&d.Jurisdiction, &d.ContentProfile, &offer.Code, &offer.Provider, &offer.Expires); err != nil {
 			return ids, fmt.Errorf("export letters: %w", err)
 		}
 		if ids.min == 0 {
@@ -215,6 +217,7 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 		ids.max = id
 		n := notify.NoticeFor(inc, c, &af, d)
 		n.NoticeDate = date
+		notify.WithOffer(&n, offer)
 		to := letter.Address{Name: af.Name, Lines: []string{af.PostalLine1, af.PostalLine2}, City: af.City,
 			PostalCode: af.PostalCode, Region: af.Region, Country: af.Country}
 		opt.LetterID = LetterID(id)
