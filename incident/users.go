@@ -286,6 +286,41 @@ func (s *Store) DisableUser(ctx context.Context, ref string) (*User, error) {
 	return findUser(ctx, s.db, id)
 }
 
+// SetPassword gives a user a new password for the admin UI and ends its
+// sessions, in one transaction; the password is kept only as its argon2id
+// hash and is not audited.
+func (s *Store) SetPassword(ctx context.Context, ref, password string) (*User, error) {
+	if err := Authorize(ctx, ActUsers, ""); err != nil {
+		return nil, fmt.Errorf("set password: %w", err)
+	}
+	if err := checkPasswordText(password); err != nil {
+		return nil, fmt.Errorf("set password: %w", err)
+	}
+	hash := HashPassword(password)
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		u, err := s.userByRef(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		if !u.Disabled.IsZero() {
+			return fmt.Errorf("%w: user %d (%s) is disabled", ErrConflict, u.ID, u.Name)
+		}
+		id = u.ID
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, u.ID); err != nil {
+			return fmt.Errorf("set password of user %d: %w", u.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+			return fmt.Errorf("set password of user %d: %w", u.ID, err)
+		}
+		return s.audit(ctx, tx, "user.password", "user:"+strconv.FormatInt(u.ID, 10), map[string]any{"name": u.Name, "sessions_ended": true})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return findUser(ctx, s.db, id)
+}
+
 // NewToken issues a user a new API token, returned once; the old one stops
 // working in the same transaction.
 func (s *Store) NewToken(ctx context.Context, ref string) (*User, string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -33,6 +34,9 @@ func (a *app) seedServeDemo(ctx context.Context, dir string) ([]demoUser, error)
 	if cs, err := st.FindControllers(ctx); err != nil {
 		return nil, err
 	} else if len(cs) > 0 {
+		if users, err := a.reseedServeDemo(ctx); err != nil || users != nil {
+			return users, err
+		}
 		return nil, fmt.Errorf("serve --demo: %w: %s already holds data; --demo seeds an empty database (use --db FILE with a new file, or serve without --demo)",
 			incident.ErrConflict, a.dbPath)
 	}
@@ -117,8 +121,7 @@ func (a *app) seedServeDemo(ctx context.Context, dir string) ([]demoUser, error)
 	}
 	say("incident %d (openlearn): scoped, ready to plan; incident %d (valdemar): opened", scoped, fresh)
 
-	users := []demoUser{{name: "security-lead", role: "security"}, {name: "counsel", role: "legal"},
-		{name: "northbridge-staff", role: "member", controller: "northbridge"}, {name: "lakeside-staff", role: "member", controller: "lakeside"}}
+	users := serveDemoUsers()
 	for i := range users {
 		u := &users[i]
 		u.password = demoPassword()
@@ -126,6 +129,41 @@ func (a *app) seedServeDemo(ctx context.Context, dir string) ([]demoUser, error)
 			return nil, err
 		}
 	}
+	return users, nil
+}
+
+// serveDemoUsers are the users serve --demo creates, one per role.
+func serveDemoUsers() []demoUser {
+	return []demoUser{{name: "security-lead", role: "security"}, {name: "counsel", role: "legal"},
+		{name: "northbridge-staff", role: "member", controller: "northbridge"}, {name: "lakeside-staff", role: "member", controller: "lakeside"}}
+}
+
+// reseedServeDemo handles serve --demo run again on the database it seeded:
+// the passwords were shown only once, so the demo users get new ones
+// (their sessions end) and serve goes on with what is there. ok is false
+// when the database is not a serve --demo one (a demo user is missing, or
+// has another role): it returns nil and leaves the database untouched.
+func (a *app) reseedServeDemo(ctx context.Context) ([]demoUser, error) {
+	users := serveDemoUsers()
+	for _, u := range users {
+		got, err := a.store.FindUser(ctx, u.name)
+		if errors.Is(err, incident.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("serve --demo: %w", err)
+		}
+		if string(got.Role) != u.role || got.Controller != u.controller || !got.Disabled.IsZero() {
+			return nil, nil
+		}
+	}
+	for i := range users {
+		users[i].password = demoPassword()
+		if _, err := a.store.SetPassword(ctx, users[i].name, users[i].password); err != nil {
+			return nil, fmt.Errorf("serve --demo: new password for %s: %w", users[i].name, err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "==> %s already holds the serve --demo platform: serving it as it is, with new passwords for its users\n", a.dbPath)
 	return users, nil
 }
 

@@ -14,7 +14,7 @@ import (
 // cmdUsers manages the people who use the admin UI and the API.
 func (a *app) cmdUsers(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("users: want add, list, disable or token")
+		return usagef("users: want add, list, disable, token or password")
 	}
 	switch args[0] {
 	case "add":
@@ -25,8 +25,10 @@ func (a *app) cmdUsers(ctx context.Context, args []string) error {
 		return a.usersDisable(ctx, args[1:])
 	case "token":
 		return a.usersToken(ctx, args[1:])
+	case "password":
+		return a.usersPassword(ctx, args[1:])
 	}
-	return usagef("users: unknown sub-command %q (add, list, disable, token)", args[0])
+	return usagef("users: unknown sub-command %q (add, list, disable, token, password)", args[0])
 }
 
 // userWithToken is what users add and users token print as JSON: the user
@@ -180,4 +182,41 @@ func (a *app) usersToken(ctx context.Context, args []string) error {
 		return err
 	}
 	return a.printToken(u, token, "has a new token (the old one no longer works)", *asJSON)
+}
+
+// usersPassword sets a user's admin UI password: read from stdin, or made
+// up (100 random bits) and printed this once. The user's sessions end.
+func (a *app) usersPassword(ctx context.Context, args []string) error {
+	fs := a.flags("users password")
+	pwStdin := fs.Bool("password-stdin", false, "read the new password from the first line of stdin (at least 12 characters); without it one is made up and printed once")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	ref, err := userRef("users password", pos)
+	if err != nil {
+		return err
+	}
+	pw := demoPassword()
+	if *pwStdin {
+		line, err := bufio.NewReader(a.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("users password: --password-stdin: no password on stdin")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	st, err := a.open(ctx, dbExisting)
+	if err != nil {
+		return err
+	}
+	u, err := st.SetPassword(ctx, ref, pw)
+	if err != nil {
+		return err
+	}
+	if *pwStdin {
+		fmt.Fprintf(a.stdout, "user %d (%s) has a new password; its sessions ended\n", u.ID, u.Name)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "user %d (%s) has a new password, shown this once (its sessions ended):\n%s\n", u.ID, u.Name, pw)
+	return nil
 }

@@ -209,6 +209,7 @@ func commands() []command {
 			{"list", "", "list the users, their roles and whether each can log in"},
 			{"disable", "ID", "disable a user: its token, password and sessions stop working"},
 			{"token", "ID", "issue a user a new API token, printed once; the old one stops working"},
+			{"password", "ID", "set a user's admin UI password (--password-stdin, or one is made up and printed once); its sessions end"},
 		}},
 		{name: "regulators", summary: "notices to regulators and credit bureaus: drafts and filings", run: (*app).cmdRegulators, subs: []subcommand{
 			{"list", "ID", "each notice the incident owes a regulator or the credit bureaus: due date, draft, sent (--json, --out DIR writes the drafts)"},

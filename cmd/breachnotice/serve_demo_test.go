@@ -69,10 +69,62 @@ func TestServeDemo_Seed(t *testing.T) {
 	if !strings.Contains(printed.String(), "http://127.0.0.1:8080/admin/") {
 		t.Errorf("no admin URL printed:\n%s", printed.String())
 	}
-	if _, err := a.seedServeDemo(ctx, filepath.Join(c.dir, "demo2")); err == nil || !strings.Contains(err.Error(), "already holds data") {
-		t.Errorf("second seed: %v", err)
+	// Run again on its own database, serve --demo serves what is there and
+	// gives the demo users new passwords, since the old ones were shown
+	// only once; the old ones stop working.
+	again, err := a.seedServeDemo(ctx, filepath.Join(c.dir, "demo2"))
+	if err != nil {
+		t.Fatalf("second serve --demo: %v", err)
 	}
 	if n, _ := a.store.FindIncidents(ctx, incident.IncidentFilter{}); len(n) != len(incs) {
-		t.Errorf("the refused seed changed the incidents: %d, was %d", len(n), len(incs))
+		t.Errorf("the second serve --demo changed the incidents: %d, was %d", len(n), len(incs))
+	}
+	for i, u := range again {
+		if u.password == users[i].password {
+			t.Errorf("%s kept its password", u.name)
+		}
+		if _, err := a.store.CheckLogin(ctx, u.name, u.password); err != nil {
+			t.Errorf("log in as %s with the new password: %v", u.name, err)
+		}
+		if _, err := a.store.CheckLogin(ctx, u.name, users[i].password); err == nil {
+			t.Errorf("%s still logs in with the old password", u.name)
+		}
+	}
+	// A database that is not the demo's is refused and left as it is.
+	if _, err := a.store.DisableUser(ctx, "counsel"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.seedServeDemo(ctx, filepath.Join(c.dir, "demo3")); err == nil || !strings.Contains(err.Error(), "already holds data") {
+		t.Errorf("serve --demo on a database that is not the demo's: %v", err)
+	}
+	if _, err := a.store.CheckLogin(ctx, "security-lead", again[0].password); err != nil {
+		t.Errorf("the refused seed changed a password: %v", err)
+	}
+}
+
+// TestCLI_UsersPassword: users password sets a new admin UI password (read
+// from stdin or made up and printed once), ends the user's sessions, is
+// audited without the password, and refuses a short one.
+func TestCLI_UsersPassword(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	if _, errOut, code := c.runIn("first-password-long\n", "users", "add", "--name", "ann", "--role", "legal", "--password-stdin"); code != 0 {
+		t.Fatalf("users add: %s", errOut)
+	}
+	out := c.ok("users", "password", "ann")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	made := lines[len(lines)-1]
+	if !strings.Contains(out, "shown this once") || len(made) != 20 {
+		t.Fatalf("users password: %q", out)
+	}
+	if _, errOut, code := c.runIn("short\n", "users", "password", "ann", "--password-stdin"); code == 0 || !strings.Contains(errOut, "at least 12 characters") {
+		t.Errorf("short password: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := c.runIn("second-password-long\n", "users", "password", "ann", "--password-stdin"); code != 0 {
+		t.Fatalf("users password --password-stdin: %s", errOut)
+	}
+	audit := c.ok("audit", "list")
+	if !strings.Contains(audit, "user.password") || strings.Contains(audit, made) || strings.Contains(audit, "second-password-long") {
+		t.Errorf("audit:\n%s", audit)
 	}
 }
