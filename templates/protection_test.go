@@ -24,6 +24,12 @@ func TestProtectionBlock(t *testing.T) {
 			[]string{"from IdentityGuard", "To enroll, call 1-800-555-0199."}, []string{"visit", "contact us"}},
 		{"URLAndPhone", &Protection{Months: 12, Provider: "IdentityGuard", EnrollURL: "https://enroll.example.com", Phone: "1-800-555-0199"},
 			[]string{"To enroll, visit https://enroll.example.com.", "You can also enroll by phone at 1-800-555-0199."}, []string{"contact us"}},
+		{"URLCode", &Protection{Months: 12, Provider: "IdentityGuard", EnrollURL: "https://enroll.example.com", Code: "IG-7Q2"},
+			[]string{"To enroll, visit https://enroll.example.com and enter the code IG-7Q2."}, []string{"contact us"}},
+		{"PhoneCode", &Protection{Months: 12, Provider: "IdentityGuard", Phone: "1-800-555-0199", Code: "IG-7Q2"},
+			[]string{"To enroll, call 1-800-555-0199 and give the code IG-7Q2."}, []string{"visit", "contact us"}},
+		{"ContactCode", &Protection{Months: 12, Code: "IG-7Q2"},
+			[]string{"To enroll, contact us using the details at the end of this notice and give the code IG-7Q2."}, []string{"visit", "call"}},
 		{"PhoneOnOneLine", &Protection{Months: 12, Phone: "1-800\r\nBcc: x@example.org"},
 			[]string{"To enroll, call 1-800 Bcc: x@example.org."}, nil},
 	}
