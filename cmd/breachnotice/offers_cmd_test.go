@@ -298,6 +298,15 @@ func TestCLI_Offers(t *testing.T) {
 	if strings.Contains(audit, "C-1") {
 		t.Error("a code in the audit log")
 	}
+
+	// Another incident cannot take a code already imported for this one.
+	c.ok("incident", "open", "--controller", "op", "--title", "t2", "--discovered", "2026-11-21", "--elements", "name,ssn")
+	c.ok("incident", "scope", "2", "--all")
+	c.ok("incident", "plan", "2")
+	_, errOut, code = c.run("offers", "import", "2", codesFile(c, "reuse.csv", "Z-1,,", "C-3,,"))
+	if code != 1 || !strings.Contains(errOut, "reuse.csv line 3 field code: already imported for incident 1") {
+		t.Errorf("a code of incident 1 for incident 2: exit %d, %q", code, errOut)
+	}
 }
 
 // TestCLI_OffersNoneOwed: an incident whose law owes no protection refuses
