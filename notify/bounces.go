@@ -40,6 +40,10 @@ type BounceResult struct {
 	Duplicates    int `json:"duplicates"`     // imported before: nothing changed
 	// Unmatched are the messages no notice was found for, never guessed.
 	Unmatched []UnmatchedBounce `json:"unmatched"`
+	// Matched are the sources (bounce.Message.Source) of the messages
+	// tied to a notice, applied now or before: what a mailbox poller may
+	// move out of the way once the import has returned without error.
+	Matched []string `json:"-"`
 }
 
 // UnmatchedBounce is a message the import could not tie to a notice.
@@ -71,6 +75,14 @@ type matchedBounce struct {
 // recorded; delay warnings and auto-replies are counted and ignored. Each
 // (message, notice) is applied once: a second import changes nothing.
 func ImportBounces(ctx context.Context, st *incident.Store, sec Secrets, path string) (*BounceResult, error) {
+	return ImportBounceMessages(ctx, st, sec, func(fn func(bounce.Message) error) error { return bounce.Read(path, fn) })
+}
+
+// ImportBounceMessages is ImportBounces over messages from any source
+// (an IMAP mailbox, say): each calls fn once per message, in order, and
+// stops at fn's first error. Every matched bounce is committed when it
+// returns without error.
+func ImportBounceMessages(ctx context.Context, st *incident.Store, sec Secrets, each func(fn func(bounce.Message) error) error) (*BounceResult, error) {
 	if sec == nil {
 		return nil, errors.New("bounces: no secret to check return paths with")
 	}
@@ -93,7 +105,7 @@ func ImportBounces(ctx context.Context, st *incident.Store, sec Secrets, path st
 		return err
 	}
 	keys := map[string][]byte{}
-	err := bounce.Read(path, func(m bounce.Message) error {
+	err := each(func(m bounce.Message) error {
 		res.Read++
 		rep, err := bounce.Parse(m.Raw)
 		if err != nil {
@@ -124,6 +136,7 @@ func ImportBounces(ctx context.Context, st *incident.Store, sec Secrets, path st
 			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, reason})
 			return nil
 		}
+		res.Matched = append(res.Matched, m.Source)
 		batch = append(batch, matchedBounce{source: m.Source, notice: id, by: by, rcpt: *rc, arrival: rep.Arrival, sha256: rep.SHA256})
 		if len(batch) >= bounceBatch {
 			return flush()

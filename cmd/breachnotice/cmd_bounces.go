@@ -10,13 +10,15 @@ import (
 // cmdBounces handles the mail that came back after notices were sent.
 func (a *app) cmdBounces(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usagef("bounces: want import")
+		return usagef("bounces: want import or poll")
 	}
 	switch args[0] {
 	case "import":
 		return a.bouncesImport(ctx, args[1:])
+	case "poll":
+		return a.bouncesPoll(ctx, args[1:])
 	}
-	return usagef("bounces: unknown sub-command %q (import)", args[0])
+	return usagef("bounces: unknown sub-command %q (import, poll)", args[0])
 }
 
 // bouncesImport reads bounce messages (.eml, mbox, maildir, or a directory
@@ -39,7 +41,13 @@ func (a *app) bouncesImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	return a.printBounceResult(res, *asJSON)
+}
+
+// printBounceResult prints what a bounce import did: the summary line and
+// the unmatched messages, or JSON.
+func (a *app) printBounceResult(res *notify.BounceResult, asJSON bool) error {
+	if asJSON {
 		return a.printJSON(res)
 	}
 	fmt.Fprintf(a.stdout, "%d messages read: %d bounced (%d letters queued, %d unreachable: substitute notice), %d on notices no longer sent, %d temporary failures recorded, %d delay warnings and %d auto-replies ignored, %d already imported, %d unmatched\n",

@@ -184,6 +184,7 @@ func commands() []command {
 		}},
 		{name: "bounces", summary: "the mail that came back after notices were sent", run: (*app).cmdBounces, subs: []subcommand{
 			{"import", "FILE|DIR", "read bounces (.eml, mbox, maildir): a permanent failure queues a letter or counts towards substitute notice"},
+			{"poll", "", "read bounces from a mailbox (--imap imaps://user@host/INBOX, password in BREACHNOTICE_IMAP_PASSWORD) and move the matched ones to --move-to"},
 		}},
 		{name: "offers", summary: "identity-theft-protection enrolment codes, one per person owed the offer", run: (*app).cmdOffers, subs: []subcommand{
 			{"import", "ID FILE.csv", "give each person owed a protection offer one code (code[,provider,expires]); too few codes assigns nothing"},

@@ -159,3 +159,10 @@ func readMbox(path string, br *bufio.Reader, fn func(Message) error) error {
 func normalize(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
 }
+
+// NewMessage is a message read from elsewhere (an IMAP mailbox, say),
+// its line ends normalised as Read's are, so the same bounce hashes the
+// same whichever way it arrived.
+func NewMessage(source string, raw []byte) Message {
+	return Message{Source: source, Raw: normalize(raw)}
+}
