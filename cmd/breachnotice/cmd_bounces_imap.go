@@ -249,4 +249,3 @@ func fetchIMAP(c *imapclient.Client, mailbox string, uids []imap.UID, fn func(im
 	}
 	return nil
 }
-
