@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -293,8 +294,16 @@ func TestCLI_BouncesPoll(t *testing.T) {
 
 	// Again: nothing changes.
 	lettersNow, ledgerNow := letters(), ledgerSize()
-	out = c.ok("bounces", "poll", "--imap", it.url())
-	if !strings.Contains(out, "3 messages read: 0 bounced") || !strings.Contains(out, "0 matched messages moved") {
+	out = c.ok("bounces", "poll", "--imap", it.url(), "--json")
+	var res struct {
+		Read, Bounced, Duplicates, Moved int
+		MovedTo                          string `json:"moved_to"`
+		AutoReplies                      int    `json:"auto_replies"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if res.Read != 3 || res.Bounced != 0 || res.Duplicates != 0 || res.AutoReplies != 1 || res.Moved != 0 || res.MovedTo != "breachnotice-processed" {
 		t.Errorf("second poll:\n%s", out)
 	}
 	if letters() != lettersNow || ledgerSize() != ledgerNow {

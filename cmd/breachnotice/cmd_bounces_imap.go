@@ -23,6 +23,9 @@ const imapPasswordEnv = "BREACHNOTICE_IMAP_PASSWORD"
 // imapFetchBatch is how many messages one FETCH asks for.
 const imapFetchBatch = 50
 
+// imapMoveBatch is how many messages one MOVE moves.
+const imapMoveBatch = 200
+
 // imapMailbox is a parsed --imap URL.
 type imapMailbox struct {
 	tls     bool // imaps: implicit TLS; imap: STARTTLS when offered, else plain
@@ -150,19 +153,28 @@ func (a *app) bouncesPoll(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	var move imap.UIDSet
-	for _, src := range res.Matched {
-		move.AddNum(uidOf[src])
-	}
-	if len(move) > 0 {
+	// A MOVE per imapMoveBatch messages keeps each command line short.
+	for start := 0; start < len(res.Matched); start += imapMoveBatch {
+		var move imap.UIDSet
+		for _, src := range res.Matched[start:min(start+imapMoveBatch, len(res.Matched))] {
+			move.AddNum(uidOf[src])
+		}
 		if _, err := c.Move(move, *moveTo).Wait(); err != nil {
-			return fmt.Errorf("bounces poll: the import is recorded, but moving %d messages to %s failed (the next poll moves them): %w", len(res.Matched), *moveTo, err)
+			return fmt.Errorf("bounces poll: the import is recorded, but moving %d messages to %s failed after %d (the next poll moves them): %w", len(res.Matched), *moveTo, start, err)
 		}
 	}
-	if err := a.printBounceResult(res, *asJSON); err != nil {
-		return err
-	}
-	if !*asJSON {
+	if *asJSON {
+		if err := a.printJSON(struct {
+			*notify.BounceResult
+			Moved   int    `json:"moved"`
+			MovedTo string `json:"moved_to"`
+		}{res, len(res.Matched), *moveTo}); err != nil {
+			return err
+		}
+	} else {
+		if err := a.printBounceResult(res, false); err != nil {
+			return err
+		}
 		fmt.Fprintf(a.stdout, "%d matched messages moved from %s to %s\n", len(res.Matched), mb.mailbox, *moveTo)
 	}
 	_ = c.Logout().Wait()
