@@ -30,14 +30,15 @@ const bounceBatch = 500
 // BounceResult counts what an import did.
 type BounceResult struct {
 	Read          int `json:"read"`
-	Bounced       int `json:"bounced"`        // permanent failures of sent notices: email_bounced
-	LettersQueued int `json:"letters_queued"` // of those, a letter queued
-	Unreachable   int `json:"unreachable"`    // of those, no letter possible: substitute notice
-	Recorded      int `json:"recorded"`       // permanent failures of notices no longer sent
-	Temporary     int `json:"temporary"`      // 4.x.x failures, recorded only
-	Delayed       int `json:"delayed"`        // delayed-delivery warnings: not bounces
-	AutoReplies   int `json:"auto_replies"`   // recognised and ignored
-	Duplicates    int `json:"duplicates"`     // imported before: nothing changed
+	Bounced       int `json:"bounced"`           // permanent failures of sent notices: email_bounced
+	LettersQueued int `json:"letters_queued"`    // of those, a letter queued
+	Unreachable   int `json:"unreachable"`       // of those, no letter possible: substitute notice
+	Recorded      int `json:"recorded"`          // permanent failures of notices no longer sent
+	Temporary     int `json:"temporary"`         // 4.x.x failures, recorded only
+	Delayed       int `json:"delayed"`           // delayed-delivery warnings: not bounces
+	AutoReplies   int `json:"auto_replies"`      // recognised and ignored
+	Duplicates    int `json:"duplicates"`        // imported before: nothing changed
+	Ignored       int `json:"ignored,omitempty"` // provider events that are no failure (delivered, opened...)
 	// Unmatched are the messages no notice was found for, never guessed.
 	Unmatched []UnmatchedBounce `json:"unmatched"`
 	// Matched are the sources (bounce.Message.Source) of the messages
@@ -60,6 +61,7 @@ type matchedBounce struct {
 	rcpt    bounce.Recipient
 	arrival time.Time
 	sha256  string
+	action  string // audit action
 }
 
 // ImportBounces reads the bounce messages under path (an .eml file, an
@@ -83,70 +85,134 @@ func ImportBounces(ctx context.Context, st *incident.Store, sec Secrets, path st
 // stops at fn's first error. Every matched bounce is committed when it
 // returns without error.
 func ImportBounceMessages(ctx context.Context, st *incident.Store, sec Secrets, each func(fn func(bounce.Message) error) error) (*BounceResult, error) {
-	if sec == nil {
-		return nil, errors.New("bounces: no secret to check return paths with")
+	run, err := newBounceRun(st, sec, "bounce.import")
+	if err != nil {
+		return nil, err
 	}
-	res := &BounceResult{Unmatched: []UnmatchedBounce{}}
-	now := st.Now().UTC()
-	var batch []matchedBounce
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := st.InTxAt(ctx, now, func(tx *incident.Tx) error {
-			for _, b := range batch {
-				if err := applyBounce(ctx, tx, b, res); err != nil {
-					return fmt.Errorf("bounces: %s: %w", b.source, err)
-				}
-			}
-			return nil
-		})
-		batch = batch[:0]
-		return err
-	}
-	keys := map[string][]byte{}
-	err := each(func(m bounce.Message) error {
-		res.Read++
+	err = each(func(m bounce.Message) error {
+		run.res.Read++
 		rep, err := bounce.Parse(m.Raw)
 		if err != nil {
-			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, "not a mail message: " + err.Error()})
+			run.res.Unmatched = append(run.res.Unmatched, UnmatchedBounce{m.Source, "not a mail message: " + err.Error()})
 			return nil
 		}
-		switch rep.Kind {
-		case bounce.KindAutoReply:
-			res.AutoReplies++
-			return nil
-		case bounce.KindDelay:
-			res.Delayed++
-			return nil
-		case bounce.KindUnknown:
-			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, "not a delivery failure report"})
-			return nil
-		}
-		rc := rep.Failed()
-		if rc == nil {
-			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, "no failed recipient in the report"})
-			return nil
-		}
-		id, by, reason, err := matchBounce(ctx, st, sec, keys, rep, rc)
-		if err != nil {
+		if err := run.add(ctx, m.Source, rep); err != nil {
 			return err
 		}
-		if id == 0 {
-			res.Unmatched = append(res.Unmatched, UnmatchedBounce{m.Source, reason})
-			return nil
-		}
-		res.Matched = append(res.Matched, m.Source)
-		batch = append(batch, matchedBounce{source: m.Source, notice: id, by: by, rcpt: *rc, arrival: rep.Arrival, sha256: rep.SHA256})
-		if len(batch) >= bounceBatch {
-			return flush()
+		if len(run.batch) >= bounceBatch {
+			return run.flush(ctx, nil)
 		}
 		return nil
 	})
 	if err != nil {
-		return res, err
+		return run.res, err
 	}
-	return res, flush()
+	return run.res, run.flush(ctx, nil)
+}
+
+// SourcedReport is a bounce report from elsewhere than a mail file (a
+// provider webhook, bounce.ParseWebhook), with where it came from.
+type SourcedReport struct {
+	Source string
+	Report *bounce.Report
+}
+
+// ApplyBounceReports applies reports that did not come as mail (provider
+// webhooks) exactly as ImportBounces applies mail: the same matching (an
+// authentic return path, else Message-ID and recipient; never a guess),
+// the same email_bounced entry and letter, the same once-only rule (by
+// Report.SHA256 and notice). All of it, and an audit entry for the
+// delivery (action, object, the counts), commits in one transaction.
+func ApplyBounceReports(ctx context.Context, st *incident.Store, sec Secrets, action, object string, reps []SourcedReport) (*BounceResult, error) {
+	run, err := newBounceRun(st, sec, action)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reps {
+		run.res.Read++
+		if err := run.add(ctx, r.Source, r.Report); err != nil {
+			return run.res, err
+		}
+	}
+	res := run.res
+	err = run.flush(ctx, func(tx *incident.Tx) error {
+		return tx.Audit(ctx, action, object, map[string]int{"events": res.Read, "bounced": res.Bounced,
+			"letters_queued": res.LettersQueued, "temporary": res.Temporary, "recorded": res.Recorded,
+			"duplicates": res.Duplicates, "unmatched": len(res.Unmatched)})
+	})
+	return res, err
+}
+
+// bounceRun matches reports and applies them in batches.
+type bounceRun struct {
+	st     *incident.Store
+	sec    Secrets
+	action string // audit action of each applied bounce
+	now    time.Time
+	keys   map[string][]byte
+	batch  []matchedBounce
+	res    *BounceResult
+}
+
+func newBounceRun(st *incident.Store, sec Secrets, action string) (*bounceRun, error) {
+	if sec == nil {
+		return nil, errors.New("bounces: no secret to check return paths with")
+	}
+	return &bounceRun{st: st, sec: sec, action: action, now: st.Now().UTC(), keys: map[string][]byte{},
+		res: &BounceResult{Unmatched: []UnmatchedBounce{}}}, nil
+}
+
+// add counts or matches one report; a matched failure joins the batch.
+func (r *bounceRun) add(ctx context.Context, source string, rep *bounce.Report) error {
+	res := r.res
+	switch rep.Kind {
+	case bounce.KindAutoReply:
+		res.AutoReplies++
+		return nil
+	case bounce.KindDelay:
+		res.Delayed++
+		return nil
+	case bounce.KindUnknown:
+		res.Unmatched = append(res.Unmatched, UnmatchedBounce{source, "not a delivery failure report"})
+		return nil
+	}
+	rc := rep.Failed()
+	if rc == nil {
+		res.Unmatched = append(res.Unmatched, UnmatchedBounce{source, "no failed recipient in the report"})
+		return nil
+	}
+	id, by, reason, err := matchBounce(ctx, r.st, r.sec, r.keys, rep, rc)
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		res.Unmatched = append(res.Unmatched, UnmatchedBounce{source, reason})
+		return nil
+	}
+	res.Matched = append(res.Matched, source)
+	r.batch = append(r.batch, matchedBounce{source: source, notice: id, by: by, rcpt: *rc, arrival: rep.Arrival, sha256: rep.SHA256, action: r.action})
+	return nil
+}
+
+// flush applies the batch in one transaction, then runs also (if set)
+// in it.
+func (r *bounceRun) flush(ctx context.Context, also func(tx *incident.Tx) error) error {
+	if len(r.batch) == 0 && also == nil {
+		return nil
+	}
+	err := r.st.InTxAt(ctx, r.now, func(tx *incident.Tx) error {
+		for _, b := range r.batch {
+			if err := applyBounce(ctx, tx, b, r.res); err != nil {
+				return fmt.Errorf("bounces: %s: %w", b.source, err)
+			}
+		}
+		if also != nil {
+			return also(tx)
+		}
+		return nil
+	})
+	r.batch = r.batch[:0]
+	return err
 }
 
 // matchBounce finds the notice a report is about: by an authentic return
@@ -287,7 +353,7 @@ func applyBounce(ctx context.Context, tx *incident.Tx, b matchedBounce, res *Bou
 	if err != nil {
 		return fmt.Errorf("record bounce of notice %d: %w", b.notice, err)
 	}
-	return tx.Audit(ctx, "bounce.import", "notice "+strconv.FormatInt(b.notice, 10), map[string]string{"status": b.rcpt.Status, "outcome": outcome})
+	return tx.Audit(ctx, b.action, "notice "+strconv.FormatInt(b.notice, 10), map[string]string{"status": b.rcpt.Status, "outcome": outcome})
 }
 
 func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }

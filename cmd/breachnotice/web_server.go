@@ -99,7 +99,8 @@ type server struct {
 	handler http.Handler
 	banners *bannerCache
 	jobs    *scheduler
-	adm     *adminState // the admin UI's and the API's (web_auth.go)
+	adm     *adminState   // the admin UI's and the API's (web_auth.go)
+	hooks   webhookConfig // the bounce webhooks' secrets (web_webhooks.go)
 }
 
 // newServer builds the server and loads what it serves; it does not
@@ -117,6 +118,9 @@ func (a *app) newServer(ctx context.Context, cfg serverConfig) (*server, error) 
 		return nil, err
 	}
 	s.banners = bc
+	if s.hooks, err = loadWebhookConfig(a.getenv); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	s.mount(mux)
 	s.handler = s.accessLog(mux)
@@ -124,13 +128,14 @@ func (a *app) newServer(ctx context.Context, cfg serverConfig) (*server, error) 
 }
 
 // mount registers every route of the process: the one place where the
-// admin UI (/admin/, login at /admin/login) and the JSON API (/api/) are
-// added.
+// admin UI (/admin/, login at /admin/login), the JSON API (/api/) and the
+// bounce webhooks (/webhooks/bounces/) are added.
 func (s *server) mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mountPublic(mux)
 	s.mountAdmin(mux)
 	s.mountAPI(mux)
+	s.mountWebhooks(mux)
 }
 
 // start runs the process's background work until ctx ends: the banner
