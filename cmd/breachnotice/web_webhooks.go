@@ -3,11 +3,13 @@ package main
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
@@ -42,6 +44,46 @@ type webhookConfig struct {
 	sendgridKey    string
 	sendgridSecret string
 	sesSecret      string
+	// mailgunTokens remembers the signed tokens seen: Mailgun's signature
+	// covers timestamp and token, not the event, so a token seen with
+	// another body is a forgery.
+	mailgunTokens *tokenCache
+}
+
+// tokenCache maps signature tokens to the SHA-256 of the body they came
+// with, the last tokenCacheSize of them.
+type tokenCache struct {
+	mu    sync.Mutex
+	seen  map[string][32]byte
+	order []string
+}
+
+const tokenCacheSize = 100000
+
+// fresh reports whether the body's token is new, or came with this very
+// body before (a retry); it remembers it.
+func (tc *tokenCache) fresh(body []byte) bool {
+	var p struct {
+		Signature struct {
+			Token string `json:"token"`
+		} `json:"signature"`
+	}
+	if json.Unmarshal(body, &p) != nil || p.Signature.Token == "" {
+		return false
+	}
+	sum := sha256.Sum256(body)
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if prev, ok := tc.seen[p.Signature.Token]; ok {
+		return prev == sum
+	}
+	if len(tc.order) >= tokenCacheSize {
+		delete(tc.seen, tc.order[0])
+		tc.order = tc.order[1:]
+	}
+	tc.seen[p.Signature.Token] = sum
+	tc.order = append(tc.order, p.Signature.Token)
+	return true
 }
 
 // loadWebhookConfig reads the providers' secrets from the environment.
@@ -52,6 +94,7 @@ func loadWebhookConfig(getenv func(string) string) (webhookConfig, error) {
 		sendgridKey:    getenv("BREACHNOTICE_WEBHOOK_SENDGRID_PUBLIC_KEY"),
 		sendgridSecret: getenv("BREACHNOTICE_WEBHOOK_SENDGRID_SECRET"),
 		sesSecret:      getenv("BREACHNOTICE_WEBHOOK_SES_SECRET"),
+		mailgunTokens:  &tokenCache{seen: map[string][32]byte{}},
 	}
 	if c.sendgridKey != "" {
 		if err := bounce.ParseSendGridKey(c.sendgridKey); err != nil {
@@ -85,7 +128,7 @@ func (c webhookConfig) enabled(provider string) bool {
 func (c webhookConfig) authentic(provider string, r *http.Request, body []byte) bool {
 	switch provider {
 	case bounce.ProviderMailgun:
-		return bounce.VerifyMailgun([]byte(c.mailgunKey), body)
+		return bounce.VerifyMailgun([]byte(c.mailgunKey), body) && c.mailgunTokens.fresh(body)
 	case bounce.ProviderPostmark:
 		return sharedSecretOK(r, c.postmarkSecret)
 	case bounce.ProviderSendGrid:

@@ -272,8 +272,18 @@ w4,Ses Amazon,ses@example.org,US,US-CA,4 Amazon Blvd,,Los Angeles,90012,yes,acti
 		t.Errorf("%d audit entries hold an address", n)
 	}
 
-	// Events naming no notice of ours are reported, never guessed.
+	// Mailgun's signature covers timestamp and token, not the event: a
+	// captured one on another event is refused.
 	ledger0, letters0 := ledgerSize(), letters()
+	captured := strings.Replace(strings.Replace(mgGood, wen.To[0], cy.To[0], 1), strings.Trim(wen.MessageID, "<>"), strings.Trim(cy.MessageID, "<>"), 1)
+	if r := postHook(t, h, hookReq{path: "/webhooks/bounces/mailgun", body: captured}); r.status != http.StatusUnauthorized {
+		t.Errorf("a captured Mailgun signature on another event: %d, want 401\n%s", r.status, r.body)
+	}
+	if ledgerSize() != ledger0 || letters() != letters0 || state(cy) != "sent" {
+		t.Errorf("a replayed Mailgun signature changed something")
+	}
+
+	// Events naming no notice of ours are reported, never guessed.
 	forged := cy.From[:strings.IndexByte(cy.From, '.')+1] + "aaaaaaaaaaaaaaaa" + cy.From[strings.LastIndexByte(cy.From, '@'):]
 	for _, tc := range []struct {
 		name, reason string
