@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,12 +42,17 @@ func TestE2E_SpamScore(t *testing.T) {
 		"--elements", "name,email,password,ssn", "--description-file", c.file("what.txt", "An attacker copied the course database.\n"))
 	c.ok("incident", "scope", "1", "--all")
 	c.ok("incident", "plan", "1")
+	// A protection offer with an enrollment link: the notices carry a URL,
+	// which is what SpamAssassin's phishing rules look at.
+	c.ok("incident", "update", "1", "--protection-provider", "IDX", "--protection-url", "https://app.idx.us/enroll", "--protection-phone", "1-800-939-4170")
 	dir := filepath.Join(c.dir, "pv")
 	c.ok("incident", "preview", "1", "--out", dir, "--channel", "email")
-	emls := map[string]string{"preview gdpr.en": filepath.Join(dir, "gdpr.en.eml")}
-	names := []string{"preview gdpr.en"}
+	emls := map[string]string{"preview gdpr.en": filepath.Join(dir, "gdpr.en.eml"),
+		"preview us-ca.es": filepath.Join(dir, "us-ca.es.protection-12mo.eml")}
+	names := []string{"preview gdpr.en", "preview us-ca.es"}
 
-	// Every profile and language, from the preview's sample.
+	// Every profile and language, from the preview's sample that carries
+	// the protection offer.
 	var base *notify.Sample
 	a := newApp(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, func(k string) string { return c.env[k] })
 	a.now = func() time.Time { return c.now }
@@ -57,7 +63,7 @@ func TestE2E_SpamScore(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = notify.Preview(ctx, st, 1, notify.PreviewOptions{Channel: "email", Now: a.now}, func(s *notify.Sample) error {
-		if base == nil && s.Email != nil {
+		if s.ProtectionMonths > 0 && s.Email != nil {
 			base = s
 		}
 		return nil
@@ -88,18 +94,47 @@ func TestE2E_SpamScore(t *testing.T) {
 		}
 	}
 
+	// Perl starts slowly: score two messages at a time.
+	type result struct {
+		score         float64
+		rules         []string
+		report, error string
+	}
+	results := make([]result, len(names))
 	home := t.TempDir() // SpamAssassin's per-user state, away from $HOME
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 2 {
+		wg.Go(func() {
+			for i := range next {
+				r := &results[i]
+				r.score, r.rules, r.report, r.error = spamScore(sa, home, emls[names[i]])
+			}
+		})
+	}
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	worst, worstName := -1.0, ""
-	for _, name := range names {
-		score, rules, report := spamScore(t, sa, home, emls[name])
-		if score > worst {
-			worst, worstName = score, name+" ("+strings.Join(rules, ", ")+")"
+	fired := map[string]int{}
+	for i, name := range names {
+		r := results[i]
+		if r.error != "" {
+			t.Fatalf("%s: %s", name, r.error)
 		}
-		if score > spamLimit {
-			t.Errorf("%s: SpamAssassin scores %.1f (limit %.1f), rules: %s\n%s", name, score, spamLimit, strings.Join(rules, ", "), report)
+		for _, rule := range r.rules {
+			fired[rule]++
+		}
+		if r.score > worst {
+			worst, worstName = r.score, name+" ("+strings.Join(r.rules, ", ")+")"
+		}
+		if r.score > spamLimit {
+			t.Errorf("%s: SpamAssassin scores %.1f (limit %.1f), rules: %s\n%s", name, r.score, spamLimit, strings.Join(r.rules, ", "), r.report)
 		}
 	}
-	t.Logf("%d notices scored; highest %.1f: %s", len(names), worst, worstName)
+	t.Logf("%d notices scored; highest %.1f: %s; rules fired (notices): %v", len(names), worst, worstName, fired)
 }
 
 var (
@@ -110,11 +145,10 @@ var (
 // spamScore runs SpamAssassin's local tests on one message file and
 // returns its score, the rules that fired (with their points) and the
 // report.
-func spamScore(t *testing.T, sa, home, eml string) (float64, []string, string) {
-	t.Helper()
+func spamScore(sa, home, eml string) (score float64, rules []string, report, failed string) {
 	f, err := os.Open(eml)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, "", err.Error()
 	}
 	defer f.Close()
 	cmd := exec.Command(sa, "--local", "--test-mode", "-x")
@@ -123,28 +157,32 @@ func spamScore(t *testing.T, sa, home, eml string) (float64, []string, string) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("spamassassin %s: %v\n%s", eml, err, errOut.String())
+		return 0, nil, "", fmt.Sprintf("spamassassin %s: %v\n%s", eml, err, errOut.String())
 	}
 	m := spamStatus.FindSubmatch(out.Bytes())
 	if m == nil {
-		t.Fatalf("spamassassin %s: no X-Spam-Status in its output:\n%s", eml, out.String())
+		return 0, nil, "", fmt.Sprintf("spamassassin %s: no X-Spam-Status in its output:\n%s", eml, out.String())
 	}
-	score, err := strconv.ParseFloat(string(m[1]), 64)
+	score, err = strconv.ParseFloat(string(m[1]), 64)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, "", err.Error()
 	}
 	// The report ("Content analysis details") lists "pts rule name
 	// description", one rule a line, after a dashed header line.
-	report := out.String()
+	report = out.String()
 	if i := strings.Index(report, "Content analysis details"); i >= 0 {
 		report = report[i:]
-		if j := strings.Index(report, "\n\n"); j >= 0 {
-			report = report[:j]
+		if j := strings.Index(report, "\n----"); j >= 0 {
+			table := report[j+1:]
+			table = table[strings.IndexByte(table, '\n')+1:]
+			if k := strings.Index(table, "\n\n"); k >= 0 {
+				table = table[:k]
+			}
+			report = report[:j+1] + strings.Repeat("-", 10) + "\n" + table
+			for _, r := range spamRule.FindAllStringSubmatch(table, -1) {
+				rules = append(rules, fmt.Sprintf("%s %s", r[2], r[1]))
+			}
 		}
 	}
-	var rules []string
-	for _, r := range spamRule.FindAllStringSubmatch(report, -1) {
-		rules = append(rules, fmt.Sprintf("%s %s", r[2], r[1]))
-	}
-	return score, rules, report
+	return score, rules, report, ""
 }
