@@ -25,16 +25,14 @@ func bounceFrom(t *testing.T, name string, m smtptest.Received) string {
 	return strings.NewReplacer("{{RETURN_PATH}}", m.From, "{{RCPT}}", rcpt, "{{RCPT_LOCAL}}", local, "{{MESSAGE_ID}}", m.MessageID).Replace(string(b))
 }
 
-// TestCLI_BouncesImport sends an incident's emails to an in-process SMTP
-// server, then imports bounces for them: a person with a postal address
-// gets a letter (in the next mail-house batch), one without counts
-// towards substitute notice, a temporary failure, a delay, an auto-reply,
-// a forged return path and a stranger's mail change nothing, and a second
-// import changes nothing.
-func TestCLI_BouncesImport(t *testing.T) {
-	c := newCLI(t)
-	c.seed()
-	c.ok("accounts", "import", c.file("more.csv", "id,name,email,country,region\na4,Di,di@example.org,US,US-CA\n"))
+// sentIncident imports accounts (a CSV), opens incident 1 on the
+// operator's copy (name, email, password), scopes and plans it, sends its
+// emails to an in-process SMTP server and returns them by recipient,
+// failing unless each of want received one: the starting point of the
+// bounce tests, whichever way the bounces then arrive.
+func sentIncident(t *testing.T, c *cli, accountsCSV string, want ...string) map[string]smtptest.Received {
+	t.Helper()
+	c.ok("accounts", "import", c.file("more.csv", accountsCSV))
 	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
 	c.ok("incident", "scope", "1", "--all")
 	c.ok("incident", "plan", "1")
@@ -44,12 +42,25 @@ func TestCLI_BouncesImport(t *testing.T) {
 	for _, m := range srv.Messages() {
 		sent[m.To[0]] = m
 	}
-	ana, okA := sent["ana@example.org"]
-	di, okD := sent["di@example.org"]
-	cy, okC := sent["cy@example.org"]
-	if !okA || !okD || !okC {
-		t.Fatalf("emails went to %v; the test wants ana, cy and di", srv.Messages())
+	for _, w := range want {
+		if _, ok := sent[w]; !ok {
+			t.Fatalf("emails went to %v; the test wants %v", srv.Messages(), want)
+		}
 	}
+	return sent
+}
+
+// TestCLI_BouncesImport sends an incident's emails to an in-process SMTP
+// server, then imports bounces for them: a person with a postal address
+// gets a letter (in the next mail-house batch), one without counts
+// towards substitute notice, a temporary failure, a delay, an auto-reply,
+// a forged return path and a stranger's mail change nothing, and a second
+// import changes nothing.
+func TestCLI_BouncesImport(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	sent := sentIncident(t, c, "id,name,email,country,region\na4,Di,di@example.org,US,US-CA\n", "ana@example.org", "di@example.org", "cy@example.org")
+	ana, di, cy := sent["ana@example.org"], sent["di@example.org"], sent["cy@example.org"]
 	db := c.openDB()
 	letters := func() int {
 		var n int

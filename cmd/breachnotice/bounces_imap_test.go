@@ -19,7 +19,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
-	"github.com/breachnotice/breachnotice/notify/email/smtptest"
 )
 
 const imapTestPassword = "imap-pass-9f3c"
@@ -177,22 +176,8 @@ func (it *imapTest) folder(name string) []string {
 func TestCLI_BouncesPoll(t *testing.T) {
 	c := newCLI(t)
 	c.seed()
-	c.ok("accounts", "import", c.file("more.csv", "id,name,email,country,region\na4,Di,di@example.org,US,US-CA\n"))
-	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
-	c.ok("incident", "scope", "1", "--all")
-	c.ok("incident", "plan", "1")
-	srv := smtptest.Start(t)
-	c.ok("incident", "send", "1", "--channel", "email", "--smtp", srv.URL())
-	sent := map[string]smtptest.Received{}
-	for _, m := range srv.Messages() {
-		sent[m.To[0]] = m
-	}
-	ana, okA := sent["ana@example.org"]
-	di, okD := sent["di@example.org"]
-	cy, okC := sent["cy@example.org"]
-	if !okA || !okD || !okC {
-		t.Fatalf("emails went to %v; the test wants ana, cy and di", srv.Messages())
-	}
+	sent := sentIncident(t, c, "id,name,email,country,region\na4,Di,di@example.org,US,US-CA\n", "ana@example.org", "di@example.org", "cy@example.org")
+	ana, di, cy := sent["ana@example.org"], sent["di@example.org"], sent["cy@example.org"]
 	db := c.openDB()
 	count := func(q string, args ...any) int {
 		t.Helper()
