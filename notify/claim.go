@@ -32,18 +32,18 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 				n.created_at, a.name, a.locale, `+OfferColumns("o")+`
 			FROM (
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
-					AND variant NOT IN (SELECT value FROM json_each(?5))
+					AND `+strings.Replace(d.sendable, "?", "?5", 1)+`
 				UNION ALL
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'sending' AND lease_until <= ?2
 					AND lease_owner <> ?4
 				UNION ALL
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'pending'
-					AND variant NOT IN (SELECT value FROM json_each(?5))
+					AND `+strings.Replace(d.sendable, "?", "?5", 1)+`
 				LIMIT ?3
 			) c
 			JOIN notices n ON n.id = c.id
 			JOIN `+incident.AccountNames+` a ON a.id = n.account_id
-			`+OfferJoin("o", "n"), d.inc.ID, ts, n, d.opt.Owner, d.held)
+			`+OfferJoin("o", "n"), d.inc.ID, ts, n, d.opt.Owner, d.sendableArg)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -163,7 +163,7 @@ func (d *dispatcher) nextDue(ctx context.Context) (time.Time, int, error) {
 	err := d.st.DB().QueryRowContext(ctx, `SELECT count(*),
 			min(CASE WHEN state='deferred' THEN retry_at END), min(CASE WHEN state='sending' AND lease_owner <> ? THEN lease_until END)
 		FROM notices WHERE incident_id=? AND channel='email' AND state IN ('pending','sending','deferred')
-			AND (state = 'sending' OR variant NOT IN (SELECT value FROM json_each(?)))`, d.opt.Owner, d.inc.ID, d.held).
+			AND (state = 'sending' OR `+d.sendable+`)`, d.opt.Owner, d.inc.ID, d.sendableArg).
 		Scan(&pending, &retry, &lease)
 	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("send incident %d: %w", d.inc.ID, err)

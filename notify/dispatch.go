@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,9 @@ type dispatcher struct {
 	// held is the JSON array of the plan variants whose notices wait for
 	// the regulator notice their law wants first (regfirst.go).
 	held string
+	// sendable is the claims' SQL condition on a notice's variant, with
+	// its one argument sendableArg: every variant but the held ones.
+	sendable, sendableArg string
 }
 
 func (d *dispatcher) run(ctx context.Context) error {
@@ -102,9 +106,24 @@ func (d *dispatcher) run(ctx context.Context) error {
 		}
 	}
 	d.held = "[]"
+	d.sendable, d.sendableArg = "variant NOT IN (SELECT value FROM json_each(?))", "[]"
 	if len(heldV) > 0 {
 		b, _ := json.Marshal(heldV)
 		d.held = string(b)
+		// With variants held, the claims name the variants they may take
+		// (an index search per variant) instead of skipping the held ones,
+		// which walked past every held notice on every claim.
+		var ok []int64
+		for v := range d.variants {
+			if !slices.Contains(heldV, v) {
+				ok = append(ok, v)
+			}
+		}
+		b, _ = json.Marshal(ok)
+		if ok == nil {
+			b = []byte("[]")
+		}
+		d.sendable, d.sendableArg = "variant IN (SELECT value FROM json_each(?))", string(b)
 	}
 	if d.sender, err = loadSender(ctx, d.st, secretsOf(d.st), d.c); err != nil {
 		return err
