@@ -18,7 +18,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-
 )
 
 const imapTestPassword = "imap-pass-9f3c"
