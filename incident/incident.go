@@ -408,12 +408,17 @@ type Incident struct {
 
 // Protection is the identity-theft-protection (credit monitoring) offer an
 // incident's notices print where the law owes one: who provides it and how
-// to enrol. Which people are owed it, and for how long, is the law's
-// (notify/law ProtectionFor). Per-person enrolment codes are not kept here.
+// to enrol, and for how long when longer than the law's minimum. Which
+// people are owed it, and the minimum months, are the law's (notify/law
+// ProtectionFor). Per-person enrolment codes are not kept here.
 type Protection struct {
 	Provider string `json:"provider,omitempty"`
 	URL      string `json:"url,omitempty"` // enrolment page, http(s)
 	Phone    string `json:"phone,omitempty"`
+	// Months the offer runs for; 0 means the months each jurisdiction's
+	// law owes. The caller checks it against the law (notify
+	// CheckProtectionMonths): the store only bounds it.
+	Months int `json:"months,omitempty"`
 }
 
 // IsZero reports whether nothing is set.

@@ -89,6 +89,10 @@ func (n *NewIncident) validate(today Date) error {
 	return n.Protection.normalize()
 }
 
+// MaxProtectionMonths bounds an offer's months: ten years, far past any
+// law's minimum (24 months, Connecticut), so a typo is caught.
+const MaxProtectionMonths = 120
+
 // normalize cleans the offer's text and checks it: a provider name and a
 // phone number print on one line, the enrolment page is an absolute http or
 // https URL.
@@ -105,6 +109,9 @@ func (p *Protection) normalize() error {
 	}
 	if p.Phone != "" && (len(p.Phone) > 40 || !strings.ContainsAny(p.Phone, "0123456789")) {
 		return fmt.Errorf("%w: protection phone %q: want a phone number (at most 40 bytes)", ErrInvalid, p.Phone)
+	}
+	if p.Months < 0 || p.Months > MaxProtectionMonths {
+		return fmt.Errorf("%w: protection months %d: want 1 to %d (0: the months the law owes)", ErrInvalid, p.Months, MaxProtectionMonths)
 	}
 	return nil
 }
@@ -125,11 +132,11 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 		now := s.now().Format(time.RFC3339Nano)
 		res, err := tx.ExecContext(ctx, `INSERT INTO incidents(controller_id, title, description, discovered,
 			occurred_from, occurred_to, elements, encrypted, status, created_at, updated_at,
-			protection_provider, protection_url, protection_phone, discovered_at, cause)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			protection_provider, protection_url, protection_phone, discovered_at, cause, protection_months)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			n.ControllerID, n.Title, n.Description, n.Discovered.String(), n.OccurredFrom.String(), n.OccurredTo.String(),
 			JoinElements(n.Elements), boolInt(n.Encrypted), string(StatusOpen), now, now,
-			n.Protection.Provider, n.Protection.URL, n.Protection.Phone, formatInstant(n.DiscoveredAt), string(n.Cause))
+			n.Protection.Provider, n.Protection.URL, n.Protection.Phone, formatInstant(n.DiscoveredAt), string(n.Cause), n.Protection.Months)
 		if err != nil {
 			return fmt.Errorf("open incident: %w", err)
 		}
@@ -152,7 +159,7 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 const incidentCols = `i.id, i.controller_id, i.title, i.description, i.discovered, i.occurred_from, i.occurred_to,
 	i.elements, i.encrypted, i.status, i.hold_reason, i.hold_since, i.scope, i.created_at, i.updated_at,
 	(SELECT count(*) FROM affected a WHERE a.incident_id = i.id),
-	i.protection_provider, i.protection_url, i.protection_phone, i.discovered_at, i.cause`
+	i.protection_provider, i.protection_url, i.protection_phone, i.discovered_at, i.cause, i.protection_months`
 
 func scanIncident(r scanner) (*Incident, error) {
 	var inc Incident
@@ -161,7 +168,7 @@ func scanIncident(r scanner) (*Incident, error) {
 	var p Protection
 	if err := r.Scan(&inc.ID, &inc.ControllerID, &inc.Title, &inc.Description, &disc, &from, &to, &elems, &enc,
 		&status, &holdReason, &holdSince, &inc.Scope, &created, &updated, &inc.Affected,
-		&p.Provider, &p.URL, &p.Phone, &discAt, &cause); err != nil {
+		&p.Provider, &p.URL, &p.Phone, &discAt, &cause, &p.Months); err != nil {
 		return nil, err
 	}
 	if !p.IsZero() {
@@ -357,6 +364,8 @@ type IncidentUpdate struct {
 	ProtectionProvider *string
 	ProtectionURL      *string
 	ProtectionPhone    *string
+	// ProtectionMonths sets the offer's months (0: the law's).
+	ProtectionMonths *int
 }
 
 // UpdateIncident changes an open (not closed) incident: today the
@@ -379,10 +388,16 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u IncidentUpdate) 
 				*f.dst = *f.v
 			}
 		}
+		if u.ProtectionMonths != nil {
+			p.Months = *u.ProtectionMonths
+		}
 		if err := p.normalize(); err != nil {
 			return err
 		}
 		changed := map[string]any{}
+		if p.Months != old.Months {
+			changed["protection_months"] = p.Months
+		}
 		for _, f := range []struct {
 			name     string
 			old, new string
@@ -405,8 +420,8 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, u IncidentUpdate) 
 		if len(changed) == 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET protection_provider=?, protection_url=?, protection_phone=?, cause=?, updated_at=? WHERE id=?`,
-			p.Provider, p.URL, p.Phone, string(cause), s.now().Format(time.RFC3339Nano), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET protection_provider=?, protection_url=?, protection_phone=?, protection_months=?, cause=?, updated_at=? WHERE id=?`,
+			p.Provider, p.URL, p.Phone, p.Months, string(cause), s.now().Format(time.RFC3339Nano), id); err != nil {
 			return fmt.Errorf("update incident %d: %w", id, err)
 		}
 		return s.audit(ctx, tx, "incident.update", fmt.Sprintf("incident:%d", id), changed)

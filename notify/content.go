@@ -85,11 +85,12 @@ func agenciesFor(code string) []templates.Agency {
 
 // protectionFor returns the identity-protection offer a notice prints: the
 // months the jurisdiction's law owes for the incident's elements
-// (law.ProtectionFor, the one table), with the provider and enrolment
-// details arranged for the incident; nil when none is owed. With no
-// provider set the notice tells the person to contact the controller.
+// (law.ProtectionFor, the one table), or the incident's configured months
+// when longer (OfferedMonths), with the provider and enrolment details
+// arranged for the incident; nil when none is owed. With no provider set
+// the notice tells the person to contact the controller.
 func protectionFor(code string, inc *incident.Incident) *templates.Protection {
-	months := law.ProtectionMonths(code, inc)
+	months := OfferedMonths(law.ProtectionMonths(code, inc), inc)
 	if months == 0 {
 		return nil
 	}

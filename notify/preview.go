@@ -120,7 +120,7 @@ func Preview(ctx context.Context, st *incident.Store, id int64, opt PreviewOptio
 		if profile == "" {
 			profile = law.ProfileGeneric
 		}
-		k := key{profile, templates.LangFor(lang), law.ProtectionMonths(d.Jurisdiction, inc)}
+		k := key{profile, templates.LangFor(lang), OfferedMonths(law.ProtectionMonths(d.Jurisdiction, inc), inc)}
 		g := groups[k]
 		if g == nil {
 			g = &group{s: &Sample{Profile: k.profile, Lang: k.lang, ProtectionMonths: k.months}, first: first, decision: d}

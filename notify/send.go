@@ -190,6 +190,17 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 	default:
 		return res, fmt.Errorf("%w: incident %d is %s: send needs a plan (run incident plan %d)", incident.ErrConflict, id, inc.Status, id)
 	}
+	if inc.Protection != nil && inc.Protection.Months > 0 {
+		// The notices would offer fewer months than the law owes somewhere
+		// (months set before the plan found that jurisdiction).
+		p, err := FindPlan(ctx, st, id)
+		if err != nil {
+			return res, err
+		}
+		if err := CheckProtectionMonths(p, inc.Protection.Months); err != nil {
+			return res, fmt.Errorf("send: %w: nothing sent; fix it with incident update %d --protection-months N", err, id)
+		}
+	}
 	c, err := st.FindControllerByID(ctx, inc.ControllerID)
 	if err != nil {
 		return res, err

@@ -156,6 +156,8 @@ type SortLink struct {
 type ObligationRow struct {
 	Jurisdiction, People, Owed, Email, Letter, Unreachable string
 	Deadline, Regulator, CRA, Substitute, Citation         string
+	// Protection is the identity theft protection owed and offered.
+	Protection string
 }
 
 // DutyRow is a regulator or credit-bureau notice owed.

@@ -59,7 +59,7 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 	from := fs.String("occurred-from", "", "first day of the breach YYYY-MM-DD")
 	to := fs.String("occurred-to", "", "last day of the breach YYYY-MM-DD")
 	var prot incident.Protection
-	bindProtectionFlags(fs, &prot.Provider, &prot.URL, &prot.Phone)
+	bindProtectionFlags(fs, &prot)
 	asJSON := fs.Bool("json", false, "print the incident as JSON")
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -2,28 +2,33 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify"
 )
 
 // bindProtectionFlags binds the identity-theft-protection offer's flags,
 // shared by incident open and incident update.
-func bindProtectionFlags(fs *flag.FlagSet, provider, url, phone *string) {
-	fs.StringVar(provider, "protection-provider", "", "who provides the identity theft protection the law owes some residents (incident plan says who)")
-	fs.StringVar(url, "protection-url", "", "the offer's enrolment page, https://...")
-	fs.StringVar(phone, "protection-phone", "", "the offer's enrolment phone number")
+func bindProtectionFlags(fs *flag.FlagSet, p *incident.Protection) {
+	fs.StringVar(&p.Provider, "protection-provider", "", "who provides the identity theft protection the law owes some residents (incident plan says who)")
+	fs.StringVar(&p.URL, "protection-url", "", "the offer's enrolment page, https://...")
+	fs.StringVar(&p.Phone, "protection-phone", "", "the offer's enrolment phone number")
+	fs.IntVar(&p.Months, "protection-months", 0, "months the offer runs for (0: what each jurisdiction's law owes); never fewer than the plan's jurisdictions owe")
 }
 
 // incidentUpdate changes an incident's identity-theft-protection offer:
 // what the notices owing one print from then on. An empty value clears a
-// field; a flag not given leaves it.
+// field; a flag not given leaves it. Months shorter than a jurisdiction of
+// the plan owes are refused, naming it and the source; before a plan
+// exists they are checked when incident send starts.
 func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 	fs := a.flags("incident update")
-	var provider, url, phone string
-	bindProtectionFlags(fs, &provider, &url, &phone)
+	var prot incident.Protection
+	bindProtectionFlags(fs, &prot)
 	cause := fs.String("cause", "", "how the breach came about: "+causeList()+" (re-plan for the law to apply it)")
 	asJSON := fs.Bool("json", false, "print the incident as JSON")
 	pos, err := parse(fs, args)
@@ -38,42 +43,75 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "protection-provider":
-			u.ProtectionProvider = &provider
+			u.ProtectionProvider = &prot.Provider
 		case "protection-url":
-			u.ProtectionURL = &url
+			u.ProtectionURL = &prot.URL
 		case "protection-phone":
-			u.ProtectionPhone = &phone
+			u.ProtectionPhone = &prot.Phone
+		case "protection-months":
+			u.ProtectionMonths = &prot.Months
 		case "cause":
 			c := incident.Cause(*cause)
 			u.Cause = &c
 		}
 	})
 	if u == (incident.IncidentUpdate{}) {
-		return usagef("incident update: nothing to change: give --cause, --protection-provider, --protection-url or --protection-phone")
+		return usagef("incident update: nothing to change: give --cause, --protection-provider, --protection-url, --protection-phone or --protection-months")
 	}
 	st, err := a.open(ctx, dbExisting)
 	if err != nil {
 		return err
 	}
+	planned := false
+	if u.ProtectionMonths != nil && *u.ProtectionMonths > 0 {
+		p, err := notify.FindPlan(ctx, st, id)
+		switch {
+		case errors.Is(err, incident.ErrNotFound):
+			if _, err := st.FindIncidentByID(ctx, id); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			planned = true
+			if err := notify.CheckProtectionMonths(p, *u.ProtectionMonths); err != nil {
+				return fmt.Errorf("incident update: %w: nothing changed", err)
+			}
+		}
+	}
 	inc, err := st.UpdateIncident(ctx, id, u)
 	if err != nil {
 		return err
 	}
+	if u.ProtectionMonths != nil && *u.ProtectionMonths > 0 && !planned {
+		fmt.Fprintf(a.stderr, "breachnotice: incident %d has no plan yet: --protection-months %d is checked against the law it finds (incident plan warns, incident send refuses if shorter)\n",
+			id, *u.ProtectionMonths)
+	}
 	if *asJSON {
 		return a.printJSON(inc)
 	}
-	offer := "none"
-	if p := inc.Protection; p != nil {
-		var parts []string
-		for _, s := range []string{p.Provider, p.URL, p.Phone} {
-			if s != "" {
-				parts = append(parts, s)
-			}
-		}
-		offer = strings.Join(parts, ", ")
-	}
-	fmt.Fprintf(a.stdout, "incident %d updated: cause %s; identity theft protection offer: %s\n", id, inc.Cause, offer)
+	fmt.Fprintf(a.stdout, "incident %d updated: cause %s; identity theft protection offer: %s\n", id, inc.Cause, offerText(inc.Protection))
 	return nil
+}
+
+// offerText is the incident's arranged offer in one line: provider, URL,
+// phone and months ("the law's months" when not set), or "none".
+func offerText(p *incident.Protection) string {
+	if p == nil {
+		return "none"
+	}
+	var parts []string
+	for _, s := range []string{p.Provider, p.URL, p.Phone} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if p.Months > 0 {
+		parts = append(parts, fmt.Sprintf("%d months", p.Months))
+	} else {
+		parts = append(parts, "the months the law owes")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // causeList names the causes an incident can record.

@@ -65,6 +65,7 @@ func (a *app) incidentPlan(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
+		notify.WithProtectionOffers(p, inc)
 		return a.printJSON(p)
 	}
 	if stored {

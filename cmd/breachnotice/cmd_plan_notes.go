@@ -34,20 +34,27 @@ func owingProtection(p *notify.Plan) []law.Obligation {
 }
 
 // printPlanNotes prints, after the plan table, one line per jurisdiction
-// owing identity theft protection, one on the substitute notice's website
+// owing identity theft protection (the months the law owes, and the offer
+// arranged: months, by whom), one on the substitute notice's website
 // posting (the banner: since, required until, by which jurisdiction) and
-// one on the people whose language has no notice catalogue; it warns on stderr when protection is owed and no
-// provider is set.
+// one on the people whose language has no notice catalogue; it warns on
+// stderr when protection is owed and no provider is set, or the offer's
+// months are shorter than a jurisdiction owes.
 func (a *app) printPlanNotes(ctx context.Context, st *incident.Store, p *notify.Plan) error {
+	inc, err := st.FindIncidentByID(ctx, p.Incident)
+	if err != nil {
+		return err
+	}
 	for _, ob := range owingProtection(p) {
 		pr := ob.Protection
 		note := ""
 		if pr.Note != "" {
 			note = "; " + pr.Note
 		}
-		fmt.Fprintf(a.stdout, "protection: %s owes %d months of identity theft protection at no cost to %d people (%s exposed; %s%s)\n",
-			ob.Jurisdiction, pr.Months, ob.Tally.Owed, incident.JoinElements(pr.Elements), pr.Citation, note)
+		fmt.Fprintf(a.stdout, "protection: %s owes %d months of identity theft protection at no cost to %d people (%s exposed; %s%s); offered: %s\n",
+			ob.Jurisdiction, pr.Months, ob.Tally.Owed, incident.JoinElements(pr.Elements), pr.Citation, note, offeredText(pr.Months, inc))
 	}
+	a.warnShortProtection(p, inc)
 	printLawNotes(a.stdout, p, a.now())
 	if err := a.warnNoProvider(ctx, st, p); err != nil {
 		return err
@@ -65,6 +72,39 @@ func (a *app) printPlanNotes(ctx context.Context, st *incident.Store, p *notify.
 		fmt.Fprintln(a.stdout, text)
 	}
 	return nil
+}
+
+// offeredText says what the notices of a jurisdiction owing owed months
+// offer: months and by whom.
+func offeredText(owed int, inc *incident.Incident) string {
+	months := notify.OfferedMonths(owed, inc)
+	by := "the controller (no provider set: the notices say to contact you to enroll)"
+	if pr := inc.Protection; pr != nil && pr.Provider != "" {
+		by = pr.Provider
+		if pr.URL != "" {
+			by += ", enrolment " + pr.URL
+		} else if pr.Phone != "" {
+			by += ", enrolment " + pr.Phone
+		}
+	}
+	s := fmt.Sprintf("%d months by %s", months, by)
+	if pr := inc.Protection; pr != nil && pr.Months > 0 && pr.Months < owed {
+		s += fmt.Sprintf(" (configured %d months: SHORT, incident send refuses)", pr.Months)
+	}
+	return s
+}
+
+// warnShortProtection warns on stderr when the incident's configured
+// months of protection are fewer than a jurisdiction of the plan owes:
+// incident send refuses to start until they are raised.
+func (a *app) warnShortProtection(p *notify.Plan, inc *incident.Incident) {
+	if inc.Protection == nil {
+		return
+	}
+	for _, s := range notify.ProtectionShortfalls(p, inc.Protection.Months) {
+		fmt.Fprintf(a.stderr, "breachnotice: warning: incident %d offers %d months of identity theft protection, but %s: incident send refuses to start; raise it with: breachnotice incident update %d --protection-months %d\n",
+			p.Incident, s.Offered, s, p.Incident, s.Owed)
+	}
 }
 
 // warnNoProvider warns on stderr when the plan owes identity theft

@@ -95,6 +95,7 @@ func (s *server) incidentPage(r *http.Request, u *incident.User, id int64) (temp
 		p.PlanSummary = fmt.Sprintf("%d people in %d jurisdictions; %d owed notice; %d to review. Planned %s.", plan.People,
 			len(plan.Jurisdictions), plan.Owed, plan.Review, plan.MadeAt.UTC().Format("2006-01-02 15:04 UTC"))
 		sortBy := r.URL.Query().Get("sort")
+		notify.WithProtectionOffers(plan, inc)
 		p.Sort, p.Obligations = obligationRows(plan, ids, sortBy)
 		pr := v.Progress
 		p.Progress = fmt.Sprintf("%d owed, %d notified, %d outstanding, %d owed substitute notice (as of %s).", pr.Owed, pr.Notified,
@@ -216,6 +217,7 @@ func obligationRows(plan *notify.Plan, id, sortBy string) ([]templates.SortLink,
 				row.Substitute += fmt.Sprintf(" (post %dd)", o.Substitute.MinPostingDays)
 			}
 		}
+		row.Protection = protectionText(o.Protection)
 		rows = append(rows, row)
 	}
 	return links, rows
@@ -404,4 +406,24 @@ func (s *server) afterAction(w http.ResponseWriter, r *http.Request, u *incident
 	}
 	p.Flash, p.Error = "", errorText(err)
 	s.render(w, r, st, templates.AdminIncident(p))
+}
+
+// protectionText is the obligations table's protection cell: the months
+// the law owes and the offer arranged (months, by whom), or "-".
+func protectionText(pr *law.Protection) string {
+	if pr == nil {
+		return "-"
+	}
+	s := fmt.Sprintf("%d mo owed", pr.Months)
+	if o := pr.Offer; o != nil {
+		by := "the controller (no provider set)"
+		if o.Provider != "" {
+			by = o.Provider
+		}
+		s += fmt.Sprintf("; offered %d mo by %s", o.Months, by)
+		if o.Short {
+			s += " (configured months too short: send refused)"
+		}
+	}
+	return s
 }

@@ -24,6 +24,32 @@ type Protection struct {
 	// Note says what the engine cannot check (who caused the breach,
 	// identifiers it does not model).
 	Note string `json:"note,omitempty"`
+	// Source is where the row's facts come from (protection.tsv source).
+	Source string `json:"source,omitempty"`
+	// Offer is the offer the incident arranged, as it applies to this
+	// jurisdiction: filled in when a plan is shown (notify
+	// WithProtectionOffers), never stored with the plan.
+	Offer *ProtectionOffer `json:"offer,omitempty"`
+}
+
+// ProtectionOffer is the identity theft protection an incident's notices
+// offer the residents of one jurisdiction: for how many months, by whom
+// and how to enrol. Provider "" means none is set: the notices then tell
+// people to contact the controller, which owes the offer either way.
+type ProtectionOffer struct {
+	Months   int    `json:"months"`
+	Provider string `json:"provider,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	// Short is set when the incident's configured months are fewer than
+	// the law owes here: incident send refuses to start.
+	Short bool `json:"short,omitempty"`
+}
+
+// ProtectionRuleFor returns the protection.tsv row of a jurisdiction.
+func ProtectionRuleFor(jurisdiction string) (ProtectionRule, bool) {
+	r, ok := protectionRules[jurisdiction]
+	return r, ok
 }
 
 // ProtectionRule is one row of protection.tsv: the duty, owed when any of
@@ -121,7 +147,7 @@ func ProtectionFor(jurisdiction string, inc *incident.Incident) (Protection, boo
 	if len(hit) == 0 {
 		return Protection{}, false
 	}
-	return Protection{Months: r.Months, Elements: hit, Citation: r.Citation, Note: r.Note}, true
+	return Protection{Months: r.Months, Elements: hit, Citation: r.Citation, Note: r.Note, Source: r.Source}, true
 }
 
 // ProtectionMonths is ProtectionFor without the allocation, for a hot
