@@ -1,12 +1,14 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
@@ -91,12 +93,13 @@ func (d *dispatcher) commit(batch []outcome) error {
 	var progress SendProgress
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
 		upd, err := tx.PrepareContext(ctx, `UPDATE notices SET state=?, retry_at=?, lease_owner='', lease_until='',
-			last_code=?, last_reply=?, final_at=?, updated_at=?, message_id=?, content_sha256=? WHERE id=? AND lease_owner=?`)
+			last_code=?, last_reply=?, final_at=?, updated_at=?, message_id=?, content_sha256=?, relay=? WHERE id=? AND lease_owner=?`)
 		if err != nil {
 			return err
 		}
 		defer upd.Close()
 		entries := make([]ledger.Entry, 0, len(batch))
+		var counts relayCounts
 		for _, o := range batch {
 			j := o.j
 			if o.err != nil {
@@ -106,7 +109,8 @@ func (d *dispatcher) commit(batch []outcome) error {
 			at := o.at.UTC()
 			ts := at.Format(timeLayout)
 			detail := deliveryDetail{MessageID: j.msg.MessageID, To: j.n.Address, Attempt: j.n.Attempts,
-				Code: o.r.Code, Reply: o.r.Reply, SHA256: o.r.SHA256, ContentSHA256: j.n.SHA256, Jurisdiction: j.juris}
+				Code: o.r.Code, Reply: o.r.Reply, SHA256: o.r.SHA256, ContentSHA256: j.n.SHA256, Jurisdiction: j.juris,
+				Relay: cmp.Or(o.r.Relay, d.relayName)}
 			if !j.deadline.IsZero() {
 				detail.Deadline = j.deadline.String()
 			}
@@ -129,7 +133,9 @@ func (d *dispatcher) commit(batch []outcome) error {
 			if j.duplicate {
 				progress.Duplicates++
 			}
-			res, err := upd.ExecContext(ctx, state, retry, o.r.Code, o.r.Reply, final, ts, j.msg.MessageID, j.n.SHA256, j.n.ID, d.opt.Owner)
+			counts.add(detail.Relay, state)
+			res, err := upd.ExecContext(ctx, state, retry, o.r.Code, o.r.Reply, final, ts, j.msg.MessageID, j.n.SHA256, detail.Relay,
+				j.n.ID, d.opt.Owner)
 			if err != nil {
 				return fmt.Errorf("record notice %d: %w", j.n.ID, err)
 			}
@@ -153,6 +159,9 @@ func (d *dispatcher) commit(batch []outcome) error {
 			}
 		}
 		if err := ledger.Append(ctx, tx, entries...); err != nil {
+			return err
+		}
+		if err := counts.save(ctx, tx, d.inc.ID); err != nil {
 			return err
 		}
 		return releaseTx(ctx, tx, released, d.opt.Owner)
@@ -190,7 +199,84 @@ type deliveryDetail struct {
 	Deadline      string `json:"deadline,omitempty"`
 	RetryAt       string `json:"retry_at,omitempty"`
 	Reason        string `json:"reason,omitempty"`
+	// Relay names the relay the attempt went through (host and port,
+	// never user info); empty for the outbox.
+	Relay string `json:"relay,omitempty"`
 	// LeaseLost: another run took the notice over after this run's lease
 	// expired; this outcome is still a fact, and that run records its own.
 	LeaseLost bool `json:"lease_lost,omitempty"`
+}
+
+// relayCounts adds up a batch's outcomes per relay, for relay_counts.
+type relayCounts []relayCount
+
+type relayCount struct {
+	relay                   string
+	sent, deferred, failed int
+}
+
+func (rc *relayCounts) add(relay, state string) {
+	if relay == "" {
+		return
+	}
+	var c *relayCount
+	for i := range *rc {
+		if (*rc)[i].relay == relay {
+			c = &(*rc)[i]
+		}
+	}
+	if c == nil {
+		*rc = append(*rc, relayCount{relay: relay})
+		c = &(*rc)[len(*rc)-1]
+	}
+	switch state {
+	case StateSent:
+		c.sent++
+	case StateDeferred:
+		c.deferred++
+	default:
+		c.failed++
+	}
+}
+
+// save adds the counts to the incident's relay_counts rows, inside tx.
+func (rc relayCounts) save(ctx context.Context, tx *sql.Tx, incidentID int64) error {
+	for _, c := range rc {
+		_, err := tx.ExecContext(ctx, `INSERT INTO relay_counts(incident_id, relay, sent, deferred, failed) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (incident_id, relay) DO UPDATE SET sent = relay_counts.sent + excluded.sent,
+				deferred = relay_counts.deferred + excluded.deferred, failed = relay_counts.failed + excluded.failed`,
+			incidentID, c.relay, c.sent, c.deferred, c.failed)
+		if err != nil {
+			return fmt.Errorf("relay counts: %w", err)
+		}
+	}
+	return nil
+}
+
+// RelayCount is what one relay did for an incident: attempts sent,
+// deferred (a 4xx reply or a dropped connection) and failed (a 5xx reply,
+// or the last attempt).
+type RelayCount struct {
+	Relay    string `json:"relay"`
+	Sent     int    `json:"sent"`
+	Deferred int    `json:"deferred"`
+	Failed   int    `json:"failed"`
+}
+
+// FindRelayCounts returns an incident's counts per relay, by name.
+func FindRelayCounts(ctx context.Context, st *incident.Store, incidentID int64) ([]RelayCount, error) {
+	rows, err := st.DB().QueryContext(ctx, `SELECT relay, sent, deferred, failed FROM relay_counts WHERE incident_id = ? ORDER BY relay`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("relays of incident %d: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []RelayCount{}
+	for rows.Next() {
+		var c RelayCount
+		if err := rows.Scan(&c.Relay, &c.Sent, &c.Deferred, &c.Failed); err != nil {
+			return nil, fmt.Errorf("relays of incident %d: %w", incidentID, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -85,7 +85,15 @@ type dispatcher struct {
 	// sendable is the claims' SQL condition on a notice's variant, with
 	// its one argument sendableArg: every variant but the held ones.
 	sendable, sendableArg string
+	// relayName names a single transport's relay in each delivery
+	// (Relays names its own per message); avail, when the transport can
+	// be out of service (Relays), says when it can take work again.
+	relayName string
+	avail     waiter
 }
+
+// errNoRelay releases a job no relay could take.
+var errNoRelay = errors.New("no relay in rotation")
 
 func (d *dispatcher) run(ctx context.Context) error {
 	var err error
@@ -128,6 +136,10 @@ func (d *dispatcher) run(ctx context.Context) error {
 	if d.sender, err = loadSender(ctx, d.st, secretsOf(d.st), d.c); err != nil {
 		return err
 	}
+	if n, ok := d.opt.Transport.(namer); ok {
+		d.relayName = n.Name()
+	}
+	d.avail, _ = d.opt.Transport.(waiter)
 	d.committed = make(chan struct{}, 1)
 	d.cache = templates.NewEmailCache()
 	d.domain = "breachnotice.invalid"
@@ -239,6 +251,12 @@ func (d *dispatcher) work(sendCtx, stopCtx context.Context, limiter *rate.Limite
 			conn = c
 		}
 		r := conn.Send(sendCtx, &j.msg)
+		if r.Unavailable {
+			// Not attempted anywhere: given back as it was, and the
+			// claim loop waits for a relay (d.avail).
+			outs <- outcome{j: j, err: errNoRelay}
+			continue
+		}
 		if r.Broken {
 			conn.Close()
 			conn = nil
@@ -252,6 +270,19 @@ func (d *dispatcher) work(sendCtx, stopCtx context.Context, limiter *rate.Limite
 // notices (or others' leases) remain, it sleeps until the earliest is due.
 func (d *dispatcher) claimLoop(ctx context.Context, jobs chan<- *job) error {
 	for ctx.Err() == nil {
+		if d.avail != nil {
+			if w := d.avail.Wait(); w > 0 {
+				// Every relay is out of rotation: claim nothing until one
+				// can be probed. The notices wait, unattempted.
+				if d.opt.OnePass && d.inflight.Load() == 0 {
+					return nil
+				}
+				if err := d.opt.Sleep(ctx, min(w, time.Second)); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		n := d.opt.Claim
 		if d.window > 0 {
 			n = min(n, d.window-int(d.inflight.Load()))
@@ -388,7 +419,8 @@ func (d *dispatcher) render(ctx context.Context, j *job) error {
 		From: d.c.From, FromName: e.FromName, To: j.n.Address, ToName: e.ToName, Subject: e.Subject, HTML: e.HTML, Text: e.Text,
 		DKIM: d.sender.dkim}
 	if d.sender.verpKey != nil && d.sender.bounceDomain != "" {
-		j.msg.ReturnPath = ReturnPath(d.sender.verpKey, j.n.ID, d.sender.bounceDomain)
+		j.msg.Ref = NoticeRef(d.sender.verpKey, j.n.ID)
+		j.msg.ReturnPath = "bounce+" + j.msg.Ref + "@" + d.sender.bounceDomain
 	}
 	j.n.MessageID = j.msg.MessageID
 	return nil

@@ -65,6 +65,11 @@ type Message struct {
 	// ReturnPath is the envelope sender (SMTP MAIL FROM), where bounces
 	// go: the notice's own (ReturnPath in verp.go). "" means From.
 	ReturnPath string
+	// Ref is the notice's reference, "<notice id>.<tag>" as in its return
+	// path: a relay configured as a sending service (Postmark, Mailgun,
+	// SendGrid, SES) carries it in that service's metadata header, which
+	// the service's webhooks echo.
+	Ref string
 	// DKIM, when set, signs the encoded message; the signature is part of
 	// the bytes delivered and hashed.
 	DKIM Signer
@@ -106,6 +111,17 @@ type Result struct {
 	// handed it over: the bytes after SMTP DATA, or the outbox .eml file.
 	// Empty when no message was built.
 	SHA256 string
+	// Unsent says nothing of the message reached the relay: it refused or
+	// dropped the session before the content (DATA) went out, so sending
+	// it elsewhere cannot duplicate it.
+	Unsent bool
+	// Relay names the relay that answered (Relays sets it; a single
+	// transport's name comes from its Name method).
+	Relay string
+	// Unavailable says no relay could take the message (every one out of
+	// rotation or refusing connections): the dispatcher gives the notice
+	// back unattempted.
+	Unavailable bool
 }
 
 // Transport opens connections for the dispatcher's workers; each worker
@@ -114,6 +130,14 @@ type Result struct {
 type Transport interface {
 	Open(ctx context.Context) (Conn, error)
 }
+
+// namer is a Transport that names its relay (host and port, no user
+// info), recorded with each delivery.
+type namer interface{ Name() string }
+
+// waiter is a Transport that can be out of service for a while (Relays):
+// Wait says how long until it can take a message again.
+type waiter interface{ Wait() time.Duration }
 
 // Conn sends messages one at a time over one connection.
 type Conn interface {

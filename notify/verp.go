@@ -29,7 +29,14 @@ func verpTag(key []byte, noticeID int64) string {
 
 // ReturnPath is the envelope sender of a notice.
 func ReturnPath(key []byte, noticeID int64, domain string) string {
-	return "bounce+" + strconv.FormatInt(noticeID, 10) + "." + verpTag(key, noticeID) + "@" + domain
+	return "bounce+" + NoticeRef(key, noticeID) + "@" + domain
+}
+
+// NoticeRef is a notice's reference, "<notice id>.<tag>": the local part
+// of its return path after "bounce+", which sending services carry in
+// their metadata headers (Message.Ref).
+func NoticeRef(key []byte, noticeID int64) string {
+	return strconv.FormatInt(noticeID, 10) + "." + verpTag(key, noticeID)
 }
 
 // ParseReturnPath reads the notice id and tag out of a return path

@@ -165,6 +165,10 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	relays, err := notify.FindRelayCounts(ctx, st, id)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		return a.printJSON(struct {
 			*incident.Incident
@@ -172,7 +176,8 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 			Progress *notify.Progress      `json:"progress,omitempty"`
 			Posting  *banner.PostingStatus `json:"posting,omitempty"`
 			Bounces  map[string]int        `json:"bounces,omitempty"`
-		}{inc, counts, progress, posting, bounces})
+			Relays   []notify.RelayCount   `json:"relays,omitempty"`
+		}{inc, counts, progress, posting, bounces, relays})
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -205,6 +210,9 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", bounces[o], strings.ReplaceAll(o, "_", " ")))
 		}
 		row("bounces", strings.Join(parts, ", "))
+	}
+	for _, r := range relays {
+		row("relay "+r.Relay, fmt.Sprintf("%d sent, %d deferred, %d failed", r.Sent, r.Deferred, r.Failed))
 	}
 	if progress != nil {
 		row("people", fmt.Sprintf("%d owed, %d notified, %d outstanding, %d substitute notice owed", progress.Owed,

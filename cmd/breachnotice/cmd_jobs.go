@@ -37,7 +37,11 @@ func (a *app) bindJobFlags(fs interface {
 // the domain function each runs. serve runs them on their schedules; jobs
 // run runs one by hand.
 func (a *app) jobTable(f *jobFlags) ([]jobs.Job, error) {
-	tr, _, err := a.transport(&sendFlags{smtp: f.smtp, outbox: f.outbox})
+	sf := sendFlags{outbox: f.outbox}
+	if f.smtp != "" {
+		sf.smtp = urlList{f.smtp}
+	}
+	tr, _, err := a.transport(&sf)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -20,7 +22,10 @@ var errFailedNotices = errors.New("failed notices")
 
 // sendFlags are the delivery settings shared by incident send and demo.
 type sendFlags struct {
-	channel, smtp, outbox string
+	channel, outbox string
+	// smtp is every --smtp relay URL; relays the --relays file.
+	smtp   urlList
+	relays string
 	concurrency, attempts int
 	rate                  float64
 	retryBase, lease      time.Duration
@@ -30,6 +35,7 @@ type sendFlags struct {
 }
 
 func (a *app) bindSendFlags(fs interface {
+	Var(flag.Value, string, string)
 	StringVar(*string, string, string, string)
 	IntVar(*int, string, int, string)
 	Float64Var(*float64, string, float64, string)
@@ -38,7 +44,8 @@ func (a *app) bindSendFlags(fs interface {
 }, f *sendFlags) {
 	d := notify.DefaultSendOptions()
 	fs.StringVar(&f.channel, "channel", d.Channel, "email, letter or all")
-	fs.StringVar(&f.smtp, "smtp", "", "SMTP relay smtp://user:pass@host:port?tls=none|starttls|implicit (env BREACHNOTICE_SMTP; default: write .eml files to --outbox)")
+	fs.Var(&f.smtp, "smtp", "SMTP relay smtp://user:pass@host:port?tls=none|starttls|implicit[&provider=postmark|mailgun|sendgrid|ses]; give it again for more relays, equal weights (env BREACHNOTICE_SMTP; default: write .eml files to --outbox)")
+	fs.StringVar(&f.relays, "relays", "", "relays file: one relay per line, URL [weight=N] [rate=R] [password-env=VAR] [provider=P] (README: several relays)")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "folder for .eml files when no SMTP relay is set")
 	fs.IntVar(&f.concurrency, "concurrency", d.Concurrency, "SMTP connections")
 	fs.Float64Var(&f.rate, "rate", 0, "messages per second (0: unlimited)")
@@ -48,20 +55,67 @@ func (a *app) bindSendFlags(fs interface {
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first")
 }
 
-// transport picks the SMTP relay, or the outbox when none is configured.
+// transport picks the SMTP relays, or the outbox when none is configured:
+// one relay is used as it is; several (--smtp again, or --relays) go
+// through notify.Relays, by weight, with a circuit breaker each.
 func (a *app) transport(f *sendFlags) (notify.Transport, string, error) {
-	url := f.smtp
-	if url == "" {
-		url = a.getenv("BREACHNOTICE_SMTP")
+	var specs []email.RelaySpec
+	for _, u := range f.smtp {
+		cfg, err := email.ParseURL(u)
+		if err != nil {
+			return nil, "", fmt.Errorf("--smtp: %w", err)
+		}
+		specs = append(specs, email.RelaySpec{Config: cfg, Weight: 1})
 	}
-	if url == "" {
+	if f.relays != "" {
+		file, err := os.Open(f.relays)
+		if err != nil {
+			return nil, "", fmt.Errorf("--relays: %w", err)
+		}
+		more, err := email.ParseRelays(f.relays, file, a.getenv)
+		file.Close()
+		if err != nil {
+			return nil, "", err
+		}
+		specs = append(specs, more...)
+	}
+	if len(specs) == 0 {
+		if u := a.getenv("BREACHNOTICE_SMTP"); u != "" {
+			cfg, err := email.ParseURL(u)
+			if err != nil {
+				return nil, "", fmt.Errorf("BREACHNOTICE_SMTP: %w", err)
+			}
+			specs = append(specs, email.RelaySpec{Config: cfg, Weight: 1})
+		}
+	}
+	switch {
+	case len(specs) == 0:
 		return email.NewOutbox(f.outbox), "outbox " + f.outbox, nil
+	case len(specs) == 1 && specs[0].Rate == 0:
+		return email.NewSMTP(specs[0].Config), "SMTP " + specs[0].Config.String(), nil
 	}
-	cfg, err := email.ParseURL(url)
+	var relays []notify.Relay
+	var names []string
+	for _, s := range specs {
+		tr := email.NewSMTP(s.Config)
+		relays = append(relays, notify.Relay{Name: tr.(interface{ Name() string }).Name(), Transport: tr, Weight: s.Weight, Rate: s.Rate})
+		names = append(names, fmt.Sprintf("%s (weight %d)", s.Config.String(), s.Weight))
+	}
+	tr, err := notify.NewRelays(relays, notify.BreakerOptions{})
 	if err != nil {
-		return nil, "", fmt.Errorf("--smtp: %w", err)
+		return nil, "", err
 	}
-	return email.NewSMTP(cfg), "SMTP " + cfg.String(), nil
+	return tr, "SMTP relays " + strings.Join(names, ", "), nil
+}
+
+// urlList is a flag given any number of times.
+type urlList []string
+
+func (l *urlList) String() string { return strings.Join(*l, " ") }
+
+func (l *urlList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 func (a *app) incidentSend(ctx context.Context, args []string) error {

@@ -34,7 +34,10 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	}
 	// Sends started from the admin UI or the API use the same relay.
 	send := defaultSendFlags()
-	send.smtp, send.outbox = jf.smtp, jf.outbox
+	send.outbox = jf.outbox
+	if jf.smtp != "" {
+		send.smtp = urlList{jf.smtp}
+	}
 	if *publicURL == "" {
 		*publicURL = a.getenv("BREACHNOTICE_PUBLIC_URL")
 	}

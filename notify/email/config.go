@@ -39,13 +39,17 @@ type Config struct {
 	HELO     string        // name sent in EHLO; "": the local host name
 	// SkipVerify turns off certificate verification. For tests only.
 	SkipVerify bool
+	// Provider is the sending service behind the relay, if any: each
+	// message then carries the notice's reference in that service's
+	// metadata header, which its webhooks echo (provider.go).
+	Provider Provider
 	// Now stamps the Date header; nil means time.Now.
 	Now func() time.Time
 }
 
 // ParseURL parses a relay URL of the form
 //
-//	smtp://user:pass@host:port?tls=none|starttls|implicit&timeout=10s&helo=name&skip-verify=1
+//	smtp://user:pass@host:port?tls=none|starttls|implicit&timeout=10s&helo=name&skip-verify=1&provider=postmark
 //
 // smtps:// means tls=implicit. User name and password are URL-decoded; a
 // '/', '?' or '#' in them must be percent-encoded (%2F, %3F, %23).
@@ -160,8 +164,14 @@ func ParseURL(s string) (Config, error) {
 				return bad("bad skip-verify=%q (want 0 or 1)", v)
 			}
 			cfg.SkipVerify = b
+		case "provider":
+			p, err := ParseProvider(v)
+			if err != nil {
+				return bad("%v", err)
+			}
+			cfg.Provider = p
 		default:
-			return bad("unknown query parameter %q (want tls, timeout, helo or skip-verify)", key)
+			return bad("unknown query parameter %q (want tls, timeout, helo, skip-verify or provider)", key)
 		}
 	}
 	return cfg.withDefaults(), nil
@@ -236,6 +246,9 @@ func (c Config) String() string {
 	}
 	if c.SkipVerify {
 		q.Set("skip-verify", "1")
+	}
+	if c.Provider != "" {
+		q.Set("provider", string(c.Provider))
 	}
 	u.RawQuery = q.Encode()
 	return u.String()

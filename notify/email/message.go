@@ -28,7 +28,7 @@ var errInvalid = errors.New("invalid message")
 // now: the bytes an outbox file holds and an SMTP relay receives after
 // DATA. A message that cannot be built is an error and nothing is written.
 func WriteMessage(w io.Writer, m *notify.Message, now time.Time) error {
-	msg, err := buildMsg(m, now)
+	msg, err := buildMsg(m, now, "")
 	if err != nil {
 		return fmt.Errorf("email: %w", err)
 	}
@@ -69,14 +69,15 @@ func encode(m *notify.Message, msg *mail.Msg, dst, scratch *bytes.Buffer) error 
 	return nil
 }
 
-// buildMsg turns a notice into the MIME message both transports emit:
+// buildMsg turns a notice into the MIME message both transports emit
+// (with the provider's metadata header carrying m.Ref, provider.go):
 // From and To with display names, the notice's own Message-ID, a Date, and
 // multipart/alternative with the text part first, in UTF-8. The domains of
 // From and To are written in A-labels ("xn--").
 //
 // Every header value is cleaned of control characters here, whatever the
 // caller promised, so no input can add a header line.
-func buildMsg(m *notify.Message, now time.Time) (*mail.Msg, error) {
+func buildMsg(m *notify.Message, now time.Time, provider Provider) (*mail.Msg, error) {
 	msgID, err := messageID(m.MessageID)
 	if err != nil {
 		return nil, err
@@ -111,6 +112,9 @@ func buildMsg(m *notify.Message, now time.Time) (*mail.Msg, error) {
 			return nil, err
 		}
 		msg.SetGenHeader(RefHeader, rp.Address)
+	}
+	if name, value, ok := provider.refHeader(m.Ref); ok {
+		msg.SetGenHeader(name, value)
 	}
 	switch {
 	case m.HTML == "":

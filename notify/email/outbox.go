@@ -56,7 +56,7 @@ func (o outboxConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 	if err := ctx.Err(); err != nil {
 		return notify.Result{Outcome: notify.Temporary, Reply: err.Error()}
 	}
-	msg, err := buildMsg(m, o.now())
+	msg, err := buildMsg(m, o.now(), "")
 	if err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 	}

@@ -81,6 +81,9 @@ func NewSMTP(cfg Config) notify.Transport {
 	return &SMTP{cfg: cfg, err: cfg.validate()}
 }
 
+// Name is the relay's host and port, without user info.
+func (s *SMTP) Name() string { return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port)) }
+
 // Open dials the relay, greets it, starts TLS and authenticates as
 // configured, and returns a connection ready for Send.
 func (s *SMTP) Open(ctx context.Context) (notify.Conn, error) {
@@ -212,7 +215,7 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 	if err := ctx.Err(); err != nil {
 		return notify.Result{Outcome: notify.Temporary, Reply: err.Error()}
 	}
-	msg, err := buildMsg(m, c.cfg.now())
+	msg, err := buildMsg(m, c.cfg.now(), c.cfg.Provider)
 	if err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: err.Error()}
 	}
@@ -247,7 +250,7 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 		c.closeRaw()
 		if err := c.dial(ctx); err != nil {
 			c.broken = true
-			return notify.Result{Outcome: notify.Temporary, Reply: err.Error(), Broken: true}
+			return notify.Result{Outcome: notify.Temporary, Reply: err.Error(), Broken: true, Unsent: true}
 		}
 		if !c.utf8 {
 			if r, refused := refuseUTF8(m); refused {
@@ -311,6 +314,7 @@ func (c *smtpConn) send(ctx context.Context, env envelope, data []byte) (notify.
 		return notify.Result{Outcome: notify.Delivered, Code: 250, Reply: oneLine(reply)}, false
 	}
 	r, preData := classify(err)
+	r.Unsent = preData
 	if interrupted && r.Code == 0 {
 		r.Reply = fmt.Sprintf("%v: %s", ctx.Err(), r.Reply)
 	}

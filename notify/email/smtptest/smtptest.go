@@ -88,7 +88,14 @@ type options struct {
 	pass    string
 	idle    time.Duration
 	utf8    bool
+	refuse  int // messages accepted before the server refuses (0: never)
 }
+
+// WithRefuseAfter makes the server go down once it has accepted n
+// messages, as a relay taken out of service mid-run: its listener closes
+// (new connections are refused) and open sessions answer 421 4.3.2 to the
+// next MAIL FROM. Messages already past MAIL FROM still complete.
+func WithRefuseAfter(n int) Option { return func(o *options) { o.refuse = n } }
 
 // WithDiscard accepts every message fast without storing it, whatever
 // Behave says: for throughput benchmarks. Count still counts.
@@ -135,6 +142,7 @@ type Server struct {
 	count       int
 	conns       int
 	closed      bool
+	refusing    bool
 }
 
 // Start starts a server on 127.0.0.1 and stops it when the test ends.
@@ -303,6 +311,17 @@ func (s *Server) store(r Received, keep bool) {
 	if keep {
 		s.messages = append(s.messages, r)
 	}
+	if s.opts.refuse > 0 && s.count >= s.opts.refuse && !s.refusing {
+		s.refusing = true
+		_ = s.ln.Close()
+	}
+}
+
+// Refusing reports whether the server has gone down (WithRefuseAfter).
+func (s *Server) Refusing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusing
 }
 
 type backend struct{ s *Server }
@@ -372,6 +391,9 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	if ss.s.opts.user != "" && !ss.authed {
 		return smtp.ErrAuthRequired
+	}
+	if ss.s.Refusing() {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service shutting down"}
 	}
 	ss.utf8 = opts != nil && opts.UTF8
 	if !ss.utf8 && !isASCII(from) {
