@@ -211,7 +211,7 @@ type deliveryDetail struct {
 type relayCounts []relayCount
 
 type relayCount struct {
-	relay                   string
+	relay                  string
 	sent, deferred, failed int
 }
 

@@ -24,8 +24,8 @@ var errFailedNotices = errors.New("failed notices")
 type sendFlags struct {
 	channel, outbox string
 	// smtp is every --smtp relay URL; relays the --relays file.
-	smtp   urlList
-	relays string
+	smtp                  urlList
+	relays                string
 	concurrency, attempts int
 	rate                  float64
 	retryBase, lease      time.Duration
