@@ -11,12 +11,13 @@ import (
 
 // OutstandingWork lists what an incident still owes on the day of now, one
 // line each, for incident close to refuse on: people owed notice not yet
-// notified, deadlines passed with work outstanding (filings with
-// regulators and credit bureaus included: breachnotice does not record
-// them, so a passed one counts until a forced close says it was made),
-// letters queued or exported but not confirmed mailed, and email notices
-// not final. The lines hold counts, jurisdictions and dates, never a
-// person: they go into the audit log and the ledger.
+// notified, deadlines passed with work outstanding, filings with
+// regulators and credit bureaus the plan owes and regulators sent has not
+// recorded (overdue or not, with a due date or without), letters queued
+// or exported but not confirmed mailed, and email notices not final. The
+// website posting is the banner package's (banner.OutstandingPosting).
+// The lines hold counts, jurisdictions and dates, never a person: they go
+// into the audit log and the ledger.
 //
 // An incident with no plan owes nothing yet (nothing was decided): the
 // list is empty.
@@ -40,18 +41,28 @@ func OutstandingWork(ctx context.Context, st *incident.Store, id int64, now time
 		work = append(work, line)
 	}
 	for _, d := range pr.Deadlines {
-		if d.State != DeadlineOverdue {
+		filing := d.Duty != "individuals" && d.State != DeadlineMet && d.State != DeadlineLate
+		if d.State != DeadlineOverdue && !filing {
 			continue
 		}
-		switch d.Duty {
-		case "individuals":
+		switch {
+		case d.Duty == "individuals":
 			work = append(work, fmt.Sprintf("deadline overdue: %s notice to individuals was due %s (%d people outstanding)", d.Jurisdiction, d.Due, d.Outstanding))
-		case "regulator":
+		case d.State == DeadlineOverdue && d.Duty == "regulator":
 			work = append(work, fmt.Sprintf("deadline passed: %s filing with %s was due %s (%s)", d.Jurisdiction, d.To, d.Due, d.Note))
-		default:
+		case d.State == DeadlineOverdue:
 			work = append(work, fmt.Sprintf("deadline passed: %s notice to the consumer reporting agencies was due %s (%s)", d.Jurisdiction, d.Due, d.Note))
+		case d.Duty == "regulator":
+			work = append(work, fmt.Sprintf("filing not recorded as sent: %s filing with %s, due %s (regulators sent %d %s records it)", d.Jurisdiction, d.To, d.Due, id, d.Jurisdiction))
+		default:
+			work = append(work, fmt.Sprintf("filing not recorded as sent: %s notice to the consumer reporting agencies, due %s (regulators sent %d %s --duty credit_bureaus records it)", d.Jurisdiction, d.Due, id, d.Jurisdiction))
 		}
 	}
+	undated, err := undatedFilings(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	work = append(work, undated...)
 	counts, err := FindNoticeCounts(ctx, st, id)
 	if err != nil {
 		return nil, err
@@ -67,4 +78,30 @@ func OutstandingWork(ctx context.Context, st *incident.Store, id int64, now time
 			n, emails[StatePending], emails[StateSending], emails[StateDeferred], id))
 	}
 	return work, nil
+}
+
+// undatedFilings lists the filings with regulators and credit bureaus the
+// plan owes without a due date (FindProgress lists only dated ones) that
+// regulators sent has not recorded.
+func undatedFilings(ctx context.Context, st *incident.Store, id int64) ([]string, error) {
+	p, err := FindPlan(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	filed, err := sentFilings(ctx, st.DB(), id)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ob := range p.Jurisdictions {
+		if ob.Regulator.Required && ob.Regulator.Due.IsZero() && filed[ob.Jurisdiction+"/regulator"] == "" {
+			out = append(out, fmt.Sprintf("filing not recorded as sent: %s filing with %s (no due date; regulators sent %d %s records it)",
+				ob.Jurisdiction, ob.Regulator.Name, id, ob.Jurisdiction))
+		}
+		if ob.CRA.Required && ob.CRA.Due.IsZero() && filed[ob.Jurisdiction+"/credit_bureaus"] == "" {
+			out = append(out, fmt.Sprintf("filing not recorded as sent: %s notice to the consumer reporting agencies (no due date; regulators sent %d %s --duty credit_bureaus records it)",
+				ob.Jurisdiction, id, ob.Jurisdiction))
+		}
+	}
+	return out, nil
 }

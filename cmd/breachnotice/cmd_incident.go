@@ -369,7 +369,7 @@ func (a *app) incidentRelease(ctx context.Context, args []string) error {
 }
 
 // incidentClose closes an incident, refusing while work is outstanding
-// (notify.OutstandingWork) unless --force --reason says why. An incident
+// (outstandingWork) unless --force --reason says why. An incident
 // never planned owed nothing yet and closes as it is.
 func (a *app) incidentClose(ctx context.Context, args []string) error {
 	fs := a.flags("incident close")
@@ -391,7 +391,7 @@ func (a *app) incidentClose(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	work, err := notify.OutstandingWork(ctx, st, id, a.now())
+	work, err := outstandingWork(ctx, st, id, a.now())
 	if err != nil {
 		return err
 	}
