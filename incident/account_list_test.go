@@ -28,6 +28,12 @@ func TestStore_FindAccounts(t *testing.T) {
 		{"MemberAndCountry", ctx, incident.AccountFilter{Controller: "m1", Country: "us"}, "a1 a2 a5", nil},
 		{"Country", ctx, incident.AccountFilter{Country: "DE"}, "a3", nil},
 		{"Limit", ctx, incident.AccountFilter{Limit: 2}, "a1 a2", nil},
+		{"After", ctx, incident.AccountFilter{After: "a2", Limit: 2}, "a3 a4", nil},
+		{"AfterLast", ctx, incident.AccountFilter{After: "a5"}, "", nil},
+		{"Region", ctx, incident.AccountFilter{Region: "ny"}, "a5", nil},
+		{"RegionWithCountry", ctx, incident.AccountFilter{Region: "US-NY"}, "a5", nil},
+		{"RegionOtherCountry", ctx, incident.AccountFilter{Region: "DE-NY"}, "", nil},
+		{"ErrRegionNotInCountry", ctx, incident.AccountFilter{Country: "DE", Region: "US-NY"}, "", incident.ErrInvalid},
 		{"MemberActorSeesOwnCopy", member, incident.AccountFilter{}, "a3", nil},
 		{"ErrMemberActorOtherCopy", member, incident.AccountFilter{Controller: "m1"}, "", incident.ErrNotFound},
 		{"ErrUnknownController", ctx, incident.AccountFilter{Controller: "nope"}, "", incident.ErrNotFound},
@@ -52,6 +58,22 @@ func TestStore_FindAccounts(t *testing.T) {
 				t.Errorf("accounts %q, want %q", got, tc.want)
 			}
 		})
+	}
+	// CountAccounts counts what FindAccounts lists, limit and paging aside.
+	for _, tc := range []struct {
+		f    incident.AccountFilter
+		want int64
+	}{
+		{incident.AccountFilter{}, 5},
+		{incident.AccountFilter{Controller: "m1", Limit: 1, After: "a1"}, 3},
+		{incident.AccountFilter{Country: "US"}, 3},
+	} {
+		if n, err := st.CountAccounts(ctx, tc.f); err != nil || n != tc.want {
+			t.Errorf("CountAccounts(%+v) = %d, %v; want %d", tc.f, n, err, tc.want)
+		}
+	}
+	if _, err := st.CountAccounts(member, incident.AccountFilter{Controller: "m1"}); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("member counting another copy: %v", err)
 	}
 	// The callback's error stops the stream and comes back.
 	stop := errors.New("stop")

@@ -219,14 +219,19 @@ func (a *app) controllersShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	accounts, err := st.CountAccounts(ctx, incident.AccountFilter{Controller: c.ID})
+	if err != nil {
+		return err
+	}
 	v := struct {
 		*incident.Controller
 		Kind        string               `json:"kind"`
 		KeyName     string               `json:"key_name"`
 		Fingerprint string               `json:"fingerprint,omitempty"`
+		Accounts    int64                `json:"accounts"`
 		Incidents   int                  `json:"incidents"`
 		Email       notify.EmailSettings `json:"email"`
-	}{c, c.Kind(), ledger.KeyName(c.ID), fp, len(incs), es}
+	}{c, c.Kind(), ledger.KeyName(c.ID), fp, accounts, len(incs), es}
 	if *asJSON {
 		return a.printJSON(v)
 	}
@@ -261,6 +266,11 @@ func (a *app) controllersShow(ctx context.Context, args []string) error {
 		fp = "none yet"
 	}
 	row("fingerprint", fp)
+	what := "every account"
+	if c.Member {
+		what = "learners enrolled in its courses"
+	}
+	row("accounts", fmt.Sprintf("%d (%s: accounts list --controller %s)", accounts, what, c.ID))
 	row("incidents", strconv.Itoa(len(incs)))
 	return tw.Flush()
 }
