@@ -148,7 +148,7 @@ func commands() []command {
 			{"add", "", "add a controller: --id, --name, --from (--member for a Member institution)"},
 			{"update", "ID", "change a controller's name, sender address, contact block, policy, DKIM key or bounce domain"},
 			{"list", "", "list the controllers"},
-			{"show", "ID", "a controller's every field, ledger key fingerprint and number of incidents"},
+			{"show", "ID", "a controller's every field, DKIM selector, ledger key fingerprint, and number of accounts and incidents (--json)"},
 			{"dkim-record", "ID", "the DNS TXT record publishing the controller's DKIM key (set by update --dkim-key, --dkim-selector)"},
 		}},
 		{name: "courses", summary: "the Members' courses", run: (*app).cmdCourses, subs: []subcommand{
@@ -156,7 +156,7 @@ func commands() []command {
 		}},
 		{name: "accounts", summary: "the learners", run: (*app).cmdAccounts, subs: []subcommand{
 			{"import", "FILE", "import learners (CSV or JSONL): id,username,name,email,locale,country,region,postal_*,city,e_consent,status"},
-			{"list", "", "list learners, streamed (--controller, --country, --limit, --json)"},
+			{"list", "", "list learners, streamed (--controller, --country, --region, --limit, --after for the next page, --json)"},
 		}},
 		{name: "enrollments", summary: "who is enrolled in which course", run: (*app).cmdEnrollments, subs: []subcommand{
 			{"import", "FILE", "import enrollments (CSV or JSONL): account_id,course_id[,email]"},
@@ -168,13 +168,13 @@ func commands() []command {
 			{"scope", "ID", "resolve who is affected: --all, --course C or --accounts-file F"},
 			{"plan", "ID", "decide who is owed notice, how and by when; once planned, print the stored plan (--replan recomputes it until sending starts)"},
 			{"obligations", "ID", "one JSON line per affected person: the law's decision for them"},
-			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue (warns, and still sends, if protection is owed with no provider set)"},
-			{"preview", "ID", "write one sample notice per content profile and language of the plan to review, changing nothing"},
+			{"send", "ID", "deliver the notices: emails to the relay or the outbox, letters to the mail-house queue (review them first with incident preview ID: one sample of every content profile and language; warns, and still sends, if protection is owed with no provider set or a language has no catalogue; refuses an offer shorter than the law owes)"},
+			{"preview", "ID", "before send: write one sample email (.eml) and letter (.pdf) of every content profile, language and offer the plan sends, to a marked sample person, changing nothing (--out DIR)"},
 			{"substitute", "ID", "the people owed notice whom no direct notice reaches (unreachable, email failed, letter unprintable or returned)"},
-			{"update", "ID", "set the cause (--cause) or the identity theft protection offer the notices print (--protection-provider, --protection-url, --protection-phone)"},
+			{"update", "ID", "set the cause (--cause) or the identity theft protection offer the notices print (--protection-provider, --protection-url, --protection-phone, --protection-months)"},
 			{"hold", "ID", "hold sending at law enforcement's request (--reason)"},
 			{"release", "ID", "release a hold"},
-			{"close", "ID", "close the incident; refused while work is outstanding, unless --force --reason"},
+			{"close", "ID", "close the incident; refused while work is outstanding (people, letters, emails, filings, website posting), unless --force --reason"},
 		}},
 		{name: "letters", summary: "written notice through a mail house", run: (*app).cmdLetters, subs: []subcommand{
 			{"export", "ID", "write a mail-house batch: PDFs and manifest.csv (--out FILE.zip)"},
