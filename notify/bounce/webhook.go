@@ -9,7 +9,10 @@ package bounce
 // envelope). A report from a webhook therefore names its notice by the
 // X-Breachnotice-Ref header when the provider echoes the message's
 // headers (SES with original headers, Postmark's bounce Content, a
-// "breachnotice_ref" metadata or custom argument), else by the message's
+// "breachnotice_ref" metadata or custom argument), or by the "notice"
+// reference the relay configured as that provider put in the provider's
+// metadata header (Postmark Metadata, Mailgun user-variables, SendGrid
+// unique_args, SES tags; notify/email provider.go), else by the message's
 // own Message-ID (Mailgun, SES, SendGrid's smtp-id), which notify checks
 // together with the recipient. A provider's own message id is not stored
 // at send time and is never used.
@@ -24,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +101,24 @@ func eventReport(provider, eventKey string, kind Kind, addr, status, diag string
 	}
 	rep.MessageIDs = uniq(rep.MessageIDs)
 	return rep
+}
+
+// refKey is the metadata key of the notice reference the sending
+// services carry (notify/email provider.go): "notice", its value
+// "<notice id>.<tag>".
+const refKey = "notice"
+
+var noticeRefRE = regexp.MustCompile(`^[0-9]{1,18}\.[a-z2-7]{1,32}$`)
+
+// refAddr turns a notice reference from provider metadata into the return
+// path form the matcher reads ("bounce+<ref>@ref.invalid": the domain is
+// not checked, the tag is). Anything else gives "".
+func refAddr(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if !noticeRefRE.MatchString(v) {
+		return ""
+	}
+	return "bounce+" + v + "@ref.invalid"
 }
 
 // statusOf is the RFC 3463 status of a failure: the enhanced code the
@@ -200,8 +222,13 @@ func parseMailgun(body []byte) (*Webhook, error) {
 		}
 	}
 	for k, v := range e.UserVariables {
-		if s, ok := v.(string); ok && strings.EqualFold(k, "breachnotice_ref") {
+		s, ok := v.(string)
+		switch {
+		case !ok:
+		case strings.EqualFold(k, "breachnotice_ref"):
 			refs = append(refs, s)
+		case strings.EqualFold(k, refKey):
+			refs = append(refs, refAddr(s))
 		}
 	}
 	var mid string
@@ -274,8 +301,11 @@ func parsePostmark(body []byte) (*Webhook, error) {
 	}
 	var refs, mids []string
 	for k, v := range e.Metadata {
-		if strings.EqualFold(k, "breachnotice_ref") || strings.EqualFold(k, "x-breachnotice-ref") {
+		switch {
+		case strings.EqualFold(k, "breachnotice_ref") || strings.EqualFold(k, "x-breachnotice-ref"):
 			refs = append(refs, v)
+		case strings.EqualFold(k, refKey):
+			refs = append(refs, refAddr(v))
 		}
 	}
 	// Postmark includes the bounce message itself when asked to: the
@@ -362,6 +392,7 @@ func parseSendGrid(body []byte) (*Webhook, error) {
 			EventID   string `json:"sg_event_id"`
 			Timestamp int64  `json:"timestamp"`
 			Ref       string `json:"breachnotice_ref"`
+			NoticeRef string `json:"notice"` // unique_args of X-SMTPAPI
 		}
 		if err := json.Unmarshal(r, &e); err != nil {
 			return nil, fmt.Errorf("sendgrid webhook: event %d: %w", i+1, err)
@@ -396,7 +427,7 @@ func parseSendGrid(body []byte) (*Webhook, error) {
 		if e.Timestamp > 0 {
 			at = time.Unix(e.Timestamp, 0).UTC()
 		}
-		rep := eventReport(ProviderSendGrid, key, kind, e.Email, statusOf(e.Status, 0, diag, permanent), diag, at, []string{e.Ref}, []string{e.SMTPID})
+		rep := eventReport(ProviderSendGrid, key, kind, e.Email, statusOf(e.Status, 0, diag, permanent), diag, at, []string{e.Ref, refAddr(e.NoticeRef)}, []string{e.SMTPID})
 		w.Events = append(w.Events, WebhookEvent{Source: "sendgrid event " + sourceID(e.EventID, i), Report: rep})
 	}
 	return w, nil
@@ -467,8 +498,13 @@ func parseSES(body []byte) (*Webhook, error) {
 		}
 	}
 	for k, v := range n.Mail.Tags {
-		if strings.EqualFold(k, "breachnotice_ref") {
+		switch {
+		case strings.EqualFold(k, "breachnotice_ref"):
 			refs = append(refs, v...)
+		case strings.EqualFold(k, refKey):
+			for _, r := range v {
+				refs = append(refs, refAddr(r))
+			}
 		}
 	}
 	mids = append(mids, n.Mail.CommonHeaders.MessageID)

@@ -23,6 +23,7 @@ func TestParseWebhook(t *testing.T) {
 	const ref = "bounce+%s.abcdefghijklmnop@bounces.openlearn.example"
 	rp := func(id string) string { return strings.Replace(ref, "%s", id, 1) }
 	mid := func(id string) string { return "<notice-" + id + ".incident-1@openlearn.example>" }
+	noteRef := func(id string) string { return "bounce+" + id + ".abcdefghijklmnop@ref.invalid" }
 	for _, tc := range []struct {
 		file, provider string
 		want           []ev
@@ -49,6 +50,12 @@ func TestParseWebhook(t *testing.T) {
 		}, 0, false},
 		{"ses-delivery.json", ProviderSES, nil, 1, false},
 		{"ses-subscribe.json", ProviderSES, nil, 0, true},
+		// The notice reference in each provider's metadata (a relay
+		// configured with provider=), without the message's headers.
+		{"mailgun-notice-ref.json", ProviderMailgun, []ev{{"failure", "mo@example.com", "5.1.1", noteRef("21"), "<20261128123000.abc@mg.openlearn.example>"}}, 0, false},
+		{"postmark-notice-ref.json", ProviderPostmark, []ev{{"failure", "nan@example.com", "5.1.1", noteRef("22"), ""}}, 0, false},
+		{"sendgrid-notice-ref.json", ProviderSendGrid, []ev{{"failure", "oz@example.com", "5.1.1", noteRef("23"), "<sg-rewritten-1@sendgrid.example>"}}, 0, false},
+		{"ses-notice-ref.json", ProviderSES, []ev{{"failure", "pia@example.com", "5.1.1", noteRef("24"), ""}}, 0, false},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			body, err := os.ReadFile(filepath.Join("testdata", "webhooks", tc.file))
