@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
@@ -9,7 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
+	"strconv"
+	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
@@ -29,10 +31,11 @@ import (
 //	          BREACHNOTICE_WEBHOOK_SENDGRID_SECRET   else a shared secret, as for postmark
 //	ses       BREACHNOTICE_WEBHOOK_SES_SECRET        shared secret in the SNS subscription URL (?secret=)
 //
-// SNS signs its messages with a certificate to be fetched from AWS; this
-// server fetches nothing, so SES is authenticated by the secret in the
-// subscription URL (HTTPS keeps it out of sight), and a subscription
-// confirmation is logged for the operator to visit, not followed.
+// SES notifications are authenticated by the secret in the subscription
+// URL (HTTPS keeps it out of sight). A subscription confirmation must
+// carry the secret too, and an SNS signature that verifies with the
+// certificate from its SigningCertURL (an SNS host only); the server then
+// confirms the subscription itself (web_webhooks_sns.go).
 
 // webhookMaxBody caps a webhook delivery (SendGrid batches events).
 const webhookMaxBody = 4 << 20
@@ -44,46 +47,31 @@ type webhookConfig struct {
 	sendgridKey    string
 	sendgridSecret string
 	sesSecret      string
-	// mailgunTokens remembers the signed tokens seen: Mailgun's signature
-	// covers timestamp and token, not the event, so a token seen with
-	// another body is a forgery.
-	mailgunTokens *tokenCache
+	// sns fetches SNS signing certificates and confirms subscriptions
+	// (web_webhooks_sns.go).
+	sns *snsClient
 }
 
-// tokenCache maps signature tokens to the SHA-256 of the body they came
-// with, the last tokenCacheSize of them.
-type tokenCache struct {
-	mu    sync.Mutex
-	seen  map[string][32]byte
-	order []string
-}
-
-const tokenCacheSize = 100000
-
-// fresh reports whether the body's token is new, or came with this very
-// body before (a retry); it remembers it.
-func (tc *tokenCache) fresh(body []byte) bool {
+// mailgunFresh checks a Mailgun delivery's token against the tokens seen
+// (in the database, so across restarts): Mailgun's signature covers
+// timestamp and token, not the event, so a token seen with another body
+// is a forgery; and a signature older than notify.TokenWindow is refused,
+// since its token may have been forgotten.
+func (s *server) mailgunFresh(r *http.Request, body []byte) (bool, error) {
 	var p struct {
 		Signature struct {
-			Token string `json:"token"`
+			Timestamp string `json:"timestamp"`
+			Token     string `json:"token"`
 		} `json:"signature"`
 	}
 	if json.Unmarshal(body, &p) != nil || p.Signature.Token == "" {
-		return false
+		return false, nil
 	}
-	sum := sha256.Sum256(body)
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if prev, ok := tc.seen[p.Signature.Token]; ok {
-		return prev == sum
+	ts, err := strconv.ParseInt(p.Signature.Timestamp, 10, 64)
+	if err != nil {
+		return false, nil
 	}
-	if len(tc.order) >= tokenCacheSize {
-		delete(tc.seen, tc.order[0])
-		tc.order = tc.order[1:]
-	}
-	tc.seen[p.Signature.Token] = sum
-	tc.order = append(tc.order, p.Signature.Token)
-	return true
+	return notify.FreshWebhookToken(r.Context(), s.app.store, bounce.ProviderMailgun, p.Signature.Token, time.Unix(ts, 0), body, s.app.now())
 }
 
 // loadWebhookConfig reads the providers' secrets from the environment.
@@ -94,7 +82,7 @@ func loadWebhookConfig(getenv func(string) string) (webhookConfig, error) {
 		sendgridKey:    getenv("BREACHNOTICE_WEBHOOK_SENDGRID_PUBLIC_KEY"),
 		sendgridSecret: getenv("BREACHNOTICE_WEBHOOK_SENDGRID_SECRET"),
 		sesSecret:      getenv("BREACHNOTICE_WEBHOOK_SES_SECRET"),
-		mailgunTokens:  &tokenCache{seen: map[string][32]byte{}},
+		sns:            newSNSClient(),
 	}
 	if c.sendgridKey != "" {
 		if err := bounce.ParseSendGridKey(c.sendgridKey); err != nil {
@@ -128,7 +116,7 @@ func (c webhookConfig) enabled(provider string) bool {
 func (c webhookConfig) authentic(provider string, r *http.Request, body []byte) bool {
 	switch provider {
 	case bounce.ProviderMailgun:
-		return bounce.VerifyMailgun([]byte(c.mailgunKey), body) && c.mailgunTokens.fresh(body)
+		return bounce.VerifyMailgun([]byte(c.mailgunKey), body) // and mailgunFresh
 	case bounce.ProviderPostmark:
 		return sharedSecretOK(r, c.postmarkSecret)
 	case bounce.ProviderSendGrid:
@@ -191,7 +179,15 @@ func (s *server) handleBounceWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read the request body", http.StatusBadRequest)
 		return
 	}
-	if !s.hooks.authentic(provider, r, body) {
+	ok := s.hooks.authentic(provider, r, body)
+	if ok && provider == bounce.ProviderMailgun {
+		if ok, err = s.mailgunFresh(r, body); err != nil {
+			s.log.Error("bounce webhook", "provider", provider, "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+	}
+	if !ok {
 		s.log.Warn("bounce webhook refused: bad signature or secret", "provider", provider)
 		w.Header().Set("WWW-Authenticate", `Basic realm="breachnotice webhooks"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -204,17 +200,7 @@ func (s *server) handleBounceWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := incident.WithActor(r.Context(), incident.Actor{Name: "webhook " + provider, Role: incident.RoleCLI})
 	if hook.SubscribeURL != "" {
-		// Not followed: the operator confirms (see README).
-		s.log.Warn("SNS subscription confirmation received: visit its SubscribeURL to confirm", "provider", provider, "subscribe_url", hook.SubscribeURL)
-		err := s.app.store.InTxAt(ctx, s.app.store.Now(), func(tx *incident.Tx) error {
-			return tx.Audit(ctx, "bounce.webhook.subscribe", provider, map[string]string{"subscribe_url": hook.SubscribeURL})
-		})
-		if err != nil {
-			s.log.Error("bounce webhook", "provider", provider, "err", err)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"provider": provider, "subscription": "logged for confirmation"})
+		s.confirmSNS(ctx, w, provider, body)
 		return
 	}
 	reps := make([]notify.SourcedReport, 0, len(hook.Events))
@@ -234,4 +220,43 @@ func (s *server) handleBounceWebhook(w http.ResponseWriter, r *http.Request) {
 		slog.Int("bounced", res.Bounced), slog.Int("letters_queued", res.LettersQueued), slog.Int("temporary", res.Temporary),
 		slog.Int("duplicates", res.Duplicates), slog.Int("unmatched", len(res.Unmatched)), slog.Int("ignored", res.Ignored))
 	writeJSON(w, http.StatusOK, webhookResult{Provider: provider, BounceResult: res})
+}
+
+// confirmSNS answers an SNS SubscriptionConfirmation (its shared secret
+// already checked): its signature verified with the certificate from
+// SigningCertURL, the subscription is confirmed by visiting SubscribeURL
+// (web_webhooks_sns.go); a signature that does not verify answers 401 and
+// nothing is visited. Audited either way.
+func (s *server) confirmSNS(ctx context.Context, w http.ResponseWriter, provider string, body []byte) {
+	var m snsMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		http.Error(w, "cannot read the webhook", http.StatusBadRequest)
+		return
+	}
+	status, outcome := http.StatusOK, "confirmed"
+	err := s.hooks.sns.verify(ctx, &m)
+	if err == nil {
+		if err = s.hooks.sns.confirm(ctx, &m); err != nil {
+			status, outcome = http.StatusBadGateway, "confirmation failed"
+		}
+	} else {
+		status, outcome = http.StatusUnauthorized, "refused"
+	}
+	detail := map[string]string{"topic": m.TopicArn, "outcome": outcome}
+	if err != nil {
+		detail["error"] = err.Error()
+		s.log.Warn("SNS subscription confirmation not confirmed", "provider", provider, "error", err)
+	}
+	if aerr := s.app.store.InTxAt(ctx, s.app.store.Now(), func(tx *incident.Tx) error {
+		return tx.Audit(ctx, "bounce.webhook.subscribe", provider, detail)
+	}); aerr != nil {
+		s.log.Error("bounce webhook", "provider", provider, "err", aerr)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if status != http.StatusOK {
+		http.Error(w, "subscription "+outcome, status)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"provider": provider, "subscription": outcome})
 }
