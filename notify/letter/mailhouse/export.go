@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -115,7 +116,16 @@ func Export(ctx context.Context, st *incident.Store, incidentID int64, out strin
 		}
 	}()
 	zsum := sha256.New()
-	ids, err := writeBatch(ctx, st, inc, c, io.MultiWriter(tmp, zsum), where, date, &res)
+	// sums receives each letter's notice id and the SHA-256 of its PDF as
+	// written into the zip, in notice order: the letter_exported entries
+	// carry them, read back from this file rather than held in memory.
+	sums, err := os.CreateTemp("", "breachnotice-letter-sums-*")
+	if err != nil {
+		return res, fmt.Errorf("export letters: %w", err)
+	}
+	defer os.Remove(sums.Name())
+	defer sums.Close()
+	ids, err := writeBatch(ctx, st, inc, c, io.MultiWriter(tmp, zsum), sums, where, date, &res)
 	if err != nil {
 		return res, err
 	}
@@ -142,7 +152,7 @@ func Export(ctx context.Context, st *incident.Store, incidentID int64, out strin
 			if n, err := r.RowsAffected(); err != nil || n != int64(res.Letters) {
 				return fmt.Errorf("%w: export letters: %d letters written but %d still queued (another export ran?)", incident.ErrConflict, res.Letters, n)
 			}
-			if err := recordExported(ctx, tx.Tx, inc, res.Batch, tx.Now); err != nil {
+			if err := recordExported(ctx, tx.Tx, inc, res.Batch, sums, tx.Now); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO letter_batches(id, controller_id, incident_id, created_at, file, sha256,
@@ -169,9 +179,13 @@ func Export(ctx context.Context, st *incident.Store, incidentID int64, out strin
 type idRange struct{ min, max int64 }
 
 // writeBatch streams the selected letters of the incident into a zip on w.
+// Each letter's notice id and the SHA-256 of its PDF go to sums as one
+// fixed-size record (sumRecord).
 func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident, c *incident.Controller, w io.Writer,
-	where []any, date time.Time, res *ExportResult) (idRange, error) {
+	sums io.Writer, where []any, date time.Time, res *ExportResult) (idRange, error) {
 	var ids idRange
+	sw := bufio.NewWriterSize(sums, 1<<16)
+	var srec [sumRecord]byte
 	bw := bufio.NewWriterSize(w, 1<<16)
 	zw := zip.NewWriter(bw)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
@@ -230,8 +244,13 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 		if err != nil {
 			return ids, fmt.Errorf("export letters: letter %s: %w", opt.LetterID, err)
 		}
+		binary.BigEndian.PutUint64(srec[:8], uint64(id))
+		sum.Sum(srec[8:8])
+		if _, err := sw.Write(srec[:]); err != nil {
+			return ids, fmt.Errorf("export letters: %w", err)
+		}
 		mw.Write(csvSafeRow([]string{opt.LetterID, af.ID, af.Name, af.PostalLine1, af.PostalLine2, af.City,
-			af.Region, af.PostalCode, af.Country, strconv.Itoa(pages), hex.EncodeToString(sum.Sum(nil))}))
+			af.Region, af.PostalCode, af.Country, strconv.Itoa(pages), hex.EncodeToString(srec[8:])}))
 		res.Letters++
 		res.Pages += pages
 		if res.Letters%256 == 0 {
@@ -244,6 +263,9 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 		return ids, fmt.Errorf("export letters: %w", err)
 	}
 	rows.Close()
+	if err := sw.Flush(); err != nil {
+		return ids, fmt.Errorf("export letters: %w", err)
+	}
 	mw.Flush()
 	if err := mw.Error(); err != nil {
 		return ids, fmt.Errorf("export letters: manifest: %w", err)
@@ -286,27 +308,73 @@ func csvSafeRow(row []string) []string {
 	return row
 }
 
+// sumRecord is one letter's record in the sums file writeBatch writes:
+// the notice id (8 bytes, big-endian) and the SHA-256 of its PDF.
+const sumRecord = 8 + sha256.Size
+
 // recordExported appends a letter_exported entry for every letter of the
-// batch, in the transaction that marks them exported.
-func recordExported(ctx context.Context, tx *sql.Tx, inc *incident.Incident, batch string, at time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, account_id FROM notices WHERE incident_id = ? AND channel = 'letter' AND batch = ? ORDER BY id`,
-		inc.ID, batch)
+// batch, in the transaction that marks them exported, a thousand at a
+// time. Each entry's detail carries the batch and "sha256", the hex
+// SHA-256 of the letter's PDF exactly as written into the batch (the
+// sha256 column of manifest.csv), which is also kept on the notice
+// (content_sha256) for the letter_mailed and letter_returned entries.
+// sums holds the letters' ids and digests in notice order (writeBatch).
+func recordExported(ctx context.Context, tx *sql.Tx, inc *incident.Incident, batch string, sums *os.File, at time.Time) error {
+	if _, err := sums.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("export letters: %w", err)
+	}
+	sr := bufio.NewReaderSize(sums, 1<<16)
+	var srec [sumRecord]byte
+	upd, err := tx.PrepareContext(ctx, `UPDATE notices SET content_sha256 = ? WHERE id = ?`)
 	if err != nil {
 		return fmt.Errorf("export letters: %w", err)
 	}
-	defer rows.Close()
-	detail, _ := json.Marshal(map[string]string{"batch": batch})
-	var entries []ledger.Entry
-	for rows.Next() {
-		e := ledger.Entry{Controller: inc.ControllerID, At: at, Kind: ledger.KindLetterExported, Incident: inc.ID,
-			Channel: notify.ChannelLetter, Detail: detail}
-		if err := rows.Scan(&e.Notice, &e.Account); err != nil {
+	defer upd.Close()
+	const chunk = 1000
+	var after int64
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT id, account_id FROM notices WHERE incident_id = ? AND channel = 'letter' AND batch = ? AND id > ?
+			ORDER BY id LIMIT ?`, inc.ID, batch, after, chunk)
+		if err != nil {
 			return fmt.Errorf("export letters: %w", err)
 		}
-		entries = append(entries, e)
+		entries := make([]ledger.Entry, 0, chunk)
+		for rows.Next() {
+			e := ledger.Entry{Controller: inc.ControllerID, At: at, Kind: ledger.KindLetterExported, Incident: inc.ID,
+				Channel: notify.ChannelLetter}
+			if err := rows.Scan(&e.Notice, &e.Account); err != nil {
+				rows.Close()
+				return fmt.Errorf("export letters: %w", err)
+			}
+			entries = append(entries, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("export letters: %w", err)
+		}
+		if len(entries) == 0 {
+			if _, err := sr.ReadByte(); err != io.EOF {
+				return fmt.Errorf("export letters: batch %s: more letters written than exported", batch)
+			}
+			return nil
+		}
+		for i := range entries {
+			e := &entries[i]
+			if _, err := io.ReadFull(sr, srec[:]); err != nil {
+				return fmt.Errorf("export letters: batch %s: letter %s: digest: %w", batch, LetterID(e.Notice), err)
+			}
+			if id := int64(binary.BigEndian.Uint64(srec[:8])); id != e.Notice {
+				return fmt.Errorf("export letters: batch %s: letter %s exported, %s written", batch, LetterID(e.Notice), LetterID(id))
+			}
+			sum := hex.EncodeToString(srec[8:])
+			e.Detail, _ = json.Marshal(map[string]string{"batch": batch, "sha256": sum})
+			if _, err := upd.ExecContext(ctx, sum, e.Notice); err != nil {
+				return fmt.Errorf("export letters: %w", err)
+			}
+			after = e.Notice
+		}
+		if err := ledger.Append(ctx, tx, entries...); err != nil {
+			return fmt.Errorf("export letters: %w", err)
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("export letters: %w", err)
-	}
-	return ledger.Append(ctx, tx, entries...)
 }

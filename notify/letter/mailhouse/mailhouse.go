@@ -326,7 +326,7 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 		ap.report(incident.Problem{Line: line, Field: field, Reason: reason})
 	}
 	find, err := tx.PrepareContext(ctx, `SELECT n.incident_id, n.controller_id, n.account_id, n.state, n.batch, n.final_at, n.created_at,
-		coalesce(v.jurisdiction, ''), coalesce(v.deadline, '')
+		coalesce(v.jurisdiction, ''), coalesce(v.deadline, ''), n.content_sha256
 		FROM notices n LEFT JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 		WHERE n.id = ? AND n.channel = 'letter'`)
 	if err != nil {
@@ -350,8 +350,8 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 		}
 		id := LetterID(l.id)
 		var incID int64
-		var controller, account, state, batch, mailed, created, jurisdiction, deadline string
-		err := find.QueryRowContext(ctx, l.id).Scan(&incID, &controller, &account, &state, &batch, &mailed, &created, &jurisdiction, &deadline)
+		var controller, account, state, batch, mailed, created, jurisdiction, deadline, pdfSum string
+		err := find.QueryRowContext(ctx, l.id).Scan(&incID, &controller, &account, &state, &batch, &mailed, &created, &jurisdiction, &deadline, &pdfSum)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && ap.scope != "" && controller != ap.scope {
 			// Another controller's letter is reported exactly like one
 			// that does not exist.
@@ -402,6 +402,11 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 		detail := map[string]string{ev.field: at, "batch": batch, "jurisdiction": jurisdiction, "deadline": deadline}
 		if l.extra != "" {
 			detail[ev.extra] = l.extra
+		}
+		if pdfSum != "" {
+			// The SHA-256 of the PDF handed to the mail house, as its
+			// letter_exported entry recorded it.
+			detail["sha256"] = pdfSum
 		}
 		raw, err := json.Marshal(detail)
 		if err != nil {
