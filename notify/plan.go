@@ -14,6 +14,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify/law"
+	"github.com/breachnotice/breachnotice/notify/ledger"
 )
 
 // Plan is an incident's stored obligations: per jurisdiction, and totals.
@@ -220,11 +221,13 @@ func MakePlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 		}
 		summary := map[string]any{"people": plan.People, "owed": plan.Owed, "review": plan.Review,
 			"jurisdictions": len(plan.Jurisdictions), "variants": len(variants)}
-		audit := summary
+		audit := maps.Clone(summary)
 		if replaces != "" {
-			audit = maps.Clone(summary)
 			audit["replaces_plan_made_at"] = replaces
 		}
+		// The ledger entry also lists the plan's deadlines, so that a proof
+		// bundle's summary can say which were met, missed or are open.
+		summary["deadlines"] = plannedDeadlines(plan.Jurisdictions)
 		if err := st.Audit(ctx, tx, "incident.plan", fmt.Sprintf("incident:%d", id), audit); err != nil {
 			return err
 		}
@@ -448,4 +451,28 @@ func PlannedOpenIncidents(ctx context.Context, st *incident.Store) ([]int64, err
 		}
 	}
 	return ids, nil
+}
+
+// plannedDeadlines lists the deadlines of a plan's jurisdictions for its
+// plan_made ledger entry: the individuals' notice (with the people owed
+// it), the regulator's notice and any first report due before it, and the
+// credit bureaus', each with its due day.
+func plannedDeadlines(obs []law.Obligation) []ledger.PlannedDeadline {
+	out := []ledger.PlannedDeadline{}
+	for _, ob := range obs {
+		if !ob.Deadline.IsZero() && ob.Tally.Owed > 0 {
+			out = append(out, ledger.PlannedDeadline{Jurisdiction: ob.Jurisdiction, Duty: ledger.DutyIndividuals,
+				Due: ob.Deadline.String(), Owed: int64(ob.Tally.Owed)})
+		}
+		if ob.Regulator.Required && !ob.Regulator.Due.IsZero() {
+			out = append(out, ledger.PlannedDeadline{Jurisdiction: ob.Jurisdiction, Duty: ledger.DutyRegulator, Due: ob.Regulator.Due.String()})
+		}
+		if f := ob.Regulator.First; ob.Regulator.Required && f != nil && !f.Due.IsZero() {
+			out = append(out, ledger.PlannedDeadline{Jurisdiction: ob.Jurisdiction, Duty: ledger.DutyRegulatorFirst, Due: f.Due.String()})
+		}
+		if ob.CRA.Required && !ob.CRA.Due.IsZero() {
+			out = append(out, ledger.PlannedDeadline{Jurisdiction: ob.Jurisdiction, Duty: ledger.DutyCreditBureaus, Due: ob.CRA.Due.String()})
+		}
+	}
+	return out
 }

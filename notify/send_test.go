@@ -588,7 +588,7 @@ ca4,Di,di@example.org,US,CA,,,,active
 	if err := json.NewDecoder(f).Decode(&sum); err != nil {
 		t.Fatal(err)
 	}
-	want := ledger.People{Owed: 4, Notified: 1, Outstanding: 3, Substitute: 3}
+	want := ledger.People{Owed: 4, Notified: 1, NotifiedByEmail: 1, Outstanding: 3, Substitute: 3}
 	if sum.Counts.People != want {
 		t.Errorf("summary people = %+v, want %+v", sum.Counts.People, want)
 	}

@@ -56,8 +56,11 @@
 //	proofs.jsonl    tlog record proofs, one per exported entry
 //	                {"index":N,"proof":["base64",...]}; only when at most
 //	                MaxRecordProofs entries are exported
-//	summary.json    counts by kind, channel, jurisdiction, notice status and
-//	                deadline outcome (recomputed and compared by Verify)
+//	summary.json    counts by kind, channel, jurisdiction and notice status;
+//	                people owed, notified (by channel) and outstanding (by
+//	                why); every deadline of the plan_made entries met,
+//	                missed (overdue while outstanding) or open, as of the
+//	                checkpoint (recomputed and compared by Verify)
 //	summary.pdf     the same summary, printable
 //	banner-I-rR.json, banner-I-rR-LANG.html, banner-I-rR-LANG.txt
 //	                the bytes a banner entry records by hash (Entry.Attachments):

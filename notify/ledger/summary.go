@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,6 +59,12 @@ type Counts struct {
 	PossibleDuplicates int64            `json:"possible_duplicates"`
 	Deadlines          Deadlines        `json:"deadlines"`
 	People             People           `json:"people"`
+	// DeadlineOutcomes lists every deadline of each incident's latest
+	// plan_made entry (individuals, regulator, credit bureaus) as met,
+	// missed (overdue when still outstanding) or open, as of the
+	// checkpoint; DeadlineTotals counts them.
+	DeadlineOutcomes []DeadlineOutcome `json:"deadline_outcomes"`
+	DeadlineTotals   DeadlineTotals    `json:"deadline_totals"`
 }
 
 // People counts persons, not entries, as of the checkpoint the bundle is
@@ -70,13 +77,26 @@ type Counts struct {
 // the checkpoint. Substitute counts the people owed notice whom no direct
 // notice reaches: a notice_unreachable entry, or every notice of theirs
 // ended (email failed, letter unprintable or returned).
+//
+// NotifiedByEmail and NotifiedByLetter count the notified people an email
+// reached and those a mailed letter reached (someone reached both ways
+// counts in both). The outstanding people are, in this order: Substitute;
+// LettersUnmailed, those with a letter queued or handed to the mail house
+// but not confirmed mailed; EmailsPending, those with an email on its way
+// (deferred, or retried); and NoNoticeYet, the owed people with no notice
+// in the ledger yet (an email not yet attempted, a notice held).
 type People struct {
-	Owed         int64 `json:"owed"`
-	Notified     int64 `json:"notified"`
-	NotifiedLate int64 `json:"notified_late"`
-	Outstanding  int64 `json:"outstanding"`
-	Overdue      int64 `json:"overdue"`
-	Substitute   int64 `json:"substitute"`
+	Owed             int64 `json:"owed"`
+	Notified         int64 `json:"notified"`
+	NotifiedByEmail  int64 `json:"notified_by_email"`
+	NotifiedByLetter int64 `json:"notified_by_letter"`
+	NotifiedLate     int64 `json:"notified_late"`
+	Outstanding      int64 `json:"outstanding"`
+	Overdue          int64 `json:"overdue"`
+	Substitute       int64 `json:"substitute"`
+	LettersUnmailed  int64 `json:"letters_unmailed"`
+	EmailsPending    int64 `json:"emails_pending"`
+	NoNoticeYet      int64 `json:"no_notice_yet"`
 }
 
 // Deadlines counts deliveries (email_sent, letter_mailed) against the
@@ -100,12 +120,14 @@ type Deadlines struct {
 type counter struct {
 	c    Counts
 	owed map[int64]int64 // by incident: the latest plan_made's "owed"
+	book *deadlineBook
 	// notices holds, for each entry of a notice that gives it a status:
 	// notice, entry, status code, and the entry's person key if it has one.
 	notices *sorter
 	// people holds, for each entry about a person: person key, entry,
 	// 'e', what the entry says of them (personUnreachable, personEmailed,
-	// personMailed), the day (when emailed or mailed) and the deadline;
+	// personMailed), the day (when emailed or mailed), the deadline and
+	// the jurisdiction (each after its length byte but the last);
 	// and counts adds, for each notice that reaches its person: person key,
 	// the largest entry number, 'n', noticeLive and noticeMailed.
 	people     *sorter
@@ -128,6 +150,8 @@ const (
 const (
 	noticeLive = 1 << iota
 	noticeMailed
+	// noticeLetter: a letter queued, exported or mailed.
+	noticeLetter
 )
 
 // sortBudget is the memory each of the counter's sorters buffers.
@@ -142,6 +166,7 @@ func newCounterBudget(budget int) *counter {
 		c: Counts{ByKind: map[string]int64{}, ByChannel: map[string]int64{},
 			ByJurisdiction: map[string]int64{}, ByStatus: map[string]int64{}},
 		owed:    map[int64]int64{},
+		book:    newDeadlineBook(),
 		notices: newSorter(budget),
 		people:  newSorter(budget),
 	}
@@ -158,6 +183,7 @@ func (k *counter) add(e *Entry) {
 		k.c.PossibleDuplicates++
 	}
 	d := e.detailFields()
+	k.book.add(e)
 	if e.Kind == KindPlanMade {
 		var plan struct {
 			Owed int64 `json:"owed"`
@@ -188,7 +214,9 @@ func (k *counter) add(e *Entry) {
 			rec = e.At.UTC().AppendFormat(rec, "2006-01-02")
 			rec[at-1] = byte(len(rec) - at)
 		}
-		rec = append(rec, d.Deadline...)
+		rec = append(rec, byte(min(len(d.Deadline), 255)))
+		rec = append(rec, d.Deadline[:min(len(d.Deadline), 255)]...)
+		rec = append(rec, d.Jurisdiction...)
 		k.keep(k.people.add(rec))
 		k.prec, who = rec, rec[:n]
 	}
@@ -253,10 +281,12 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 		k.c.ByStatus[st]++
 		var flags byte
 		switch st {
-		case "pending", "sending", "deferred", "sent", "queued", "exported":
+		case "pending", "sending", "deferred", "sent":
 			flags = noticeLive
+		case "queued", "exported":
+			flags = noticeLive | noticeLetter
 		case "mailed":
-			flags = noticeLive | noticeMailed
+			flags = noticeLive | noticeMailed | noticeLetter
 		}
 		if !have || flags == 0 {
 			return nil
@@ -293,9 +323,10 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 	}
 	today := asOf.UTC().Format("2006-01-02")
 	var (
-		person                              []byte // the person being read
-		deadline, emailDay, mailedDay       []byte
-		unreachable, live, mailed, anyEntry bool
+		person                               []byte // the person being read
+		deadline, emailDay, mailedDay, juris []byte
+		unreachable, live, mailed, anyEntry  bool
+		letter                               bool
 	)
 	endPerson := func() {
 		if person == nil || !anyEntry {
@@ -305,18 +336,33 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 		if mailed && len(mailedDay) > 0 && (len(day) == 0 || bytes.Compare(mailedDay, day) < 0) {
 			day = mailedDay
 		}
+		late := false
 		switch {
 		case len(day) > 0:
 			p.Notified++
+			if len(emailDay) > 0 {
+				p.NotifiedByEmail++
+			}
+			if mailed && len(mailedDay) > 0 {
+				p.NotifiedByLetter++
+			}
 			if len(deadline) > 0 && bytes.Compare(day, deadline) > 0 {
 				p.NotifiedLate++
+				late = true
 			}
 		case len(deadline) > 0 && string(deadline) < today:
 			p.Overdue++
 		}
-		if len(day) == 0 && (unreachable || !live) {
+		switch {
+		case len(day) > 0:
+		case unreachable || !live:
 			p.Substitute++
+		case letter:
+			p.LettersUnmailed++
+		default:
+			p.EmailsPending++
 		}
+		k.book.person(int64(binary.BigEndian.Uint64(person[:8])^1<<63), string(juris), len(day) > 0, late)
 	}
 	err = k.people.each(func(r []byte) error {
 		end := keyStringEnd(r, 8)
@@ -326,22 +372,30 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 		if !bytes.Equal(r[:end], person) {
 			endPerson()
 			person = append(person[:0], r[:end]...)
-			deadline, emailDay, mailedDay = deadline[:0], emailDay[:0], mailedDay[:0]
-			unreachable, live, mailed, anyEntry = false, false, false, false
+			deadline, emailDay, mailedDay, juris = deadline[:0], emailDay[:0], mailedDay[:0], juris[:0]
+			unreachable, live, mailed, anyEntry, letter = false, false, false, false, false
 		}
 		tag, what, r := r[end+8], r[end+9], r[end+10:]
 		if tag == 'n' {
 			live = live || what&noticeLive != 0
 			mailed = mailed || what&noticeMailed != 0
+			letter = letter || what&noticeLetter != 0
 			return nil
 		}
 		anyEntry = true
 		if len(r) == 0 || int(r[0]) >= len(r) {
 			return errors.New("ledger: summary: bad person record")
 		}
-		day, dl := r[1:1+r[0]], r[1+r[0]:]
+		day, r := r[1:1+r[0]], r[1+r[0]:]
+		if len(r) == 0 || int(r[0]) >= len(r) {
+			return errors.New("ledger: summary: bad person record")
+		}
+		dl, j := r[1:1+r[0]], r[1+r[0]:]
 		if len(dl) > 0 {
 			deadline = append(deadline[:0], dl...)
+		}
+		if len(j) > 0 {
+			juris = append(juris[:0], j...)
 		}
 		if what&personUnreachable != 0 {
 			unreachable = true
@@ -362,7 +416,9 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 	}
 	endPerson()
 	p.Outstanding = max(0, p.Owed-p.Notified)
+	p.NoNoticeYet = max(0, p.Outstanding-p.Substitute-p.LettersUnmailed-p.EmailsPending)
 	k.c.People = p
+	k.c.DeadlineOutcomes, k.c.DeadlineTotals = k.book.outcomes(asOf)
 	return k.c, nil
 }
 
@@ -383,6 +439,11 @@ type report struct {
 // writePDF writes summary.pdf. Core fonts are cp1252: other characters print
 // as '?'; the figures that matter are ASCII.
 func writePDF(w io.Writer, r *report) error {
+	return summaryPDF(r).Output(w)
+}
+
+// summaryPDF lays out summary.pdf.
+func summaryPDF(r *report) *fpdf.Fpdf {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCreationDate(r.CreatedAt)
 	pdf.SetModificationDate(r.CreatedAt)
@@ -443,21 +504,27 @@ func writePDF(w io.Writer, r *report) error {
 	}{
 		{"Owed individual notice", pc.Owed},
 		{"Notified (email sent or letter mailed)", pc.Notified},
-		{"  of whom after their deadline", pc.NotifiedLate},
-		{"Outstanding", pc.Outstanding},
-		{"  of whom past their deadline", pc.Overdue},
-		{"Substitute notice owed (unreachable)", pc.Substitute},
+		{"  reached by email", pc.NotifiedByEmail},
+		{"  reached by a mailed letter", pc.NotifiedByLetter},
+		{"  notified after their deadline", pc.NotifiedLate},
+		{"Outstanding (not notified)", pc.Outstanding},
+		{"  letter not yet mailed (queued or at the mail house)", pc.LettersUnmailed},
+		{"  email pending (deferred or retried)", pc.EmailsPending},
+		{"  unreachable: substitute notice owed", pc.Substitute},
+		{"  no notice recorded yet", pc.NoNoticeYet},
+		{"Outstanding with a recorded notice, past their deadline", pc.Overdue},
 	} {
-		pdf.CellFormat(90, 6, kv.k, "B", 0, "L", false, 0, "")
+		pdf.CellFormat(110, 6, kv.k, "B", 0, "L", false, 0, "")
 		pdf.CellFormat(30, 6, strconv.FormatInt(kv.v, 10), "B", 1, "R", false, 0, "")
 	}
+	deadlinesPDF(pdf, r, tr)
 	table("Entries by kind", r.Counts.ByKind)
 	table("Entries by channel", r.Counts.ByChannel)
 	table("Entries by jurisdiction", r.Counts.ByJurisdiction)
 	table("Notices by status", r.Counts.ByStatus)
 	pdf.Ln(4)
 	pdf.SetFont("Helvetica", "B", 12)
-	pdf.CellFormat(0, 8, "Deliveries against their deadline", "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 8, "Deliveries (ledger entries, not people) against their deadline", "", 1, "L", false, 0, "")
 	pdf.SetFont("Helvetica", "", 10)
 	d := r.Counts.Deadlines
 	if d.Deliveries == 0 {
@@ -478,5 +545,61 @@ func writePDF(w io.Writer, r *report) error {
 		"This summary is part of a signed proof bundle. Check it offline with `breachnotice ledger verify FILE.zip`:",
 		"every entry in entries.jsonl is a leaf of the controller's Merkle tree, whose signed root is in the file checkpoint.",
 	}, " "), "", "L", false)
-	return pdf.Output(w)
+	return pdf
+}
+
+// deadlinesPDF writes the table of deadline outcomes: each planned
+// deadline met, missed (OVERDUE while work is outstanding) or open.
+func deadlinesPDF(pdf *fpdf.Fpdf, r *report, tr func(string) string) {
+	t := r.Counts.DeadlineTotals
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "B", 12)
+	pdf.CellFormat(0, 8, "Deadlines, as of the checkpoint ("+r.CheckpointAt.UTC().Format("2006-01-02")+")", "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 10)
+	if len(r.Counts.DeadlineOutcomes) == 0 {
+		pdf.CellFormat(0, 6, "No planned deadlines in these entries (no plan_made entry listing them).", "", 1, "L", false, 0, "")
+		return
+	}
+	pdf.CellFormat(0, 6, fmt.Sprintf("%d met, %d missed (%d of them OVERDUE: due date passed, still outstanding), %d open",
+		t.Met, t.Missed, t.Overdue, t.Open), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "B", 9)
+	widths := []float64{22, 14, 22, 28, 44, 60}
+	head := []string{"Due", "Incident", "Jurisdiction", "Duty", "State", "Detail"}
+	for i, h := range head {
+		pdf.CellFormat(widths[i], 6, h, "B", 0, "L", false, 0, "")
+	}
+	pdf.Ln(-1)
+	pdf.SetFont("Helvetica", "", 9)
+	for _, o := range r.Counts.DeadlineOutcomes {
+		state := o.State
+		switch {
+		case o.Overdue:
+			state = fmt.Sprintf("OVERDUE by %d days", -o.DaysLeft)
+		case o.State == OutcomeMissed:
+			state = "MISSED (done late)"
+		case o.State == OutcomeOpen && o.DaysLeft == 0:
+			state = "open, due today"
+		case o.State == OutcomeOpen:
+			state = fmt.Sprintf("open, due in %d days", o.DaysLeft)
+		}
+		detail := "filing not recorded"
+		switch {
+		case o.Duty == DutyIndividuals:
+			detail = fmt.Sprintf("%d of %d notified", o.Notified, o.Owed)
+			if o.NotifiedLate > 0 {
+				detail += fmt.Sprintf(", %d late", o.NotifiedLate)
+			}
+		case o.FiledOn != "":
+			detail = "filed " + o.FiledOn
+		}
+		duty := strings.ReplaceAll(o.Duty, "_", " ")
+		if o.State != OutcomeMet {
+			pdf.SetFont("Helvetica", "B", 9)
+		}
+		for i, cell := range []string{o.Due, strconv.FormatInt(o.Incident, 10), o.Jurisdiction, duty, state, detail} {
+			pdf.CellFormat(widths[i], 5.5, tr(cell), "B", 0, "L", false, 0, "")
+		}
+		pdf.Ln(-1)
+		pdf.SetFont("Helvetica", "", 9)
+	}
 }

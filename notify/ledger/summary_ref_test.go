@@ -16,6 +16,7 @@ type refCounter struct {
 	notices map[int64]*refNotice // by notice id
 	people  map[refPersonKey]*refPerson
 	owed    map[int64]int64 // by incident: the latest plan_made's "owed"
+	book    *deadlineBook
 }
 
 // notice is what the refCounter keeps of one notice: its latest kind with a
@@ -31,10 +32,12 @@ type refPersonKey struct {
 }
 
 type refPerson struct {
-	deadline    string // YYYY-MM-DD
-	emailDay    string // the first email_sent
-	mailedDay   string // the first letter_mailed
-	unreachable bool
+	incident     int64
+	deadline     string // YYYY-MM-DD
+	jurisdiction string
+	emailDay     string // the first email_sent
+	mailedDay    string // the first letter_mailed
+	unreachable  bool
 }
 
 func newRefCounter() *refCounter {
@@ -44,6 +47,7 @@ func newRefCounter() *refCounter {
 		notices: map[int64]*refNotice{},
 		people:  map[refPersonKey]*refPerson{},
 		owed:    map[int64]int64{},
+		book:    newDeadlineBook(),
 	}
 }
 
@@ -57,6 +61,7 @@ func (k *refCounter) add(e *Entry) {
 		k.c.PossibleDuplicates++
 	}
 	d := e.detailFields()
+	k.book.add(e)
 	if e.Kind == KindPlanMade {
 		var plan struct {
 			Owed int64 `json:"owed"`
@@ -69,11 +74,14 @@ func (k *refCounter) add(e *Entry) {
 	if e.Account != "" && e.Incident != 0 && (e.Notice != 0 || e.Kind == KindNoticeUnreachable) {
 		key := refPersonKey{e.Incident, e.Account}
 		if who = k.people[key]; who == nil {
-			who = &refPerson{}
+			who = &refPerson{incident: e.Incident}
 			k.people[key] = who
 		}
 		if d.Deadline != "" {
 			who.deadline = d.Deadline
+		}
+		if d.Jurisdiction != "" {
+			who.jurisdiction = d.Jurisdiction
 		}
 		day := e.At.UTC().Format("2006-01-02")
 		switch e.Kind {
@@ -126,15 +134,20 @@ func (k *refCounter) counts(asOf time.Time) Counts {
 	// way; a letter mailed and since returned did not reach them.
 	live := map[*refPerson]bool{}
 	mailed := map[*refPerson]bool{}
+	letter := map[*refPerson]bool{}
 	for _, n := range k.notices {
 		st := n.kind.status()
 		k.c.ByStatus[st]++
 		switch st {
-		case "pending", "sending", "deferred", "sent", "queued", "exported":
+		case "pending", "sending", "deferred", "sent":
 			live[n.who] = true
+		case "queued", "exported":
+			live[n.who] = true
+			letter[n.who] = true
 		case "mailed":
 			live[n.who] = true
 			mailed[n.who] = true
+			letter[n.who] = true
 		}
 	}
 	var p People
@@ -147,21 +160,44 @@ func (k *refCounter) counts(asOf time.Time) Counts {
 		if mailed[who] && who.mailedDay != "" && (day == "" || who.mailedDay < day) {
 			day = who.mailedDay
 		}
+		late := false
 		switch {
 		case day != "":
 			p.Notified++
+			if who.emailDay != "" {
+				p.NotifiedByEmail++
+			}
+			if mailed[who] && who.mailedDay != "" {
+				p.NotifiedByLetter++
+			}
 			if who.deadline != "" && day > who.deadline {
 				p.NotifiedLate++
+				late = true
 			}
 		case who.deadline != "" && who.deadline < today:
 			p.Overdue++
 		}
-		if day == "" && (who.unreachable || !live[who]) {
+		switch {
+		case day != "":
+		case who.unreachable || !live[who]:
 			p.Substitute++
+		case letter[who]:
+			p.LettersUnmailed++
+		default:
+			p.EmailsPending++
+		}
+		if day != "" && who.jurisdiction != "" {
+			key := filingKey{who.incident, who.jurisdiction, DutyIndividuals}
+			k.book.notified[key]++
+			if late {
+				k.book.late[key]++
+			}
 		}
 	}
 	p.Outstanding = max(0, p.Owed-p.Notified)
+	p.NoNoticeYet = max(0, p.Outstanding-p.Substitute-p.LettersUnmailed-p.EmailsPending)
 	k.c.People = p
+	k.c.DeadlineOutcomes, k.c.DeadlineTotals = k.book.outcomes(asOf)
 	k.notices, k.people = map[int64]*refNotice{}, map[refPersonKey]*refPerson{}
 	return k.c
 }
@@ -173,7 +209,8 @@ func (k *refCounter) counts(asOf time.Time) Counts {
 func TestCounter_MatchesReference(t *testing.T) {
 	kinds := []Kind{KindControllerCreated, KindIncidentOpened, KindPlanMade, KindEmailSent, KindEmailDeferred,
 		KindEmailFailed, KindEmailRetried, KindLetterQueued, KindLetterUnprintable, KindLetterExported,
-		KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn, KindNoticeUnreachable, KindCheckpoint, KindEmailBounced}
+		KindLetterMailed, KindLetterReturned, KindBannerPublished, KindBannerWithdrawn, KindNoticeUnreachable, KindCheckpoint, KindEmailBounced,
+		KindRegulatorNotified}
 	accounts := []string{"", "a", "a\x00", "a\x00b", "b", "\x00", "u1000001", "u1000002", "ü"}
 	deadlines := []string{"", "2026-01-05", "2026-01-10", "2026-02-01", "soon", "\x00"}
 	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -215,6 +252,22 @@ func TestCounter_MatchesReference(t *testing.T) {
 					}
 					if e.Kind == KindPlanMade {
 						d["owed"] = r.IntN(100)
+						var dls []PlannedDeadline
+						for _, j := range []string{"US-CA", "US-TX", "DE"} {
+							if r.IntN(3) > 0 {
+								dls = append(dls, PlannedDeadline{Jurisdiction: j, Duty: DutyIndividuals,
+									Due: deadlines[1+r.IntN(3)], Owed: int64(r.IntN(20))})
+							}
+							if r.IntN(2) == 0 {
+								dls = append(dls, PlannedDeadline{Jurisdiction: j, Duty: []string{DutyRegulator, DutyRegulatorFirst, DutyCreditBureaus}[r.IntN(3)],
+									Due: deadlines[1+r.IntN(3)]})
+							}
+						}
+						d["deadlines"] = dls
+					}
+					if e.Kind == KindRegulatorNotified {
+						d["duty"] = []string{DutyRegulator, DutyCreditBureaus}[r.IntN(2)]
+						d["sent_on"] = deadlines[1+r.IntN(3)]
 					}
 					if len(d) > 0 {
 						e.Detail, _ = json.Marshal(d)
