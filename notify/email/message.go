@@ -46,17 +46,17 @@ func WriteMessage(w io.Writer, m *notify.Message, now time.Time) error {
 // is set: the DKIM-Signature field is computed over the encoded message
 // (in scratch) and goes first, followed by those very bytes. dst then
 // holds exactly what is delivered. On error dst is empty.
-func encode(m *notify.Message, msg *mail.Msg, dst, scratch *bytes.Buffer) error {
+func encode(m *notify.Message, msg *built, dst, scratch *bytes.Buffer) error {
 	dst.Reset()
 	if m.DKIM == nil {
-		if _, err := msg.WriteTo(dst); err != nil {
+		if err := msg.writeTo(dst); err != nil {
 			dst.Reset()
 			return fmt.Errorf("%w: %v", errInvalid, err)
 		}
 		return nil
 	}
 	scratch.Reset()
-	if _, err := msg.WriteTo(scratch); err != nil {
+	if err := msg.writeTo(scratch); err != nil {
 		return fmt.Errorf("%w: %v", errInvalid, err)
 	}
 	sig, err := m.DKIM.Sign(scratch.Bytes())
@@ -77,7 +77,7 @@ func encode(m *notify.Message, msg *mail.Msg, dst, scratch *bytes.Buffer) error 
 //
 // Every header value is cleaned of control characters here, whatever the
 // caller promised, so no input can add a header line.
-func buildMsg(m *notify.Message, now time.Time, provider Provider) (*mail.Msg, error) {
+func buildMsg(m *notify.Message, now time.Time, provider Provider) (*built, error) {
 	msgID, err := messageID(m.MessageID)
 	if err != nil {
 		return nil, err
@@ -95,9 +95,16 @@ func buildMsg(m *notify.Message, now time.Time, provider Provider) (*mail.Msg, e
 	}
 
 	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP))
-	msg.SetAddrHeaderFromMailAddress(mail.HeaderFrom, from)
-	msg.SetAddrHeaderFromMailAddress(mail.HeaderTo, to)
-	msg.Subject(headerText(m.Subject))
+	// From, To and Subject are encoded and written here, not by go-mail,
+	// which formats addresses with net/mail's Address.String (a
+	// backslash in a non-ASCII name made an unparsable To), would
+	// encode a UTF-8 local part as if it were text, and leaves a subject
+	// reading "=?...?=" raw: see header.go. The SMTP envelope comes from
+	// envelopeOf, not from these headers.
+	b := &built{Msg: msg}
+	writeField(&b.head, "From", formatAddress(from.Name, from.Address))
+	writeField(&b.head, "To", formatAddress(to.Name, to.Address))
+	writeField(&b.head, "Subject", subjectText(headerText(m.Subject)))
 	// Not SetMessageIDWithValue: it adds brackets of its own. The value is
 	// plain ASCII, so SetGenHeader leaves it as it is.
 	msg.SetGenHeader(mail.HeaderMessageID, msgID)
@@ -125,7 +132,22 @@ func buildMsg(m *notify.Message, now time.Time, provider Provider) (*mail.Msg, e
 		msg.SetBodyString(mail.TypeTextPlain, m.Text)
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
-	return msg, nil
+	return b, nil
+}
+
+// built is a message ready to encode: go-mail's Msg and, to go before
+// its header, the From, To and Subject fields.
+type built struct {
+	*mail.Msg
+	head bytes.Buffer
+}
+
+// writeTo writes the From, To and Subject fields, then the rest of the
+// message.
+func (b *built) writeTo(w *bytes.Buffer) error {
+	w.Write(b.head.Bytes())
+	_, err := b.Msg.WriteTo(w)
+	return err
 }
 
 // address checks addr is a bare addr-spec and pairs it with a cleaned

@@ -224,7 +224,7 @@ func (c *smtpConn) Send(ctx context.Context, m *notify.Message) notify.Result {
 			return r
 		}
 	}
-	env, err := envelopeOf(msg)
+	env, err := envelopeOf(m)
 	if err != nil {
 		return notify.Result{Outcome: notify.Permanent, Reply: trimSendError(err.Error())}
 	}
@@ -285,17 +285,20 @@ type envelope struct {
 	to   []string
 }
 
-// envelopeOf reads the envelope off msg as go-mail's own Send would.
-func envelopeOf(msg *mail.Msg) (envelope, error) {
-	from, err := msg.GetSender(false)
+// envelopeOf returns the envelope of m: its sender and recipient in
+// angle brackets, domains in A-labels, as go-mail's own Send would give
+// them.
+func envelopeOf(m *notify.Message) (envelope, error) {
+	from, err := address("from", "", m.From)
 	if err != nil {
 		return envelope{}, &stepError{step: "getting sender address", err: err}
 	}
-	to, err := msg.GetRecipients()
+	to, err := address("to", "", m.To)
 	if err != nil {
 		return envelope{}, &stepError{step: "getting recipient addresses", err: err}
 	}
-	return envelope{from: from, to: to}, nil
+	return envelope{from: (&netmail.Address{Address: from.Address}).String(),
+		to: []string{(&netmail.Address{Address: to.Address}).String()}}, nil
 }
 
 // send makes one attempt. retry says the session was found dead before
