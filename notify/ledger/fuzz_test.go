@@ -393,6 +393,9 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		"empty-zip":                 buildZip(t, nil),
 		"not-a-zip":                 []byte("PK\x03\x04 not really"),
 		"truncated":                 seeds["genuine-whole"][:len(seeds["genuine-whole"])/2],
+		// The slow input: 1000 self-signed members of 1 MiB that share 1
+		// KiB of deflated zeros, which Verify used to inflate and hash.
+		"bomb-overlapping-members": bombBundle(t, whole, 1000, true),
 	} {
 		seeds[name] = data
 	}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -56,12 +57,31 @@ const maxLine = 16 << 20
 // Together they bound what Verify reads (and so the temporary disk it
 // uses for the entries' leaf hashes and summary records, see spill.go) by a
 // multiple of the zip's size; its memory does not grow with the bundle.
+//
+// The ratio holds for the whole bundle too, so that the work does not grow
+// with the number of members: all members together may declare at most
+// inflateLimit(zip size) bytes (ratioFloor plus maxRatio times the zip's
+// size, and never more than maxInflated), and no two members' data may
+// overlap, so their compressed sizes add up to at most the zip's. Each
+// member is read at most twice (its SHA-256, and its parse), each time
+// through a limit of its declared size, so Verify inflates at most twice
+// inflateLimit(zip size) bytes: its time is linear in the zip's size.
 const (
 	maxMembers   = 16 + maxAttachments // a bundle has 10 files and its attachments
 	maxRatio     = 200                 // uncompressed : compressed, above ratioFloor
 	ratioFloor   = 1 << 20             // smaller members may compress as they like
+	maxInflated  = 32 << 30            // declared bytes of a whole bundle, at most
 	maxNameBytes = 64
 )
+
+// inflateLimit is how many bytes the members of a zip of size bytes may
+// declare in all.
+func inflateLimit(size int64) uint64 {
+	if size < 0 || uint64(size) > (maxInflated-ratioFloor)/maxRatio {
+		return maxInflated
+	}
+	return ratioFloor + maxRatio*uint64(size)
+}
 
 // smallFiles are the members read whole, with their size limits.
 var smallFiles = map[string]int64{
@@ -122,7 +142,49 @@ func verifyReaderAt(ctx context.Context, r io.ReaderAt, size int64, name, pinned
 		}
 		v.files[f.Name] = f
 	}
+	if err := checkLayout(zr.File, size, name); err != nil {
+		return Summary{}, err
+	}
 	return v.verify(pinnedKey)
+}
+
+// checkLayout checks what the members declare together, before any is
+// read: their data lie within the zip without overlapping (a directory
+// may point many members at the same compressed bytes), and their sizes
+// add up to at most inflateLimit of the zip's size.
+func checkLayout(files []*zip.File, size int64, name string) error {
+	type span struct {
+		name     string
+		off, end int64
+	}
+	spans := make([]span, 0, len(files))
+	var total uint64
+	for _, f := range files {
+		off, err := f.DataOffset() // reads the member's local header
+		if err != nil {
+			return bad(f.Name, "cannot be read: %v", err)
+		}
+		// checkMember bounds the compressed size by the zip's size.
+		end := off + int64(f.CompressedSize64)
+		if off < 0 || end < off || end > size {
+			return bad(f.Name, "its %d compressed bytes at offset %d lie outside the zip of %d bytes", f.CompressedSize64, off, size)
+		}
+		spans = append(spans, span{f.Name, off, end})
+		if total += f.UncompressedSize64; total < f.UncompressedSize64 {
+			total = math.MaxUint64 // wrapped
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].off < spans[j].off })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].off < spans[i-1].end {
+			return bad(spans[i].name, "its data overlaps %s's in the zip: a zip bomb", spans[i-1].name)
+		}
+	}
+	if limit := inflateLimit(size); total > limit {
+		return bad(name, "its members declare %d bytes in all, more than the %d Verify reads from a zip of %d bytes (1 MiB and %d times the zip's size, at most %d GiB): a zip bomb",
+			total, limit, size, maxRatio, maxInflated>>30)
+	}
+	return nil
 }
 
 // checkMember checks what the zip's directory says of a member, before it
