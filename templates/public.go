@@ -28,8 +28,9 @@ type PublicNotice struct {
 	// Posted is when the banner was published; Until the last day it is
 	// shown (zero: no end); Withdrawn when it was withdrawn (zero: not).
 	Posted, Until, Withdrawn time.Time
-	// KeyName and Fingerprint identify the controller's ledger signing key.
-	KeyName, Fingerprint string
+	// KeyName and Fingerprint identify the controller's ledger signing key;
+	// PublicKey is the key itself, as ledger key prints it (shown when set).
+	KeyName, Fingerprint, PublicKey string
 }
 
 // NoticeListItem is one line of a controller's list of public notices.
@@ -62,6 +63,7 @@ var publicMsgs = map[string]map[string]string{
 		"proof":         "Proof of notice",
 		"proof.body":    "{controller} keeps a signed, append-only log of the notices it gives. Its public signing key {name} has this fingerprint:",
 		"proof.verify":  "To check a proof bundle against it: breachnotice ledger verify --key {fingerprint} FILE.zip",
+		"proof.key":     "The public key itself:",
 		"list.title":    "Notices from {controller}",
 		"list.empty":    "There are no notices.",
 		"list.posted":   "posted {date}",
@@ -85,6 +87,7 @@ var publicMsgs = map[string]map[string]string{
 		"proof":         "Prueba de notificación",
 		"proof.body":    "{controller} mantiene un registro firmado, de solo adición, de los avisos que envía. Su clave pública de firma {name} tiene esta huella:",
 		"proof.verify":  "Para comprobar un paquete de prueba con ella: breachnotice ledger verify --key {fingerprint} FILE.zip",
+		"proof.key":     "La clave pública en sí:",
 		"list.title":    "Avisos de {controller}",
 		"list.empty":    "No hay avisos.",
 		"list.posted":   "publicado el {date}",
@@ -164,6 +167,10 @@ func RenderPublicNotice(ctx context.Context, p PublicNotice) (html, text []byte,
 	wrap(&t, v.ProofBody, "", "")
 	t.WriteString("    " + p.Fingerprint + "\n")
 	wrap(&t, v.ProofVerify, "", "")
+	if v.PublicKey != "" {
+		wrap(&t, v.KeyLabel, "", "")
+		t.WriteString("    " + v.PublicKey + "\n")
+	}
 	return h.Bytes(), []byte(t.String()), nil
 }
 
@@ -177,6 +184,7 @@ type publicView struct {
 	TextLink, TextLabel, PrintHint       string
 	ProofHeading, ProofBody, ProofVerify string
 	OthersLabel, Fingerprint             string
+	KeyLabel, PublicKey                  string
 }
 
 type langLink struct{ Lang, Name, Href string }
@@ -209,6 +217,9 @@ func (p *PublicNotice) view() publicView {
 	v.ProofHeading = publicMsg(lang, "proof")
 	v.ProofBody = publicMsg(lang, "proof.body", "controller", n.Controller.Name, "name", p.KeyName)
 	v.ProofVerify = publicMsg(lang, "proof.verify", "fingerprint", p.Fingerprint)
+	if p.PublicKey != "" {
+		v.KeyLabel, v.PublicKey = publicMsg(lang, "proof.key"), p.PublicKey
+	}
 	return v
 }
 

@@ -52,7 +52,8 @@ func TestPickLang(t *testing.T) {
 // withdrawn state and the fingerprint shown.
 func TestRenderPublicNotice(t *testing.T) {
 	p := PublicNotice{Notice: fixture("us-ca", "en"), Lang: "es", Path: "/notices/op/7",
-		Posted: day(2026, 11, 28), Withdrawn: day(2026, 12, 3), KeyName: "breachnotice/op", Fingerprint: "SHA256:abc"}
+		Posted: day(2026, 11, 28), Withdrawn: day(2026, 12, 3), KeyName: "breachnotice/op", Fingerprint: "SHA256:abc",
+		PublicKey: "breachnotice/op+0a1b2c3d+AXyz"}
 	p.Notice.Description = `<script>alert(1)</script>`
 	h1, t1, err := RenderPublicNotice(context.Background(), p)
 	if err != nil {
@@ -64,10 +65,13 @@ func TestRenderPublicNotice(t *testing.T) {
 	}
 	html := string(h1)
 	for _, w := range []string{`<html lang="es">`, "Retirado de la página principal el 3 de diciembre de 2026.", "SHA256:abc",
-		"&lt;script&gt;", `href="/notices/op/7?lang=en"`} {
+		"&lt;script&gt;", `href="/notices/op/7?lang=en"`, `<p>La clave pública en sí:</p><p class="fp" data-testid="public-key">breachnotice/op+0a1b2c3d+AXyz</p>`} {
 		if !strings.Contains(html, w) {
 			t.Errorf("html lacks %q", w)
 		}
+	}
+	if w := "La clave pública en sí:\n    breachnotice/op+0a1b2c3d+AXyz\n"; !strings.Contains(string(t1), w) {
+		t.Errorf("text lacks %q:\n%s", w, t1)
 	}
 	if name := fixture("us-ca", "en").RecipientName; name != "" && (strings.Contains(html, name) || strings.Contains(string(t1), name)) {
 		t.Errorf("the recipient's name %q is on the public page", name)

@@ -173,6 +173,23 @@ func TestWeb_PublicRoutes(t *testing.T) {
 		})
 	}
 
+	// Issue 9 finding 4: the page publishes the controller's signing key
+	// and its fingerprint, as ledger key prints them, in both versions.
+	t.Run("KeyAndFingerprint", func(t *testing.T) {
+		vkey, fp := c.ledgerKey("nb")
+		page, text := get(t, h, "/notices/nb/1").body, get(t, h, "/notices/nb/1.txt").body
+		for _, w := range []string{`data-testid="fingerprint">` + fp + "<", `data-testid="public-key">` + vkey + "<"} {
+			if !strings.Contains(page, w) {
+				t.Errorf("notice page lacks %q", w)
+			}
+		}
+		for _, w := range []string{"    " + fp + "\n", "    " + vkey + "\n"} {
+			if !strings.Contains(text, w) {
+				t.Errorf("text version lacks %q:\n%s", w, text)
+			}
+		}
+	})
+
 	t.Run("ETag304", func(t *testing.T) {
 		for _, path := range []string{"/banner.json", "/banner.json?controller=nb", "/banner.js", "/notices/nb/1", "/notices/nb"} {
 			first := get(t, h, path)

@@ -133,7 +133,7 @@ func render(ctx context.Context, in renderInput) (*rendered, error) {
 	r := &rendered{}
 	for _, lang := range templates.Languages() {
 		p := templates.PublicNotice{Notice: n, Lang: lang, Path: path, Posted: in.published,
-			Until: in.until.Time, Withdrawn: in.withdrawn, KeyName: in.keyName, Fingerprint: fp}
+			Until: in.until.Time, Withdrawn: in.withdrawn, KeyName: in.keyName, Fingerprint: fp, PublicKey: in.vkey}
 		html, text, err := templates.RenderPublicNotice(ctx, p)
 		if err != nil {
 			return nil, err
