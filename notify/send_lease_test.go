@@ -248,6 +248,96 @@ func TestSend_LockedDatabase(t *testing.T) {
 	}
 }
 
+// TestSend_CommitsFailWhileClaimsWork: recording outcomes fails (a full
+// disk, simulated by a trigger that refuses every final state) while
+// claims still succeed. That is how the old dispatcher turned one failed
+// commit into a resend loop (issue 9 finding 1): it dropped the batch
+// and every later one, kept claiming, and re-claimed its own notices as
+// their leases ran out, sending them again within the same run. Now the
+// run retries for CommitWait, stops claiming, exits with an error naming
+// the failure, and sends nothing twice; the next run re-sends only the
+// messages whose outcome is unknown, each flagged possible_duplicate,
+// and nobody gets a third copy.
+func TestSend_CommitsFailWhileClaimsWork(t *testing.T) {
+	const n = 200
+	path := filepath.Join(t.TempDir(), "send.db")
+	e := newSendEnv(t, path)
+	id := e.planned(t, population(n))
+	other, err := migrations.Open(context.Background(), path) // another process
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	srv := smtptest.Start(t)
+	srv.Behave(func(string, int) smtptest.Behaviour { time.Sleep(5 * time.Millisecond); return smtptest.Accept })
+	const full = "database or disk is full (simulated)"
+	failing := make(chan struct{})
+	var setupErr error
+	go func() {
+		defer close(failing)
+		for srv.Count() < 20 {
+			time.Sleep(time.Millisecond)
+		}
+		_, setupErr = other.Exec(`CREATE TRIGGER disk_full BEFORE UPDATE OF state ON notices
+			WHEN NEW.state IN ('sent', 'deferred', 'failed') BEGIN SELECT RAISE(ABORT, '` + full + `'); END`)
+	}()
+	opt := notify.SendOptions{Channel: "email", Transport: smtpTransport(t, srv, 5*time.Second), Concurrency: 2,
+		Lease: time.Second, CommitWait: time.Second}
+	// The old dispatcher never ended while an outcome was unrecorded: 20 s
+	// is many leases.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = notify.Send(ctx, e.st, id, opt)
+	<-failing
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+	for addr, c := range copies(srv) {
+		if c > 1 {
+			t.Errorf("%s received %d copies from the first run", addr, c)
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), full) || !strings.Contains(err.Error(), "sending stopped") {
+		t.Fatalf("run while outcomes cannot be recorded: err = %v; want an error naming the failure and saying sending stopped", err)
+	}
+	first := srv.Count()
+	t.Logf("first run: %d delivered; %v", first, err)
+	if first >= n {
+		t.Fatalf("the first run delivered all %d: it did not stop", first)
+	}
+
+	if _, err := other.Exec(`DROP TRIGGER disk_full`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := notify.Send(context.Background(), e.st, id, opt)
+	if err != nil || res.Remaining != 0 {
+		t.Fatalf("second run: %+v %v", res, err)
+	}
+	if res, err := notify.Send(context.Background(), e.st, id, opt); err != nil || res.Sent != 0 {
+		t.Errorf("third run: %+v %v", res, err)
+	}
+	got, flagged := copies(srv), e.flagged(t)
+	twice := 0
+	for i := 0; i < n; i++ {
+		acct := fmt.Sprintf("ca%04d", i)
+		switch c := got[acct+"@example.org"]; {
+		case c == 0:
+			t.Errorf("%s never received its notice", acct)
+		case c > 2:
+			t.Errorf("%s received %d copies", acct, c)
+		case c == 2:
+			twice++
+			if !flagged[acct] {
+				t.Errorf("%s received two copies and no entry is flagged possible_duplicate", acct)
+			}
+		}
+	}
+	t.Logf("first run delivered %d, second %d; %d people got two copies, %d entries flagged", first, res.Sent, twice, len(flagged))
+	if _, err := ledger.CheckLog(context.Background(), e.st.DB(), "op"); err != nil {
+		t.Errorf("ledger: %v", err)
+	}
+}
+
 // newSendEnvBusy opens the database at path with a busy timeout of ms
 // milliseconds instead of the default.
 func newSendEnvBusy(t testing.TB, path string, ms int) *sendEnv {
