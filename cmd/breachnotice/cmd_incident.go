@@ -76,7 +76,7 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 		return fmt.Errorf("--discovered: %w", err)
 	}
 	if n.Cause, err = incident.ParseCause(*cause); err != nil {
-		return fmt.Errorf("--cause: %w", err)
+		return valueError("incident open", "--cause", err)
 	}
 	for _, d := range []struct {
 		flag string
@@ -91,7 +91,7 @@ func (a *app) incidentOpen(ctx context.Context, args []string) error {
 		}
 	}
 	if n.Elements, err = incident.ParseElements(*elements); err != nil {
-		return fmt.Errorf("--elements: %w", err)
+		return valueError("incident open", "--elements", err)
 	}
 	if *descFile != "" {
 		b, err := os.ReadFile(*descFile)

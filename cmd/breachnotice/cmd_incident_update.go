@@ -55,6 +55,11 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 			u.Cause = &c
 		}
 	})
+	if u.Cause != nil {
+		if _, err := incident.ParseCause(string(*u.Cause)); err != nil {
+			return valueError("incident update", "--cause", err)
+		}
+	}
 	if u == (incident.IncidentUpdate{}) {
 		return usagef("incident update: nothing to change: give --cause, --protection-provider, --protection-url, --protection-phone or --protection-months")
 	}

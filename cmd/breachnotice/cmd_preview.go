@@ -32,10 +32,8 @@ func (a *app) incidentPreview(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch *channel {
-	case "email", "letter", "all":
-	default:
-		return usagef("incident preview: --channel %q: want email, letter or all", *channel)
+	if err := oneOf("incident preview", "--channel", *channel, "email", "letter", "all"); err != nil {
+		return err
 	}
 	dir := *out
 	if dir == "" {

@@ -133,10 +133,8 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch f.channel {
-	case "email", "letter", "all":
-	default:
-		return usagef("incident send: --channel %q: want email, letter or all", f.channel)
+	if err := oneOf("incident send", "--channel", f.channel, "email", "letter", "all"); err != nil {
+		return err
 	}
 	st, err := a.open(ctx, dbExisting)
 	if err != nil {

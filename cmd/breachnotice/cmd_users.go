@@ -55,6 +55,9 @@ func (a *app) usersAdd(ctx context.Context, args []string) error {
 	if *name == "" || *role == "" {
 		return usagef("users add: --name and --role are required")
 	}
+	if err := oneOf("users add", "--role", incident.Role(*role), incident.UserRoles...); err != nil {
+		return err
+	}
 	n := incident.NewUser{Name: *name, Role: incident.Role(*role), Controller: *controller}
 	if *pwStdin {
 		line, err := bufio.NewReader(a.stdin).ReadString('\n')

@@ -43,6 +43,7 @@ func TestHelp(t *testing.T) {
 		{"HelpIncidentSend", []string{"help", "incident", "send"}, send},
 		{"LedgerExportH", []string{"ledger", "export", "-h"}, []string{"usage: breachnotice ledger export [flags]",
 			"--controller string", "--incident int", "--out string", "zip file to write (required)"}},
+		{"HelpHelp", []string{"help", "help"}, top},
 		{"HelpAudit", []string{"help", "audit"}, []string{"usage: breachnotice audit [flags]", "--limit int", "(default 50)"}},
 		{"DemoDataH", []string{"demo-data", "-h"}, []string{"--accounts int", "(default 1000)", "--out string", `(default "demo")`}},
 		{"CoursesHelp", []string{"courses", "--help"}, []string{"usage: breachnotice courses import FILE [flags]", "--strict"}},
@@ -64,6 +65,11 @@ func TestHelp(t *testing.T) {
 	}
 	out, _, _ := c.run("help")
 	golden.Check(t, "help", out)
+	// A sub-command's usage: synopsis, summary, each flag with its default.
+	for _, name := range []string{"incident send", "ledger export"} {
+		out, _, _ := c.run(append([]string{"help"}, strings.Fields(name)...)...)
+		golden.Check(t, "help_"+strings.ReplaceAll(name, " ", "_"), out)
+	}
 }
 
 // TestHelp_EverySubcommand: every command and sub-command help lists has
@@ -80,10 +86,32 @@ func TestHelp_EverySubcommand(t *testing.T) {
 			}
 		}
 		for _, sub := range names {
-			args := strings.Fields(cmd.name + " " + sub + " --help")
-			out, errOut, code := c.run(args...)
-			if want := "usage: breachnotice " + strings.TrimSpace(cmd.name+" "+sub); code != 0 || !strings.HasPrefix(out, want) || !strings.Contains(out, "--db FILE") {
-				t.Errorf("%s: exit %d, stderr %q, stdout %q; want 0 and %q with --db", strings.Join(args, " "), code, errOut, out, want)
+			name := strings.TrimSpace(cmd.name + " " + sub)
+			// -h, --help and help NAME print the same usage: the synopsis,
+			// the summary the top-level help gives, and every flag.
+			var first string
+			for _, args := range [][]string{
+				strings.Fields(name + " -h"),
+				strings.Fields(name + " --help"),
+				strings.Fields(name + " -help"),
+				strings.Fields("help " + name),
+			} {
+				out, errOut, code := c.run(args...)
+				want := "usage: breachnotice " + name
+				if code != 0 || errOut != "" || !strings.HasPrefix(out, want) {
+					t.Errorf("%s: exit %d, stderr %q, stdout %q; want 0, nothing on stderr and %q", strings.Join(args, " "), code, errOut, out, want)
+					continue
+				}
+				for _, w := range []string{"\nflags:\n", "  --db FILE\n", summaryOf(cmd, sub)} {
+					if !strings.Contains(out, w) {
+						t.Errorf("%s: usage lacks %q:\n%s", strings.Join(args, " "), w, out)
+					}
+				}
+				if first == "" {
+					first = out
+				} else if out != first {
+					t.Errorf("%s: usage differs from %s -h:\n%s\nvs\n%s", strings.Join(args, " "), name, out, first)
+				}
 			}
 		}
 		var dispatched []string
@@ -100,6 +128,17 @@ func TestHelp_EverySubcommand(t *testing.T) {
 			t.Errorf("%s: help lists %v, dispatch has %v", cmd.name, names, dispatched)
 		}
 	}
+}
+
+// summaryOf is the one-line summary help gives for command c's sub-command
+// sub (c's own for "").
+func summaryOf(c command, sub string) string {
+	for _, s := range c.subs {
+		if s.name == sub {
+			return s.summary
+		}
+	}
+	return c.summary
 }
 
 // TestUsageErrors: a mistyped flag, command or sub-command exits 2 with one
@@ -143,12 +182,33 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 
-	t.Run("ElementTypo", func(t *testing.T) {
-		_, errOut, code := c.run("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,pasword")
-		if want := `--elements: invalid: unknown data element "pasword" (did you mean "password"?)`; code != 1 || !strings.Contains(errOut, want) {
-			t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
-		}
-	})
+	// A flag's value that is not one of the names it takes is a usage
+	// mistake too: exit 2, the nearest name, nothing created.
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ElementTypo", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,pasword"},
+			`incident open: --elements: unknown data element "pasword" (did you mean "password"?)`},
+		{"CauseTypo", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name", "--cause", "malicous"},
+			`incident open: --cause: unknown cause "malicous" (did you mean "malicious"?)`},
+		{"UpdateCauseTypo", []string{"incident", "update", "1", "--cause", "insidr"}, `incident update: --cause: unknown cause "insidr" (did you mean "insider"?)`},
+		{"ChannelTypo", []string{"incident", "send", "1", "--channel", "emial"}, `incident send: --channel "emial": want email, letter or all (did you mean "email"?)`},
+		{"PreviewChannelTypo", []string{"incident", "preview", "1", "--channel", "leter"}, `incident preview: --channel "leter": want email, letter or all (did you mean "letter"?)`},
+		{"RoleTypo", []string{"users", "add", "--name", "x", "--role", "secuirty"}, `users add: --role "secuirty": want security, legal or member (did you mean "security"?)`},
+		{"RoleNothingClose", []string{"users", "add", "--name", "x", "--role", "admin"}, `users add: --role "admin": want security, legal or member` + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := c.run(tc.args...)
+			if code != 2 || out != "" || !strings.Contains(errOut, "breachnotice: "+tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(c.env["BREACHNOTICE_DB"]); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a usage mistake created the database: stat = %v", err)
+	}
 }
 
 // TestMissingDatabase: a command that only reads, or that changes what a
@@ -177,6 +237,15 @@ func TestMissingDatabase(t *testing.T) {
 		{"LedgerExport", []string{"ledger", "export", "--controller", "nb", "--out", filepath.Join(c.dir, "out.zip")}, readOnly},
 		{"LedgerProve", []string{"ledger", "prove", "--controller", "nb", "--account", "a1", "--out", filepath.Join(c.dir, "out.zip")}, readOnly},
 		{"LettersList", []string{"letters", "list", "1"}, readOnly},
+		{"AccountsList", []string{"accounts", "list"}, readOnly},
+		{"ControllersShow", []string{"controllers", "show", "nb"}, readOnly},
+		{"IncidentSubstitute", []string{"incident", "substitute", "1"}, readOnly},
+		{"BannerList", []string{"banner", "list"}, readOnly},
+		{"UsersList", []string{"users", "list"}, readOnly},
+		{"JobsList", []string{"jobs", "list"}, readOnly},
+		{"RegulatorsList", []string{"regulators", "list", "1"}, readOnly},
+		{"Serve", []string{"serve", "--addr", "127.0.0.1:0"}, existing},
+		{"UsersAdd", []string{"users", "add", "--name", "x", "--role", "legal"}, existing},
 		{"IncidentScope", []string{"incident", "scope", "1", "--all"}, existing},
 		{"IncidentPlan", []string{"incident", "plan", "1"}, existing},
 		{"IncidentSend", []string{"incident", "send", "1"}, existing},
@@ -192,8 +261,11 @@ func TestMissingDatabase(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			typo := filepath.Join(c.dir, "typo.db")
 			_, errOut, code := c.run(append([]string{"--db", typo}, tc.args...)...)
-			if want := "breachnotice: database " + typo + " does not exist (" + tc.why; code != 1 || !strings.HasPrefix(errOut, want) {
+			if want := "breachnotice: no database at " + typo + " (" + tc.why; code != 1 || !strings.HasPrefix(errOut, want) {
 				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
+			}
+			if want := "to create one, add data: breachnotice --db " + typo + " controllers add --id ID"; !strings.Contains(errOut, want) {
+				t.Errorf("stderr %q does not say how to create one (%q)", errOut, want)
 			}
 			for _, p := range []string{typo, typo + ".secret", typo + "-wal", filepath.Join(c.dir, "out.zip")} {
 				if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
@@ -205,7 +277,7 @@ func TestMissingDatabase(t *testing.T) {
 
 	t.Run("FromEnvironment", func(t *testing.T) {
 		_, errOut, code := c.run("incident", "list")
-		if want := "database " + c.env["BREACHNOTICE_DB"] + " does not exist"; code != 1 || !strings.Contains(errOut, want) {
+		if want := "no database at " + c.env["BREACHNOTICE_DB"] + " ("; code != 1 || !strings.Contains(errOut, want) {
 			t.Errorf("exit %d, stderr %q; want 1 and %q", code, errOut, want)
 		}
 	})

@@ -267,7 +267,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 		return nil
 	}
 	if args[0] == "help" {
-		if len(args) == 1 {
+		if len(args) == 1 || args[1] == "help" {
 			a.usage()
 			return nil
 		}
@@ -555,7 +555,7 @@ func (a *app) open(ctx context.Context, mode dbMode) (*incident.Store, error) {
 	}
 	if mode != dbCreate {
 		if _, err := os.Stat(a.dbPath); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("database %s does not exist (%s; check --db or BREACHNOTICE_DB)", a.dbPath, mode.refusal())
+			return nil, missingDatabase(a.dbPath, mode)
 		}
 	}
 	db, err := migrations.Open(ctx, a.dbPath)
