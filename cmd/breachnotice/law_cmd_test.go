@@ -76,7 +76,7 @@ j1,jo,Jo Sato,jo@example.org,ja,JP,,1-1 Chiyoda,,Tokyo,100-0001,no,active
 k1,ki,Ki Kim,ki@example.org,ko,KR,,1 Sejong-daero,,Seoul,04524,no,active
 n1,ni,Ni Shah,ni@example.org,en,US,NJ,3 Elm St,,Newark,07102,no,active
 `))
-	if _, errOut, code := c.run("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-27", "--elements", "name,email", "--cause", "hacking"); code != 1 || !strings.Contains(errOut, `unknown cause "hacking"`) {
+	if _, errOut, code := c.run("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-27", "--elements", "name,email", "--cause", "hacking"); code != 2 || !strings.Contains(errOut, `unknown cause "hacking"`) {
 		t.Errorf("bad cause: exit %d %s", code, errOut)
 	}
 	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-27T22:00:00+09:00",

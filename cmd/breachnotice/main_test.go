@@ -120,7 +120,7 @@ func TestCLI_Errors(t *testing.T) {
 		{"UnknownController", []string{"incident", "open", "--controller", "nope", "--title", "t", "--discovered", "2026-11-20", "--elements", "name"}, 1, `breachnotice: not found: no controller "nope"`},
 		{"FutureDate", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2027-01-01", "--elements", "name"}, 1, "discovered date 2027-01-01 is in the future"},
 		{"BadDate", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "20-11-2026", "--elements", "name"}, 1, `--discovered: invalid: date "20-11-2026" is not YYYY-MM-DD`},
-		{"UnknownElement", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,shoe_size"}, 1, `unknown data element "shoe_size"`},
+		{"UnknownElement", []string{"incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,shoe_size"}, 2, `incident open: --elements: unknown data element "shoe_size" (known: name,email,`},
 		{"MissingFlags", []string{"incident", "open", "--controller", "op"}, 2, "--controller, --title, --discovered and --elements are required"},
 		{"UnknownCommand", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"ScopeNotFound", []string{"incident", "scope", "99", "--all"}, 1, "no incident 99"},

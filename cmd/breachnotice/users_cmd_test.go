@@ -51,7 +51,7 @@ func TestCLI_Users(t *testing.T) {
 		want  string
 	}{
 		{"ErrMemberWithoutController", "", []string{"users", "add", "--name", "x", "--role", "member"}, 1, "a member user must name its controller"},
-		{"ErrBadRole", "", []string{"users", "add", "--name", "x", "--role", "root"}, 1, `role "root": want security, legal or member`},
+		{"ErrBadRole", "", []string{"users", "add", "--name", "x", "--role", "root"}, 2, `role "root": want security, legal or member`},
 		{"ErrShortPassword", "short\n", []string{"users", "add", "--name", "x", "--role", "legal", "--password-stdin"}, 1, "at least 12 characters"},
 		{"ErrNoPassword", "", []string{"users", "add", "--name", "x", "--role", "legal", "--password-stdin"}, 1, "no password on stdin"},
 		{"ErrMissingFlags", "", []string{"users", "add", "--name", "x"}, 2, "--name and --role are required"},
