@@ -378,3 +378,35 @@ func FindBounceCounts(ctx context.Context, st *incident.Store, incidentID int64)
 	}
 	return out, rows.Err()
 }
+
+// BounceRow is one bounce of an incident as the admin UI and the API list
+// it: no address, name or diagnostic text (which may quote the address).
+type BounceRow struct {
+	Notice    int64  `json:"notice"`
+	Status    string `json:"status"`     // RFC 3463, e.g. 5.1.1
+	Outcome   string `json:"outcome"`    // BounceLetterQueued, ...
+	MatchedBy string `json:"matched_by"` // return-path, message-id
+	ArrivedAt string `json:"arrived_at,omitempty"`
+	Imported  string `json:"imported_at"`
+}
+
+// FindBounces lists an incident's bounces, the latest imported first, at
+// most limit of them.
+func FindBounces(ctx context.Context, st *incident.Store, incidentID int64, limit int) ([]BounceRow, error) {
+	rows, err := st.DB().QueryContext(ctx, `SELECT b.notice_id, b.status, b.outcome, b.matched_by, b.arrived_at, b.imported_at
+		FROM bounces b JOIN notices n ON n.id = b.notice_id WHERE n.incident_id = ?
+		ORDER BY b.imported_at DESC, b.notice_id LIMIT ?`, incidentID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("bounces of incident %d: %w", incidentID, err)
+	}
+	defer rows.Close()
+	out := []BounceRow{}
+	for rows.Next() {
+		var b BounceRow
+		if err := rows.Scan(&b.Notice, &b.Status, &b.Outcome, &b.MatchedBy, &b.ArrivedAt, &b.Imported); err != nil {
+			return nil, fmt.Errorf("bounces of incident %d: %w", incidentID, err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

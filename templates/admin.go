@@ -130,7 +130,14 @@ type IncidentPage struct {
 	Delivery []DeliveryBar
 	Legend   []LegendItem
 	Send     string // the latest send run, "" when none
-	Banner   string
+	// Bounces sums the bounces by outcome ("" when none) and lists the
+	// latest; Offers counts the protection codes ("" when none imported);
+	// Relays says what each relay carried.
+	Bounces    string
+	BounceRows []BounceRow
+	Offers     string
+	Relays     []Fact
+	Banner     string
 	// What the viewer may do (the store refuses the rest anyway).
 	CanScope, CanPlan, CanSend, CanHold, CanRelease, CanPublish, CanWithdraw bool
 	Courses                                                                  []Option
@@ -140,6 +147,11 @@ type IncidentPage struct {
 // AlertRow is one deadline alert the scheduler's deadline watch raised.
 type AlertRow struct {
 	Raised, Threshold, Due, Jurisdiction, Duty, Outstanding, Emailed string
+}
+
+// BounceRow is one bounce of an incident, without any address.
+type BounceRow struct {
+	Notice, Status, Outcome, MatchedBy, Arrived, Imported string
 }
 
 // Fact is one labelled fact.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -115,6 +116,7 @@ func (s *server) incidentPage(r *http.Request, u *incident.User, id int64) (temp
 		}
 	}
 	p.Delivery, p.Legend = deliveryBars(v.Notices)
+	adminBounces(&p, v)
 	if p.CanScope {
 		p.Courses, err = s.courseOptions(ctx, inc.ControllerID)
 		if err != nil {
@@ -426,4 +428,36 @@ func protectionText(pr *law.Protection) string {
 		}
 	}
 	return s
+}
+
+// adminBounces fills the page's bounces, protection codes and relays from
+// the view (the API's), with no address of anyone.
+func adminBounces(p *templates.IncidentPage, v *incidentView) {
+	if len(v.Bounces) > 0 {
+		var parts []string
+		for _, o := range sortedKeys(v.Bounces) {
+			parts = append(parts, fmt.Sprintf("%d %s", v.Bounces[o], strings.ReplaceAll(o, "_", " ")))
+		}
+		p.Bounces = strings.Join(parts, ", ") + "."
+		for _, b := range v.BounceList {
+			p.BounceRows = append(p.BounceRows, templates.BounceRow{Notice: strconv.FormatInt(b.Notice, 10), Status: b.Status,
+				Outcome: strings.ReplaceAll(b.Outcome, "_", " "), MatchedBy: b.MatchedBy, Arrived: cmp.Or(b.ArrivedAt, "-"),
+				Imported: timeText(b.Imported)})
+		}
+	}
+	if o := v.Offers; o != nil {
+		p.Offers = fmt.Sprintf("%d assigned, %d remaining.", o.Assigned, o.Remaining)
+	}
+	for _, r := range v.Relays {
+		p.Relays = append(p.Relays, templates.Fact{Label: r.Relay, Value: fmt.Sprintf("%d sent, %d deferred, %d failed", r.Sent, r.Deferred, r.Failed)})
+	}
+}
+
+// timeText shows a stored RFC 3339 time to the minute, in UTC.
+func timeText(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachnotice/breachnotice/notify/email/smtptest"
 )
 
 // The roles the web tests act as, in the order each route is tried: those
@@ -639,5 +642,87 @@ func TestWeb_OpenFormCause(t *testing.T) {
 	res := e.as(t, "security", "POST", "/admin/incidents", form.Encode())
 	if body := res.Body.String(); res.Code != 400 || !strings.Contains(body, "unknown cause") || !strings.Contains(body, "Laptop left on a train") {
 		t.Errorf("unknown cause: %d\n%s", res.Code, body)
+	}
+}
+
+// TestWeb_BouncesAndOffers: the incident page and GET /api/incidents/{id}
+// count an incident's bounces by outcome and list them (notice, status,
+// outcome, how matched; never the address), count its protection codes
+// (assigned, remaining) and what each relay carried; a Member sees its own
+// controller's, and another Member's incident is 404 on both.
+func TestWeb_BouncesAndOffers(t *testing.T) {
+	e := newAdminEnv(t)
+	c := e.c
+	srv := smtptest.Start(t)
+	c.ok("incident", "send", "1", "--channel", "email", "--smtp", srv.URL())
+	var zed smtptest.Received
+	for _, m := range srv.Messages() {
+		if m.To[0] == "zed@learners.example" {
+			zed = m
+		}
+	}
+	if zed.MessageID == "" {
+		t.Fatalf("incident 1 sent no email to zed: %v", srv.Messages())
+	}
+	if out := c.ok("bounces", "import", c.file("zed.eml", bounceFrom(t, "postfix.eml", zed))); !strings.Contains(out, "1 bounced") {
+		t.Fatalf("bounces import: %s", out)
+	}
+	c.ok("incident", "open", "--controller", "nb", "--title", "Northbridge SSNs", "--discovered", "2026-11-26", "--elements", "name,ssn")
+	c.ok("incident", "scope", "6", "--all")
+	c.ok("incident", "plan", "6")
+	c.ok("offers", "import", "6", c.file("codes.csv", "code\nC-0001\nC-0002\nC-0003\nC-0004\nC-0005\n"))
+	var assigned int
+	db := c.openDB()
+	defer db.Close()
+	db.QueryRow(`SELECT count(*) FROM offer_codes WHERE incident_id = 6 AND account_id IS NOT NULL`).Scan(&assigned)
+	if assigned == 0 {
+		t.Fatal("offers import assigned no code: the test tests nothing")
+	}
+	relay := srv.Addr()
+	offers := fmt.Sprintf("%d assigned, %d remaining.", assigned, 5-assigned)
+	cases := []routeCase{
+		{"IncidentPageBounces", "GET", "/admin/incidents/1", "", map[string]expect{
+			"memberB": hidden(nbTitle),
+			"memberA": {status: 200, contains: []string{`data-testid="bounce-list"`, "<td>5.1.1</td>", "1 letter queued", relay}, lacks: []string{"zed@", "No bounces"}},
+			"legal":   ok(200, `data-testid="bounce-list"`, "<td>5.1.1</td>"), "security": ok(200, `data-testid="bounce-list"`, "return-path")}},
+		{"APIIncidentBounces", "GET", "/api/incidents/1", "", map[string]expect{
+			"memberB": hidden(nbTitle),
+			"memberA": {status: 200, contains: []string{`"bounce_list"`, `"status":"5.1.1"`, `"letter_queued":1`, `"relay":"` + relay + `"`}, lacks: []string{"zed@"}},
+			"legal":   ok(200, `"bounce_list"`), "security": ok(200, `"bounce_list"`)}},
+		{"IncidentPageOffers", "GET", "/admin/incidents/6", "", map[string]expect{
+			"memberB": hidden("Northbridge SSNs"),
+			"memberA": {status: 200, contains: []string{`data-testid="offers"`, offers, "No bounces."}, lacks: []string{"C-0001"}},
+			"security": ok(200, offers)}},
+		{"APIIncidentOffers", "GET", "/api/incidents/6", "", map[string]expect{
+			"memberB": hidden("Northbridge SSNs"),
+			"memberA": {status: 200, contains: []string{fmt.Sprintf(`"offers":{"assigned":%d,"remaining":%d}`, assigned, 5-assigned)}, lacks: []string{"C-0001", `"bounce_list"`}},
+			"legal":   ok(200, `"offers"`)}},
+	}
+	for _, tc := range cases {
+		for _, role := range []string{"memberB", "memberA", "legal", "security"} {
+			want, ok := tc.want[role]
+			if !ok {
+				continue
+			}
+			res := e.as(t, role, tc.method, tc.path, tc.body)
+			body := res.Body.String()
+			var compact bytes.Buffer
+			if json.Compact(&compact, res.Body.Bytes()) == nil {
+				body = compact.String() // API answers, compared without their indentation
+			}
+			if res.Code != want.status {
+				t.Errorf("%s as %s: %d, want %d", tc.name, role, res.Code, want.status)
+			}
+			for _, s := range want.contains {
+				if !strings.Contains(body, s) {
+					t.Errorf("%s as %s: lacks %q\n%s", tc.name, role, s, body)
+				}
+			}
+			for _, s := range want.lacks {
+				if strings.Contains(body, s) {
+					t.Errorf("%s as %s: shows %q", tc.name, role, s)
+				}
+			}
+		}
 	}
 }

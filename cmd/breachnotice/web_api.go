@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
+	"github.com/breachnotice/breachnotice/notify/offer"
 	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/law"
 	"github.com/breachnotice/breachnotice/notify/ledger"
@@ -84,7 +85,16 @@ type incidentView struct {
 	Notices  map[string]map[string]int `json:"notices,omitempty"`
 	Progress *notify.Progress          `json:"progress,omitempty"`
 	Send     *sendRun                  `json:"send,omitempty"`
+	// Bounces counts the incident's bounces by outcome; BounceList lists
+	// the latest (bounceListMax), without addresses.
+	Bounces    map[string]int      `json:"bounces,omitempty"`
+	BounceList []notify.BounceRow  `json:"bounce_list,omitempty"`
+	Offers     *offer.Counts       `json:"offers,omitempty"`
+	Relays     []notify.RelayCount `json:"relays,omitempty"`
 }
+
+// bounceListMax is the most bounces an incident view lists.
+const bounceListMax = 200
 
 func (s *server) incidentView(ctx context.Context, id int64) (*incidentView, error) {
 	st := s.app.store
@@ -101,6 +111,24 @@ func (s *server) incidentView(ctx context.Context, id int64) (*incidentView, err
 		return nil, err
 	}
 	v := &incidentView{Incident: inc, Notices: counts, Progress: progress}
+	if v.Bounces, err = notify.FindBounceCounts(ctx, st, id); err != nil {
+		return nil, err
+	}
+	if len(v.Bounces) > 0 {
+		if v.BounceList, err = notify.FindBounces(ctx, st, id, bounceListMax); err != nil {
+			return nil, err
+		}
+	}
+	oc, err := offer.FindCounts(ctx, st.DB(), id)
+	if err != nil {
+		return nil, err
+	}
+	if oc.Assigned+oc.Remaining > 0 {
+		v.Offers = &oc
+	}
+	if v.Relays, err = notify.FindRelayCounts(ctx, st, id); err != nil {
+		return nil, err
+	}
 	if run, ok := s.adm.runs.get(id); ok {
 		v.Send = &run
 	}
