@@ -690,8 +690,8 @@ func TestWeb_BouncesAndOffers(t *testing.T) {
 			"memberA": {status: 200, contains: []string{`"bounce_list"`, `"status":"5.1.1"`, `"letter_queued":1`, `"relay":"` + relay + `"`}, lacks: []string{"zed@"}},
 			"legal":   ok(200, `"bounce_list"`), "security": ok(200, `"bounce_list"`)}},
 		{"IncidentPageOffers", "GET", "/admin/incidents/6", "", map[string]expect{
-			"memberB": hidden("Northbridge SSNs"),
-			"memberA": {status: 200, contains: []string{`data-testid="offers"`, offers, "No bounces."}, lacks: []string{"C-0001"}},
+			"memberB":  hidden("Northbridge SSNs"),
+			"memberA":  {status: 200, contains: []string{`data-testid="offers"`, offers, "No bounces."}, lacks: []string{"C-0001"}},
 			"security": ok(200, offers)}},
 		{"APIIncidentOffers", "GET", "/api/incidents/6", "", map[string]expect{
 			"memberB": hidden("Northbridge SSNs"),

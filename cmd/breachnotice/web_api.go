@@ -15,10 +15,10 @@ import (
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
-	"github.com/breachnotice/breachnotice/notify/offer"
 	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/law"
 	"github.com/breachnotice/breachnotice/notify/ledger"
+	"github.com/breachnotice/breachnotice/notify/offer"
 )
 
 // The JSON API: bearer tokens, JSON in and out, errors as {"error": "..."}.
