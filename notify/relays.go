@@ -328,11 +328,16 @@ func (c *relaysConn) Send(ctx context.Context, m *Message) Result {
 			c.conns[i] = nil
 			res.Broken = false
 		}
-		failed := relayFailure(res) && ctx.Err() == nil
+		reached = true
+		if ctx.Err() != nil {
+			// Interrupted: says nothing about the relay.
+			c.t.unpick(i, probe)
+			return res
+		}
+		failed := relayFailure(res)
 		// A session closed (421) or lost before the content counts as a
 		// refused connection: the relay is going away.
 		c.t.report(i, probe, failed, failed && res.Unsent && broken)
-		reached = true
 		if failed && res.Unsent {
 			last = res
 			continue // refused before the content: another relay
