@@ -30,6 +30,21 @@ const primaryTag = `lower(trim(substr(replace(replace(f.locale, '_', '-'), '.', 
 // most people first. An empty locale is not a gap: it means the default.
 // The counting is one GROUP BY in SQLite; only the few languages reach Go.
 func LanguageGaps(ctx context.Context, st *incident.Store, id int64) ([]LanguageGap, error) {
+	langs := templates.Languages()
+	return languageCounts(ctx, st, id, func(lang string) bool { return lang != "" && !slices.Contains(langs, lang) })
+}
+
+// DraftLanguages counts, by language, the people of a planned incident
+// owed notice in a language whose catalogue is a draft counsel has not
+// reviewed (templates.Reviewed), most people first.
+func DraftLanguages(ctx context.Context, st *incident.Store, id int64) ([]LanguageGap, error) {
+	langs := templates.Languages()
+	return languageCounts(ctx, st, id, func(lang string) bool { return slices.Contains(langs, lang) && !templates.Reviewed(lang) })
+}
+
+// languageCounts counts the people owed notice by the primary subtag of
+// their locale, keeping the languages keep says, most people first.
+func languageCounts(ctx context.Context, st *incident.Store, id int64, keep func(lang string) bool) ([]LanguageGap, error) {
 	if err := requirePlan(ctx, st, id); err != nil {
 		return nil, err
 	}
@@ -42,14 +57,13 @@ func LanguageGaps(ctx context.Context, st *incident.Store, id int64) ([]Language
 		return nil, fmt.Errorf("languages of incident %d: %w", id, err)
 	}
 	defer rows.Close()
-	langs := templates.Languages()
 	var gaps []LanguageGap
 	for rows.Next() {
 		var g LanguageGap
 		if err := rows.Scan(&g.Lang, &g.People); err != nil {
 			return nil, fmt.Errorf("languages of incident %d: %w", id, err)
 		}
-		if g.Lang != "" && !slices.Contains(langs, g.Lang) {
+		if keep(g.Lang) {
 			gaps = append(gaps, g)
 		}
 	}
@@ -91,4 +105,25 @@ func langName(lang string) string {
 		return "English"
 	}
 	return lang
+}
+
+// DraftLanguageText says what DraftLanguages found in one line ("10
+// people get notices in a draft translation counsel has not reviewed (de:
+// 5, fr: 5)"); "" when nothing.
+func DraftLanguageText(id int64, drafts []LanguageGap) string {
+	if len(drafts) == 0 {
+		return ""
+	}
+	total := 0
+	parts := make([]string, len(drafts))
+	for i, g := range drafts {
+		total += g.People
+		parts[i] = fmt.Sprintf("%s: %d", g.Lang, g.People)
+	}
+	who := "people get notices"
+	if total == 1 {
+		who = "person gets a notice"
+	}
+	return fmt.Sprintf("%d %s in a draft translation counsel has not reviewed (%s): have counsel review the samples of incident preview %d",
+		total, who, strings.Join(parts, ", "), id)
 }

@@ -36,10 +36,12 @@ func TestPickLang(t *testing.T) {
 		{"es", "", "es"},
 		{"ES", "en", "es"},
 		{"xx", "es", "es"},
-		{"", "fr-CA, es;q=0.5, en;q=0.4", "es"},
+		{"", "pt-BR, es;q=0.5, en;q=0.4", "es"},
+		{"", "fr-CA, es;q=0.5, en;q=0.4", "fr"},
 		{"", "en;q=0.2, es-MX;q=0.9", "es"},
 		{"", "es;q=0, en", "en"},
-		{"", "de, fr", "en"},
+		{"", "de, fr", "de"},
+		{"", "ja, ko", "en"},
 		{"", "garbage;;q=x,,", "en"},
 	} {
 		if got := PickLang(tc.explicit, tc.accept); got != tc.want {

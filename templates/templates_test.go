@@ -106,6 +106,9 @@ func TestRenderEmail_Golden(t *testing.T) {
 		{"us-wi", "en"},
 		{"gdpr", "en-IE"},
 		{"gdpr", "es-ES"},
+		{"gdpr", "de-DE"},
+		{"gdpr", "fr-FR"},
+		{"us-ca", "fr-CA"},
 		{"uk-gdpr", "en-GB"},
 		{"ca-pipeda", "en-CA"},
 	}
@@ -282,10 +285,59 @@ func TestRenderEmail_Spanish(t *testing.T) {
 			t.Errorf("%s: subject %q", locale, e.Subject)
 		}
 	}
-	for _, locale := range []string{"", "fr-FR", "en-GB", "e", "español"} {
+	for _, locale := range []string{"", "pt-PT", "en-GB", "e", "español"} {
 		if got := LangFor(locale); got != "en" {
 			t.Errorf("LangFor(%q) = %q, want en", locale, got)
 		}
+	}
+}
+
+// TestRenderEmail_GermanFrench: de and fr catalogues (drafts counsel has
+// not reviewed: Reviewed says so) translate every part a person reads,
+// dates included; other languages still fall back to English.
+func TestRenderEmail_GermanFrench(t *testing.T) {
+	for _, tc := range []struct {
+		locale, lang, title string
+		want, english       []string
+	}{
+		{"de-DE", "de", "Benachrichtigung über eine Verletzung des Schutzes personenbezogener Daten",
+			[]string{"Was ist geschehen?", "Wir haben den Vorfall am 2. März 2026 entdeckt.", "Wahrscheinliche Folgen", "Mit freundlichen Grüßen"},
+			[]string{"What Happened", "March", "Sincerely"}},
+		{"fr_FR", "fr", "Avis de violation de données à caractère personnel",
+			[]string{"Ce qui s’est passé", "Nous avons découvert l’incident le 2 mars 2026.", "Conséquences probables", "Cordialement,"},
+			[]string{"What Happened", "March", "Sincerely"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			e := render(t, fixture("gdpr", tc.locale))
+			d := doc(t, e.HTML)
+			if got := d.Find(`[data-testid="title"]`).Text(); got != tc.title {
+				t.Errorf("title %q, want %q", got, tc.title)
+			}
+			if got := d.Find("html").AttrOr("lang", ""); got != tc.lang {
+				t.Errorf("lang %q", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(e.Text, w) {
+					t.Errorf("text lacks %q", w)
+				}
+			}
+			for _, bad := range tc.english {
+				if strings.Contains(e.Text, bad) {
+					t.Errorf("text contains English %q", bad)
+				}
+			}
+			if Reviewed(tc.lang) {
+				t.Errorf("%s is a draft translation, Reviewed says reviewed", tc.lang)
+			}
+		})
+	}
+	for _, l := range []string{"en", "es"} {
+		if !Reviewed(l) {
+			t.Errorf("Reviewed(%q) = false", l)
+		}
+	}
+	if got := (msgs{"fr", catalogs["fr"]}).count(1234567); got != "1\u00a0234\u00a0567" {
+		t.Errorf("French count %q", got)
 	}
 }
 
@@ -390,7 +442,7 @@ func TestCatalogComplete(t *testing.T) {
 		c := catalogs[l]
 		for k, v := range en {
 			tr, ok := c[k]
-			if !ok || strings.TrimSpace(tr) == "" {
+			if !ok || strings.TrimSpace(tr) == "" && k != "format.thousands" { // French groups digits with a no-break space
 				t.Errorf("%s: missing %q", l, k)
 				continue
 			}

@@ -71,6 +71,13 @@ func (a *app) printPlanNotes(ctx context.Context, st *incident.Store, p *notify.
 	if text := notify.LanguageGapText(gaps); text != "" {
 		fmt.Fprintln(a.stdout, text)
 	}
+	drafts, err := notify.DraftLanguages(ctx, st, p.Incident)
+	if err != nil {
+		return err
+	}
+	if text := notify.DraftLanguageText(p.Incident, drafts); text != "" {
+		fmt.Fprintln(a.stdout, text)
+	}
 	return nil
 }
 
@@ -157,6 +164,13 @@ func (a *app) warnBeforeSend(ctx context.Context, st *incident.Store, id int64) 
 		return err
 	}
 	if text := notify.LanguageGapText(gaps); text != "" {
+		fmt.Fprintf(a.stderr, "breachnotice: warning: %s\n", text)
+	}
+	drafts, err := notify.DraftLanguages(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	if text := notify.DraftLanguageText(id, drafts); text != "" {
 		fmt.Fprintf(a.stderr, "breachnotice: warning: %s\n", text)
 	}
 	return nil

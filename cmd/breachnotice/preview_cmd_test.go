@@ -41,8 +41,8 @@ func TestCLI_Preview(t *testing.T) {
 		t.Errorf("preview changed the database: notices, ledger entries, audit rows %v → %v", before, after)
 	}
 	// a1 (US-CA, es-US) gets an email; a2 (US-TX, no consent) a letter;
-	// a3 (DE, locale de) an email in English under the GDPR profile.
-	for _, want := range []string{"PROFILE", "gdpr     en    -           1       DE", "generic  en    -           1       US-TX", "us-ca    es    12 mo       1       US-CA",
+	// a3 (DE, locale de) an email in German under the GDPR profile.
+	for _, want := range []string{"PROFILE", "gdpr     de    -           1       DE", "generic  en    -           1       US-TX", "us-ca    es    12 mo       1       US-CA",
 		`3 samples in ` + dir + `, addressed to "Sample Learner"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("preview table lacks %q:\n%s", want, out)
@@ -56,7 +56,7 @@ func TestCLI_Preview(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	want := []string{"gdpr.en.eml", "gdpr.en.html", "gdpr.en.txt", "generic.en.pdf",
+	want := []string{"gdpr.de.eml", "gdpr.de.html", "gdpr.de.txt", "generic.en.pdf",
 		"us-ca.es.protection-12mo.eml", "us-ca.es.protection-12mo.html", "us-ca.es.protection-12mo.txt"}
 	if !slices.Equal(names, want) {
 		t.Errorf("files %v, want %v", names, want)
@@ -81,8 +81,8 @@ func TestCLI_Preview(t *testing.T) {
 			t.Errorf("%s is not addressed to Sample Learner", name)
 		}
 	}
-	if eml, _ := os.ReadFile(filepath.Join(dir, "gdpr.en.eml")); !bytes.Contains(eml, []byte("sample.learner@preview.invalid")) {
-		t.Errorf("gdpr.en.eml is not to the sample address:\n%s", eml)
+	if eml, _ := os.ReadFile(filepath.Join(dir, "gdpr.de.eml")); !bytes.Contains(eml, []byte("sample.learner@preview.invalid")) {
+		t.Errorf("gdpr.de.eml is not to the sample address:\n%s", eml)
 	}
 
 	// --channel letter writes only the letters.

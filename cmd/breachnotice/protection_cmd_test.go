@@ -113,27 +113,58 @@ func TestCLI_Protection(t *testing.T) {
 }
 
 // TestCLI_LanguageGaps: plan and send say how many people owed notice
-// have a language without a catalogue, counted by primary subtag.
+// have a language without a catalogue, counted by primary subtag, and
+// how many get a draft translation counsel has not reviewed (de, fr).
 func TestCLI_LanguageGaps(t *testing.T) {
 	c := newCLI(t)
-	c.seed()
+	c.seed() // a1 es-US, a2 en, a3 de
 	c.ok("accounts", "import", c.file("more.csv", `id,name,email,locale,country,region,e_consent
-g1,G One,g1@example.org,de-DE,US,TX,yes
-g2,G Two,g2@example.org,fr_FR,US,TX,yes
-g3,G Three,g3@example.org,FR,US,TX,yes
+g1,G One,g1@example.org,pt-BR,US,TX,yes
+g2,G Two,g2@example.org,ja_JP,US,TX,yes
+g3,G Three,g3@example.org,JA,US,TX,yes
 g4,G Four,g4@example.org,es-MX,US,TX,yes
 g5,G Five,g5@example.org,,US,TX,yes
 g6,G Six,g6@example.org,en-GB,US,TX,yes
+g7,G Seven,g7@example.org,de-AT,US,TX,yes
+g8,G Eight,g8@example.org,fr_CA,US,TX,yes
 `))
 	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,ssn")
 	c.ok("incident", "scope", "1", "--all")
-	const want = "4 people have a language with no notice catalogue (de: 2, fr: 2): they get English notices (catalogues: en, es)"
-	if out := c.ok("incident", "plan", "1"); !strings.Contains(out, want) {
-		t.Errorf("plan lacks %q:\n%s", want, out)
+	const (
+		gap   = "3 people have a language with no notice catalogue (ja: 2, pt: 1): they get English notices (catalogues: de, en, es, fr)"
+		draft = "3 people get notices in a draft translation counsel has not reviewed (de: 2, fr: 1): have counsel review the samples of incident preview 1"
+	)
+	out := c.ok("incident", "plan", "1")
+	for _, want := range []string{gap, draft} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
 	}
 	_, errOut, code := c.run("incident", "send", "1", "--channel", "email", "--outbox", filepath.Join(c.dir, "outbox"))
-	if code != 0 || !strings.Contains(errOut, "warning: "+want) {
+	if code != 0 || !strings.Contains(errOut, "warning: "+gap) || !strings.Contains(errOut, "warning: "+draft) {
 		t.Errorf("send: exit %d, stderr %q", code, errOut)
+	}
+	// The German and French learners' emails are in their language.
+	entries, _ := os.ReadDir(filepath.Join(c.dir, "outbox"))
+	langs := map[string]bool{}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(c.dir, "outbox", e.Name()))
+		text := strings.Join(strings.Fields(string(b)), " ")
+		switch {
+		case strings.Contains(text, "g7@example.org") || strings.Contains(text, "cy@example.org"):
+			langs["de"] = true
+			if !strings.Contains(text, "Was ist geschehen?") && !strings.Contains(text, "Welche Daten waren betroffen?") {
+				t.Errorf("%s: German learner's notice is not in German", e.Name())
+			}
+		case strings.Contains(text, "g8@example.org"):
+			langs["fr"] = true
+			if !strings.Contains(text, "Informations concern") {
+				t.Errorf("%s: French learner's notice is not in French", e.Name())
+			}
+		}
+	}
+	if !langs["de"] || !langs["fr"] {
+		t.Errorf("no German or French notice among %d emails: %v", len(entries), langs)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/notify/banner"
 	"github.com/breachnotice/breachnotice/notify/ledger"
+	"github.com/breachnotice/breachnotice/templates"
 )
 
 // Personal data of the learners the web tests seed: none of it may reach
@@ -120,9 +121,9 @@ func TestWeb_PublicRoutes(t *testing.T) {
 			lacks: []string{"Unpublished secret title", "data-withdrawn", "Withdrawn from", "<script"}},
 		{name: "NoticeLangQuery", path: "/notices/nb/1?lang=es", status: 200,
 			headers: map[string]string{"Content-Language": "es"}, contains: []string{`<html lang="es">`, "Publicado el 28 de noviembre de 2026."}},
-		{name: "NoticeAcceptLanguage", path: "/notices/nb/1", header: []string{"Accept-Language", "fr;q=0.9, es-MX;q=0.8, en;q=0.1"}, status: 200,
+		{name: "NoticeAcceptLanguage", path: "/notices/nb/1", header: []string{"Accept-Language", "pt;q=0.9, es-MX;q=0.8, en;q=0.1"}, status: 200,
 			headers: map[string]string{"Content-Language": "es"}, contains: []string{`<html lang="es">`}},
-		{name: "NoticeUnknownLangFallsBack", path: "/notices/nb/1?lang=xx", header: []string{"Accept-Language", "de"}, status: 200,
+		{name: "NoticeUnknownLangFallsBack", path: "/notices/nb/1?lang=xx", header: []string{"Accept-Language", "ja"}, status: 200,
 			headers: map[string]string{"Content-Language": "en"}},
 		{name: "NoticeText", path: "/notices/nb/1.txt", status: 200, headers: map[string]string{"Content-Type": textType},
 			contains: []string{"Posted on November 28, 2026.", "SHA256:", "Northbridge University"}, lacks: []string{"<"}},
@@ -424,8 +425,8 @@ func checkServed(t *testing.T, h http.Handler, d banner.Detail, controller strin
 	if !found {
 		t.Errorf("banner %d not served: %s", id, body)
 	}
-	if len(d.Pages) != 4 {
-		t.Errorf("pages %v: want en and es, html and txt", d.Pages)
+	if len(d.Pages) != 2*len(templates.Languages()) {
+		t.Errorf("pages %v: want every catalogue language (%v), html and txt", d.Pages, templates.Languages())
 	}
 	for name, want := range d.Pages {
 		lang, format, _ := strings.Cut(name, ".")

@@ -430,7 +430,7 @@ func (l *layout) card(c templates.Card) {
 }
 
 // pageLabels are the footer's words per language.
-var pageLabels = map[string]string{"en": "Page %d of %d", "es": "Página %d de %d"}
+var pageLabels = map[string]string{"en": "Page %d of %d", "es": "Página %d de %d", "de": "Seite %d von %d", "fr": "Page %d sur %d"}
 
 func (l *layout) footer(page, pages int, lang, id string) {
 	label, ok := pageLabels[lang]

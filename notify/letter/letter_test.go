@@ -135,10 +135,8 @@ func TestRender_Text(t *testing.T) {
 				}
 			}
 			for p := 1; p <= pages; p++ {
-				label := fmt.Sprintf("Page %d of %d", p, pages)
-				if c.Lang == "es" {
-					label = fmt.Sprintf("Página %d de %d", p, pages)
-				}
+				label := fmt.Sprintf(map[string]string{"en": "Page %d of %d", "es": "Página %d de %d", "de": "Seite %d von %d",
+					"fr": "Page %d sur %d"}[c.Lang], p, pages)
 				found := false
 				for _, l := range lines {
 					found = found || l.Page == p && strings.Contains(l.Text, label) && strings.Contains(l.Text, opt.LetterID)
