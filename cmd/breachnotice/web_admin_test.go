@@ -250,7 +250,7 @@ func TestWeb_RoutesByRole(t *testing.T) {
 			"security": ok(200, nbTitle, opTitle, sbTitle, "Open an incident", ">Users<")}},
 		{"AdminIncidentOfA", "GET", "/admin/incidents/1", "", map[string]expect{
 			"memberB":  hidden(nbTitle),
-			"memberA":  {status: 200, contains: []string{nbTitle, `data-testid="obligations"`, `data-testid="timeline"`}, lacks: []string{"send-form", "hold-form", "publish-form"}},
+			"memberA":  {status: 200, contains: []string{nbTitle, `data-testid="obligations"`, `data-testid="timeline"`, `<th scope="col">Protection</th>`}, lacks: []string{"send-form", "hold-form", "publish-form"}},
 			"legal":    {status: 200, contains: []string{nbTitle, `data-testid="obligations"`}, lacks: []string{"send-form", "hold-form"}},
 			"security": ok(200, nbTitle, "send-form", "hold-form", "withdraw-form", `data-testid="duties"`)}},
 		{"AdminIncidentOfOperator", "GET", "/admin/incidents/2", "", map[string]expect{
