@@ -26,13 +26,26 @@ const (
 // individual notice, notified (an email sent or a letter mailed),
 // outstanding, and the substitute-notice cases among them; and every
 // deadline of the plan with its state.
+//
+// NotifiedByEmail and NotifiedByLetter count the notified people an email
+// reached and those a mailed letter reached (both ways: in both). The
+// outstanding people are Substitute (no direct notice reaches them),
+// LettersUnmailed (a letter queued or at the mail house, not confirmed
+// mailed), EmailsPending (an email queued, in flight or deferred, and no
+// letter on its way) and NoNoticeYet (no notice created yet: held for a
+// regulator, or a channel not sent yet).
 type Progress struct {
-	AsOf        incident.Date    `json:"as_of"`
-	Owed        int              `json:"owed"`
-	Notified    int              `json:"notified"`
-	Outstanding int              `json:"outstanding"`
-	Substitute  int              `json:"substitute"`
-	Deadlines   []DeadlineStatus `json:"deadlines"`
+	AsOf             incident.Date    `json:"as_of"`
+	Owed             int              `json:"owed"`
+	Notified         int              `json:"notified"`
+	NotifiedByEmail  int              `json:"notified_by_email"`
+	NotifiedByLetter int              `json:"notified_by_letter"`
+	Outstanding      int              `json:"outstanding"`
+	Substitute       int              `json:"substitute"`
+	LettersUnmailed  int              `json:"letters_unmailed"`
+	EmailsPending    int              `json:"emails_pending"`
+	NoNoticeYet      int              `json:"no_notice_yet"`
+	Deadlines        []DeadlineStatus `json:"deadlines"`
 	// Alerts are the deadline alerts the scheduler raised (WatchDeadlines).
 	Alerts []DeadlineAlert `json:"alerts,omitempty"`
 }
@@ -102,6 +115,18 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 	if pr.Substitute, err = CountSubstituteCases(ctx, st, id); err != nil {
 		return nil, err
 	}
+	err = st.DB().QueryRowContext(ctx, `SELECT coalesce(sum(e_sent > 0), 0), coalesce(sum(l_mailed > 0), 0),
+			coalesce(sum(e_sent = 0 AND l_mailed = 0 AND l_live > 0), 0),
+			coalesce(sum(e_sent = 0 AND l_mailed = 0 AND l_live = 0 AND e_live > 0), 0)
+		FROM (SELECT sum(channel = 'email' AND state = 'sent') AS e_sent, sum(channel = 'letter' AND state = 'mailed') AS l_mailed,
+				sum(channel = 'letter' AND state IN ('queued', 'exported')) AS l_live,
+				sum(channel = 'email' AND state IN ('pending', 'sending', 'deferred')) AS e_live
+			FROM notices WHERE incident_id = ? GROUP BY account_id)`, id).
+		Scan(&pr.NotifiedByEmail, &pr.NotifiedByLetter, &pr.LettersUnmailed, &pr.EmailsPending)
+	if err != nil {
+		return nil, fmt.Errorf("progress of incident %d: %w", id, err)
+	}
+	pr.NoNoticeYet = max(0, pr.Outstanding-pr.Substitute-pr.LettersUnmailed-pr.EmailsPending)
 
 	state := func(due incident.Date, outstanding int) (string, int) {
 		days := int(due.Sub(today.Time).Hours() / 24)

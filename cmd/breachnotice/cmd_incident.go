@@ -215,8 +215,7 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 		row("relay "+r.Relay, fmt.Sprintf("%d sent, %d deferred, %d failed", r.Sent, r.Deferred, r.Failed))
 	}
 	if progress != nil {
-		row("people", fmt.Sprintf("%d owed, %d notified, %d outstanding, %d substitute notice owed", progress.Owed,
-			progress.Notified, progress.Outstanding, progress.Substitute))
+		row("people", peopleText(progress, inc.ID))
 	}
 	if posting != nil {
 		row("website posting", posting.String())

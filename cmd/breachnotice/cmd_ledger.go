@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/notify"
@@ -119,6 +122,11 @@ func (a *app) ledgerVerify(ctx context.Context, args []string) error {
 	fs := a.flags("ledger verify")
 	key := fs.String("key", "", "the controller's public key: its text (as ledger key prints it), a file holding it, or its fingerprint SHA256:...")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	var notices []string
+	fs.Func("notice", "a notice `FILE` (a saved email .eml, a letter's PDF) to find in the bundle by its SHA-256; repeatable", func(s string) error {
+		notices = append(notices, s)
+		return nil
+	})
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -146,6 +154,12 @@ func (a *app) ledgerVerify(ctx context.Context, args []string) error {
 		return fmt.Errorf("verify %s: %w", filepath.Base(pos[0]), err)
 	}
 	res := verifyResult{Summary: sum, Fingerprint: fp, FingerprintFormat: ledger.FingerprintFormat, KeyPinned: pinned != ""}
+	var missing []string
+	if len(notices) > 0 {
+		if res.Notices, missing, err = findNotices(ctx, pos[0], notices); err != nil {
+			return err
+		}
+	}
 	var warning []string
 	if !res.KeyPinned {
 		warning = []string{
@@ -157,7 +171,10 @@ func (a *app) ledgerVerify(ctx context.Context, args []string) error {
 		res.Warning = strings.Join(warning, " ")
 	}
 	if *asJSON {
-		return a.printJSON(res)
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+		return notRecorded(missing)
 	}
 	fmt.Fprintln(a.stdout, sum)
 	pin := "key not pinned"
@@ -168,7 +185,81 @@ func (a *app) ledgerVerify(ctx context.Context, args []string) error {
 	if len(warning) > 0 {
 		fmt.Fprintf(a.stdout, "WARNING: %s\n", strings.Join(warning, "\n  "))
 	}
-	return nil
+	for _, n := range res.Notices {
+		for _, r := range n.Recorded {
+			e := r.Entry
+			how := "as delivered"
+			switch {
+			case r.Stripped > 0 && r.CRLF:
+				how = fmt.Sprintf("once %s added in transit %s removed and line ends made CRLF", headerLines(r.Stripped), isAre(r.Stripped))
+			case r.Stripped > 0:
+				how = fmt.Sprintf("once %s added in transit %s removed", headerLines(r.Stripped), isAre(r.Stripped))
+			case r.CRLF:
+				how = "once line ends are made CRLF"
+			}
+			fmt.Fprintf(a.stdout, "notice %s: SHA-256 %s recorded by entry %d (%s at %s, incident %d, account %s, notice %d), %s\n",
+				n.File, r.SHA256, e.Index, e.Kind, e.At.UTC().Format(time.RFC3339), e.Incident, e.Account, e.Notice, how)
+		}
+	}
+	return notRecorded(missing)
+}
+
+func headerLines(n int) string {
+	if n == 1 {
+		return "the header line"
+	}
+	return "the " + strconv.Itoa(n) + " header lines"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// noticeResult is what ledger verify --notice found of one file.
+type noticeResult struct {
+	File     string            `json:"file"`
+	SHA256   string            `json:"sha256"`
+	Recorded []ledger.Recorded `json:"recorded"`
+}
+
+// findNotices looks up each notice file in the verified bundle and
+// returns what it found, and the files no entry records.
+func findNotices(ctx context.Context, bundle string, files []string) ([]noticeResult, []string, error) {
+	data := make([][]byte, len(files))
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--notice: %w", err)
+		}
+		data[i] = b
+	}
+	found, err := ledger.FindRecorded(ctx, bundle, data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify %s: %w", filepath.Base(bundle), err)
+	}
+	var out []noticeResult
+	var missing []string
+	for i, f := range files {
+		sum := sha256.Sum256(data[i])
+		out = append(out, noticeResult{File: f, SHA256: hex.EncodeToString(sum[:]), Recorded: found[i]})
+		if len(found[i]) == 0 {
+			missing = append(missing, fmt.Sprintf("%s (SHA-256 %x)", f, sum))
+		}
+	}
+	return out, missing, nil
+}
+
+// notRecorded is the error for notice files no entry of the bundle
+// records, or nil.
+func notRecorded(missing []string) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: no entry of the bundle records %s: the bundle itself verifies, but not as holding this notice (is it another controller's or incident's bundle, or was the file changed?)",
+		ledger.ErrNotRecorded, strings.Join(missing, ", "))
 }
 
 // verifyResult is what ledger verify reports: the bundle's summary, the
@@ -179,6 +270,8 @@ type verifyResult struct {
 	FingerprintFormat string `json:"fingerprint_format"`
 	KeyPinned         bool   `json:"key_pinned"`
 	Warning           string `json:"warning,omitempty"`
+	// Notices are the --notice files and the entries recording them.
+	Notices []noticeResult `json:"notices,omitempty"`
 }
 
 // ledgerKey prints a controller's public key and its fingerprint: what the

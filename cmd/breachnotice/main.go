@@ -200,7 +200,7 @@ func commands() []command {
 		{name: "ledger", summary: "the per-controller proof of notice", run: (*app).cmdLedger, subs: []subcommand{
 			{"checkpoint", "", "sign each controller's log as it stands (--controller for one)"},
 			{"export", "", "write a proof bundle: --controller, --out FILE.zip [--incident ID]"},
-			{"verify", "FILE.zip", "check a proof bundle offline, without a database (--key pins the signer)"},
+			{"verify", "FILE.zip", "check a proof bundle offline, without a database (--key pins the signer; --notice FILE finds a notice's entry by its SHA-256)"},
 			{"prove", "", "write one learner's inclusion proof: --controller, --account"},
 			{"list", "", "list a controller's log entries (--controller)"},
 			{"key", "", "print a controller's public key and fingerprint, to publish (--controller)"},
