@@ -41,7 +41,8 @@ func DSN(path string) string {
 }
 
 // Open opens (creating if needed) the database at path and applies every
-// pending migration.
+// pending migration. A postgres:// or postgresql:// URL opens PostgreSQL
+// instead (OpenPostgres).
 //
 // The database holds personal data, so a new file is created here with
 // mode 0600 before SQLite opens it: SQLite gives the -wal and -shm files
@@ -49,6 +50,9 @@ func DSN(path string) string {
 // (SQLite itself would create the file 0644.) An existing file keeps its
 // mode: whoever made it shared meant to; SharedFiles lets the caller warn.
 func Open(ctx context.Context, path string) (*sql.DB, error) {
+	if IsPostgresURL(path) {
+		return OpenPostgres(ctx, path)
+	}
 	if err := create(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -100,16 +104,34 @@ func SharedFiles(path string) (shared []string, err error) {
 	return shared, nil
 }
 
-func provider(db *sql.DB) (*goose.Provider, error) {
-	return goose.NewProvider(goose.DialectSQLite3, db, files)
+// provider is goose over the migrations of db's dialect. The SQLite ones
+// are the top-level *.sql files (goose reads no subdirectory), the
+// PostgreSQL ones those in postgres/. Call done when finished with it.
+func provider(db *sql.DB) (p *goose.Provider, done func(), err error) {
+	if IsPostgres(db) {
+		sub, err := fs.Sub(postgresFiles, "postgres")
+		if err != nil {
+			return nil, nil, err
+		}
+		plain := plainDB(db)
+		p, err := goose.NewProvider(goose.DialectPostgres, plain, sub)
+		if err != nil {
+			plain.Close()
+			return nil, nil, err
+		}
+		return p, func() { plain.Close() }, nil
+	}
+	p, err = goose.NewProvider(goose.DialectSQLite3, db, files)
+	return p, func() {}, err
 }
 
 // Up applies every pending migration.
 func Up(ctx context.Context, db *sql.DB) error {
-	p, err := provider(db)
+	p, done, err := provider(db)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	defer done()
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: up: %w", err)
 	}
@@ -118,10 +140,11 @@ func Up(ctx context.Context, db *sql.DB) error {
 
 // DownTo rolls migrations back to version (0 undoes them all).
 func DownTo(ctx context.Context, db *sql.DB, version int64) error {
-	p, err := provider(db)
+	p, done, err := provider(db)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	defer done()
 	if _, err := p.DownTo(ctx, version); err != nil {
 		return fmt.Errorf("migrations: down to %d: %w", version, err)
 	}
@@ -130,9 +153,10 @@ func DownTo(ctx context.Context, db *sql.DB, version int64) error {
 
 // Version returns the current schema version.
 func Version(ctx context.Context, db *sql.DB) (int64, error) {
-	p, err := provider(db)
+	p, done, err := provider(db)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
+	defer done()
 	return p.GetDBVersion(ctx)
 }
