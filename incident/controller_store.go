@@ -241,7 +241,8 @@ func (s *Store) FindControllers(ctx context.Context) ([]*Controller, error) {
 }
 
 func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	// SQLite's message, PostgreSQL's SQLSTATE (unique_violation).
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "(SQLSTATE 23505)"))
 }
 
 // FindCourses returns up to limit courses of a Member controller the

@@ -139,6 +139,9 @@ type importer struct {
 	flush func(ctx context.Context) error
 	// src accounts for the lines of the file once it is read.
 	src recordReader
+	// conn holds the transaction's connection on PostgreSQL, where the
+	// account rows are copied in with COPY (import_postgres.go).
+	conn *sql.Conn
 }
 
 func (s *Store) newImporter(opt ImportOptions, stmts ...string) *importer {
@@ -188,7 +191,7 @@ func (im *importer) begin(ctx context.Context) error {
 	if im.tx != nil {
 		return nil
 	}
-	tx, err := im.s.db.BeginTx(ctx, nil)
+	tx, err := im.beginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("import %s: begin: %w", im.opt.File, err)
 	}
@@ -198,6 +201,7 @@ func (im *importer) begin(ctx context.Context) error {
 		if err != nil {
 			tx.Rollback()
 			im.tx = nil
+			im.release()
 			return fmt.Errorf("import %s: prepare: %w", im.opt.File, err)
 		}
 		im.prep = append(im.prep, st)
@@ -219,6 +223,7 @@ func (im *importer) commit(ctx context.Context, final bool) error {
 	}
 	err := im.tx.Commit()
 	im.tx, im.inTx = nil, 0
+	im.release()
 	if err != nil {
 		return fmt.Errorf("import %s: commit: %w", im.opt.File, err)
 	}
@@ -229,6 +234,7 @@ func (im *importer) rollback() {
 	if im.tx != nil {
 		im.tx.Rollback()
 		im.tx = nil
+		im.release()
 	}
 }
 
@@ -596,7 +602,7 @@ func accountOnConflict(has uint64) string {
 	postal := from(ReachPostal, aLine1, aCity, aPostalCode, aCountry)
 	if strings.HasPrefix(postal, "(accounts") {
 		byName := map[string]int{"postal_line1": aLine1, "city": aCity, "postal_code": aPostalCode, "country": aCountry}
-		postal = fmt.Sprintf("(%s * %d)", postalCompleteSQL(func(name string) string {
+		postal = flagIf(postalCompleteSQL(func(name string) string {
 			if in(byName[name]) {
 				return "excluded." + name
 			}
@@ -729,6 +735,9 @@ func appendAccountJSONB(b []byte, a *Account, reach int) []byte {
 // count of rows written.
 func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool, rows []byte) (int, error) {
 	im := c.im
+	if im.s.pg {
+		return c.execPostgres(ctx, tx, upsert, rows)
+	}
 	st := &c.insert
 	if upsert {
 		st = &c.upsert

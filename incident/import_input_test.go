@@ -184,7 +184,7 @@ func checkStoredCaps(t testing.TB, st *incident.Store) {
 		"region": 100, "postal_line1": 300, "postal_line2": 300, "city": 200, "postal_code": 30}
 	for col, max := range caps {
 		var n int
-		if err := st.DB().QueryRow(`SELECT COALESCE(MAX(length(CAST(` + col + ` AS BLOB))), 0) FROM accounts`).Scan(&n); err != nil {
+		if err := st.DB().QueryRow(`SELECT COALESCE(MAX(octet_length(` + col + `)), 0) FROM accounts`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > max {

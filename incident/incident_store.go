@@ -130,17 +130,14 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (*Incident, e
 			return err
 		}
 		now := s.now().Format(time.RFC3339Nano)
-		res, err := tx.ExecContext(ctx, `INSERT INTO incidents(controller_id, title, description, discovered,
+		err := tx.QueryRowContext(ctx, `INSERT INTO incidents(controller_id, title, description, discovered,
 			occurred_from, occurred_to, elements, encrypted, status, created_at, updated_at,
 			protection_provider, protection_url, protection_phone, discovered_at, cause, protection_months)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 			n.ControllerID, n.Title, n.Description, n.Discovered.String(), n.OccurredFrom.String(), n.OccurredTo.String(),
 			JoinElements(n.Elements), boolInt(n.Encrypted), string(StatusOpen), now, now,
-			n.Protection.Provider, n.Protection.URL, n.Protection.Phone, formatInstant(n.DiscoveredAt), string(n.Cause), n.Protection.Months)
+			n.Protection.Provider, n.Protection.URL, n.Protection.Phone, formatInstant(n.DiscoveredAt), string(n.Cause), n.Protection.Months).Scan(&id)
 		if err != nil {
-			return fmt.Errorf("open incident: %w", err)
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("open incident: %w", err)
 		}
 		if err := s.audit(ctx, tx, "incident.open", fmt.Sprintf("incident:%d", id), map[string]any{"controller": n.ControllerID}); err != nil {

@@ -74,8 +74,12 @@ func TestAccount_PostalComplete(t *testing.T) {
 	// trims, no more, no fewer.
 	t.Run("EveryRune", func(t *testing.T) {
 		const last = 0xFFFF
+		char := "char(n)"
+		if st.Postgres() {
+			char = "chr(n)"
+		}
 		rows, err := st.DB().Query(`WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < ?)
-			SELECT n FROM (SELECT n, 'x' AS postal_line1, char(n) AS city, 'x' AS postal_code, 'x' AS country FROM r
+			SELECT n FROM (SELECT n, 'x' AS postal_line1, `+char+` AS city, 'x' AS postal_code, 'x' AS country FROM r
 				WHERE n NOT BETWEEN 55296 AND 57343) t
 			WHERE NOT `+incident.PostalCompleteSQL("t"), last)
 		if err != nil {

@@ -91,13 +91,19 @@ func (a *Affected) Reach() int {
 
 // reachSQL computes the Reach flags of account x whose notice goes to the
 // address ne (” for the account's own) with usability neu; POSTAL is
-// PostalCompleteSQL("x"). Each condition (0 or 1 in SQLite) is multiplied
-// by its flag, written from the constants above.
-var reachSQL = "((x.e_consent <> 0) * " + flagSQL(ReachConsent) + ")" +
-	"\n\t\t| ((x.status = 'retired') * " + flagSQL(ReachRetired) + ")" +
-	"\n\t\t| ((NEU <> 0 AND (NE <> '' OR x.email <> '')) * " + flagSQL(ReachEmail) + ")" +
-	"\n\t\t| (POSTAL * " + flagSQL(ReachPostal) + ")" +
-	"\n\t\t| ((NE = '') * " + flagSQL(ReachSameAddress) + ")"
+// PostalCompleteSQL("x"). Each condition gives its flag, written from the
+// constants above, or 0 (a CASE rather than SQLite's condition times flag,
+// which PostgreSQL's booleans refuse).
+var reachSQL = flagIf("x.e_consent <> 0", ReachConsent) +
+	"\n\t\t| " + flagIf("x.status = 'retired'", ReachRetired) +
+	"\n\t\t| " + flagIf("NEU <> 0 AND (NE <> '' OR x.email <> '')", ReachEmail) +
+	"\n\t\t| " + flagIf("POSTAL", ReachPostal) +
+	"\n\t\t| " + flagIf("NE = ''", ReachSameAddress)
+
+// flagIf is the SQL integer flag when cond holds, else 0.
+func flagIf(cond string, flag int) string {
+	return "(CASE WHEN " + cond + " THEN " + flagSQL(flag) + " ELSE 0 END)"
+}
 
 // flagSQL writes a Reach flag as an SQL integer literal.
 func flagSQL(flag int) string { return strconv.Itoa(flag) }
@@ -113,7 +119,7 @@ func copyQuery(c *Controller, courses []string, accountFilter string) (string, [
 	if !c.Member && len(courses) == 0 {
 		// The operator's copy: the notice goes to the account's own
 		// address, whose reach the import stored with the account.
-		q := `SELECT ?, x.id, '', x.country, x.region, x.reach FROM accounts x`
+		q := `SELECT CAST(? AS BIGINT), x.id, '', x.country, x.region, x.reach FROM accounts x`
 		if accountFilter != "" {
 			q += " WHERE x.id " + accountFilter
 		}
@@ -140,7 +146,7 @@ func copyQuery(c *Controller, courses []string, accountFilter string) (string, [
 	// account's own, else ''.
 	ne := `(CASE WHEN x.enrolled <> '' AND lower(x.enrolled) <> lower(x.email) THEN x.enrolled ELSE '' END)`
 	neu := `(CASE WHEN x.enrolled <> '' THEN 1 ELSE x.email_usable END)`
-	return `SELECT ?, x.id, ` + ne + `, x.country, x.region, ` +
+	return `SELECT CAST(? AS BIGINT), x.id, ` + ne + `, x.country, x.region, ` +
 		strings.NewReplacer("NEU", neu, "NE", ne, "POSTAL", PostalCompleteSQL("x")).Replace(reachSQL) + ` FROM (` + src + `) x`, args
 }
 
@@ -281,15 +287,18 @@ func readIDList(r io.Reader, file string, add func(id string, line int) error, r
 // line that cannot be read fails the scope: a partial affected set would
 // leave people without their notice.
 func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Controller, rule ScopeRule, report func(Problem), res *ScopeResult) error {
-	for _, q := range []string{
-		`CREATE TEMP TABLE IF NOT EXISTS scope_ids(id TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID`,
-		`DELETE FROM temp.scope_ids`,
-	} {
+	// The temporary table is the session's (connection's) on both stores,
+	// found by its bare name before any table of the main schema.
+	create := `CREATE TEMP TABLE IF NOT EXISTS scope_ids(id TEXT PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID`
+	if s.pg {
+		create = `CREATE TEMP TABLE IF NOT EXISTS scope_ids(id TEXT PRIMARY KEY, line BIGINT NOT NULL)`
+	}
+	for _, q := range []string{create, `DELETE FROM scope_ids`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("scope incident %d: %w", id, err)
 		}
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO temp.scope_ids(id, line) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO scope_ids(id, line) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("scope incident %d: %w", id, err)
 	}
@@ -313,7 +322,7 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 		return fmt.Errorf("%w: %s: %d lines cannot be read (listed above): scope not changed", ErrInvalid, rule.AccountsFile, rejected)
 	}
 	res.Lines, res.Skipped, res.Continued = counts.lines, counts.skipped, counts.continued
-	sel, args := copyQuery(c, nil, "IN (SELECT id FROM temp.scope_ids)")
+	sel, args := copyQuery(c, nil, "IN (SELECT id FROM scope_ids)")
 	r, err := tx.ExecContext(ctx, affectedInsert+sel, append([]any{id}, args...)...)
 	if err != nil {
 		return fmt.Errorf("scope incident %d: %w", id, err)
@@ -321,7 +330,7 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 	if res.Affected, err = r.RowsAffected(); err != nil {
 		return fmt.Errorf("scope incident %d: %w", id, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.line FROM temp.scope_ids s
+	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.line FROM scope_ids s
 		WHERE NOT EXISTS (SELECT 1 FROM affected a WHERE a.incident_id = ? AND a.account_id = s.id) ORDER BY s.line`, id)
 	if err != nil {
 		return fmt.Errorf("scope incident %d: %w", id, err)
@@ -341,7 +350,7 @@ func (s *Store) scopeFromFile(ctx context.Context, tx *sql.Tx, id int64, c *Cont
 		return err
 	}
 	rows.Close()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.scope_ids`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM scope_ids`); err != nil {
 		return err
 	}
 	return nil

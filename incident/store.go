@@ -137,11 +137,15 @@ type Store struct {
 	Now func() time.Time
 	// Journal, when set, records events in the same transaction.
 	Journal Journal
+	// pg: the database is PostgreSQL (IsPostgres), where the few
+	// statements the dialects spell differently take their PostgreSQL
+	// form.
+	pg bool
 }
 
 // NewStore returns a store over an opened, migrated database.
 func NewStore(db *sql.DB) *Store {
-	return &Store{db: db, Now: time.Now}
+	return &Store{db: db, Now: time.Now, pg: IsPostgres(db)}
 }
 
 // DB returns the underlying database, for packages that compose with the

@@ -164,15 +164,12 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (*User, string, error
 			}
 			controller = n.Controller
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users(name, role, controller_id, password_hash, token_hash, created_at)
-			VALUES (?,?,?,?,?,?)`, n.Name, string(n.Role), controller, pwHash, secretHash(token), s.now().Format(time.RFC3339Nano))
+		err := tx.QueryRowContext(ctx, `INSERT INTO users(name, role, controller_id, password_hash, token_hash, created_at)
+			VALUES (?,?,?,?,?,?) RETURNING id`, n.Name, string(n.Role), controller, pwHash, secretHash(token), s.now().Format(time.RFC3339Nano)).Scan(&id)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("add user: %w: a user named %q exists", ErrConflict, n.Name)
 		}
 		if err != nil {
-			return fmt.Errorf("add user: %w", err)
-		}
-		if id, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("add user: %w", err)
 		}
 		return s.audit(ctx, tx, "user.add", "user:"+strconv.FormatInt(id, 10),

@@ -156,7 +156,11 @@ func TestStore_UserSecrets(t *testing.T) {
 		// Neither the password nor a token appears anywhere in the
 		// database: the users and audit tables hold hashes and names.
 		db := st.DB()
-		for _, q := range []string{`SELECT name || role || password_hash || coalesce(hex(token_hash), '') FROM users`,
+		hex := "hex(token_hash)"
+		if st.Postgres() {
+			hex = "encode(token_hash, 'hex')"
+		}
+		for _, q := range []string{`SELECT name || role || password_hash || coalesce(` + hex + `, '') FROM users`,
 			`SELECT actor || action || object || detail FROM audit`} {
 			rows, err := db.Query(q)
 			if err != nil {

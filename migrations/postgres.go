@@ -88,7 +88,7 @@ func WithPgx(ctx context.Context, db *sql.DB, fn func(*pgx.Conn) error) error {
 		if !ok {
 			return errors.New("not a PostgreSQL connection")
 		}
-		return fn(pc.inner.(*stdlib.Conn).Conn())
+		return fn(pc.PgxConn())
 	})
 }
 
@@ -156,6 +156,10 @@ func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt,
 }
 
 func (c *pgConn) Close() error { return c.inner.Close() }
+
+// PgxConn returns the pgx connection under c, for COPY (sql.Conn.Raw
+// hands c to its function; incident asks for this method by interface).
+func (c *pgConn) PgxConn() *pgx.Conn { return c.inner.(*stdlib.Conn).Conn() }
 
 func (c *pgConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})

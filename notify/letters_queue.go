@@ -173,19 +173,14 @@ func QueueFallbackLetter(ctx context.Context, tx *sql.Tx, incidentID int64, acco
 	}
 	now := at.UTC()
 	ts := now.Format(time.RFC3339Nano)
-	res, err := tx.ExecContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, state, created_at, updated_at)
-		VALUES (?, ?, ?, 'letter', ?, 'queued', ?, ?) ON CONFLICT (incident_id, account_id, channel) DO NOTHING`,
-		incidentID, controller, accountID, d.Variant, ts, ts)
-	if err != nil {
-		return false, fmt.Errorf("fallback letter %s of incident %d: %w", accountID, incidentID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return false, fmt.Errorf("fallback letter %s of incident %d: %w", accountID, incidentID, err)
-		}
+	// RETURNING gives no row when the notice existed (DO NOTHING).
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, state, created_at, updated_at)
+		VALUES (?, ?, ?, 'letter', ?, 'queued', ?, ?) ON CONFLICT (incident_id, account_id, channel) DO NOTHING RETURNING id`,
+		incidentID, controller, accountID, d.Variant, ts, ts).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return false, fmt.Errorf("fallback letter %s of incident %d: %w", accountID, incidentID, err)
 	}

@@ -234,8 +234,7 @@ func loadAppender(ctx context.Context, tx *sql.Tx, controller string) (*appender
 func readLog(ctx context.Context, q Queryer, controller string, create bool) (id, size int64, edge []byte, err error) {
 	err = q.QueryRowContext(ctx, `SELECT id, size, edge FROM ledger_logs WHERE controller_id = ?`, controller).Scan(&id, &size, &edge)
 	if errors.Is(err, sql.ErrNoRows) && create {
-		ex, ok := q.(execer)
-		if !ok {
+		if _, ok := q.(execer); !ok {
 			return 0, 0, nil, fmt.Errorf("no ledger for controller %q", controller)
 		}
 		ok, err := incident.ControllerExists(ctx, q, controller)
@@ -245,11 +244,7 @@ func readLog(ctx context.Context, q Queryer, controller string, create bool) (id
 		if !ok {
 			return 0, 0, nil, fmt.Errorf("%w: controller %q", incident.ErrNotFound, controller)
 		}
-		res, err := ex.ExecContext(ctx, `INSERT INTO ledger_logs(controller_id) VALUES (?)`, controller)
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		id, err = res.LastInsertId()
+		err = q.QueryRowContext(ctx, `INSERT INTO ledger_logs(controller_id) VALUES (?) RETURNING id`, controller).Scan(&id)
 		return id, 0, nil, err
 	}
 	if errors.Is(err, sql.ErrNoRows) {

@@ -239,8 +239,14 @@ func (s *server) start() error {
 	if cred != nil {
 		base = "/tmp"
 	}
+	removeStale(base)
 	s.dir, err = os.MkdirTemp(base, "breachnotice-pg-")
 	if err != nil {
+		return err
+	}
+	// owner names the test binary: a later one removes the directory if
+	// this one died without Stop (its server died with it: Pdeathsig).
+	if err := os.WriteFile(filepath.Join(s.dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return err
 	}
 	if err := os.Chmod(s.dir, 0o755); err != nil {
@@ -356,6 +362,25 @@ func credential() (*syscall.Credential, error) {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+}
+
+// removeStale removes the directories of servers whose test binary is
+// gone.
+func removeStale(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "breachnotice-pg-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "owner"))
+		if err != nil {
+			continue // being made, or not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // freePort asks the kernel for a loopback port no one listens on.

@@ -10,9 +10,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-// TestURL: each test gets its own database, made from the template, and a
+// TestPostgresURL: each test gets its own database, made from the template, and a
 // table one test creates is not in another's.
-func TestURL(t *testing.T) {
+func TestPostgresURL(t *testing.T) {
 	setup := func(url string) error {
 		db, err := sql.Open("pgx", url)
 		if err != nil {
