@@ -73,10 +73,19 @@ func (d *dispatcher) recordHeld(held []outcome, failed error) error {
 		chunk := held[:min(len(held), commitBatch)]
 		held = held[len(chunk):]
 		if err := d.commit(chunk); err != nil {
+			var unsent []*job
 			for _, o := range chunk {
 				if o.err == nil {
 					unrecorded++
+				} else {
+					unsent = append(unsent, o.j)
 				}
+			}
+			// The messages never attempted are given back on their own
+			// where the database still takes that, so that the next run
+			// does not flag them possible duplicates.
+			if len(unsent) > 0 && d.release(context.Background(), unsent) == nil {
+				d.inflight.Add(-int64(len(unsent)))
 			}
 		}
 	}
