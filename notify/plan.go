@@ -348,6 +348,21 @@ func FindPlan(ctx context.Context, st *incident.Store, id int64) (*Plan, error) 
 // ForEachDecision streams an incident's stored per-person decisions in
 // account-id order. The Decision passed to fn is reused between calls.
 func ForEachDecision(ctx context.Context, st *incident.Store, id int64, fn func(*law.Decision) error) error {
+	return ForEachObligation(ctx, st, id, func(o *PersonObligation) error { return fn(o.Decision) })
+}
+
+// PersonObligation is one affected person's decision and, for a person
+// owed notice whom no direct channel reaches, when they were recorded as
+// unreachable (the unreachable row and its notice_unreachable ledger
+// entry, written when sending starts); nil before.
+type PersonObligation struct {
+	*law.Decision
+	UnreachableRecordedAt *time.Time `json:"unreachable_recorded_at,omitempty"`
+}
+
+// ForEachObligation is ForEachDecision with, for each person, whether and
+// when they were recorded as unreachable.
+func ForEachObligation(ctx context.Context, st *incident.Store, id int64, fn func(*PersonObligation) error) error {
 	if err := requirePlan(ctx, st, id); err != nil {
 		return err
 	}
@@ -356,23 +371,32 @@ func ForEachDecision(ctx context.Context, st *incident.Store, id int64, fn func(
 	if err != nil {
 		return err
 	}
-	rows, err := st.DB().QueryContext(ctx, `SELECT f.account_id, m.variant FROM `+incident.AffectedRows+` f
+	rows, err := st.DB().QueryContext(ctx, `SELECT f.account_id, m.variant, coalesce(u.recorded_at, '') FROM `+incident.AffectedRows+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
+		LEFT JOIN unreachable u ON u.incident_id = f.incident_id AND u.account_id = f.account_id
 		WHERE f.incident_id = ? ORDER BY f.account_id`, id)
 	if err != nil {
 		return fmt.Errorf("decisions of incident %d: %w", id, err)
 	}
 	defer rows.Close()
 	var d law.Decision
+	var o PersonObligation
+	var at time.Time
 	for rows.Next() {
-		var acct string
+		var acct, recorded string
 		var v int64
-		if err := rows.Scan(&acct, &v); err != nil {
+		if err := rows.Scan(&acct, &v, &recorded); err != nil {
 			return fmt.Errorf("decisions of incident %d: %w", id, err)
 		}
 		d = variants[v]
 		d.AccountID = acct
-		if err := fn(&d); err != nil {
+		o = PersonObligation{Decision: &d}
+		if recorded != "" {
+			if at, err = time.Parse(time.RFC3339Nano, recorded); err == nil {
+				o.UnreachableRecordedAt = &at
+			}
+		}
+		if err := fn(&o); err != nil {
 			return err
 		}
 	}

@@ -167,10 +167,33 @@ func (a *app) incidentObligations(ctx context.Context, args []string) error {
 	}
 	w := bufio.NewWriterSize(a.stdout, 256<<10)
 	enc := json.NewEncoder(w)
-	if err := notify.ForEachDecision(ctx, st, id, func(d *law.Decision) error { return enc.Encode(d) }); err != nil {
+	unreachable, recorded := 0, 0
+	err = notify.ForEachObligation(ctx, st, id, func(o *notify.PersonObligation) error {
+		if o.Notify && o.Unreachable {
+			unreachable++
+			if o.UnreachableRecordedAt != nil {
+				recorded++
+			}
+		}
+		return enc.Encode(o)
+	})
+	if err != nil {
 		return err
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if unreachable > 0 {
+		// The one count and list of substitute notice, and where the
+		// ledger records the unreachable.
+		when := "they are recorded in the ledger (notice_unreachable) when sending starts"
+		if recorded > 0 {
+			when = fmt.Sprintf("%d recorded in the ledger (notice_unreachable, unreachable_recorded_at)", recorded)
+		}
+		fmt.Fprintf(a.stderr, "%d people owed notice are unreachable (substitute notice owed): %s; list every substitute-notice case with breachnotice incident substitute %d\n",
+			unreachable, when, id)
+	}
+	return nil
 }
 
 // short cuts s to n runes, marking the cut.

@@ -39,8 +39,23 @@ a5,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 	c.ok("incident", "open", "--controller", "op", "--title", "Backup exposed", "--discovered", "2026-11-20", "--elements", "name,email,password")
 	c.ok("incident", "scope", "1", "--all")
 	c.ok("incident", "plan", "1")
+	// Before sending, obligations says the unreachable are recorded when
+	// sending starts; afterwards, when they were.
+	if out, errOut, code := c.run("incident", "obligations", "1"); code != 0 || strings.Contains(out, "unreachable_recorded_at") ||
+		!strings.Contains(errOut, "1 people owed notice are unreachable (substitute notice owed): they are recorded in the ledger (notice_unreachable) when sending starts") {
+		t.Errorf("obligations before send: exit %d\n%s", code, errOut)
+	}
 	outbox := filepath.Join(c.dir, "outbox")
 	c.ok("incident", "send", "1", "--outbox", outbox)
+	out, errOut, _ := c.run("incident", "obligations", "1")
+	for _, line := range strings.Split(out, "\n") {
+		if recorded := strings.Contains(line, `"unreachable_recorded_at":"2026-11-28T12:00:00Z"`); recorded != strings.HasPrefix(line, `{"account_id":"a5"`) {
+			t.Errorf("obligations after send: %s", line)
+		}
+	}
+	if !strings.Contains(errOut, "1 recorded in the ledger") {
+		t.Errorf("obligations after send: %s", errOut)
+	}
 	letters := filepath.Join(c.dir, "letters.zip")
 	c.ok("letters", "export", "1", "--out", letters)
 
