@@ -102,6 +102,10 @@ ca2,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 		t.Errorf("people:\n got %+v\nwant %+v", got, wantPeople)
 	}
 
+	if got := sum.Counts.SubstituteCases; len(got) != 1 || got[0].Account != "ca2" || got[0].Reason != ledger.ReasonUnreachable || got[0].Jurisdiction != "US-CA" {
+		t.Errorf("substitute cases %+v, want ca2 (retired)", got)
+	}
+
 	outcomes := map[string]ledger.DeadlineOutcome{}
 	for _, o := range sum.Counts.DeadlineOutcomes {
 		outcomes[o.Jurisdiction+" "+o.Duty] = o

@@ -99,6 +99,9 @@ a5,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 	if de == nil || de.State != ledger.OutcomeMissed || !de.Overdue || de.Due != "2026-11-23" || de.DaysLeft != -5 {
 		t.Errorf("summary: DE regulator outcome %+v, want missed and overdue by 5 days", de)
 	}
+	if sc := rep.Counts.SubstituteCases; len(sc) != 1 || sc[0].Account != "a5" || sc[0].Reason != ledger.ReasonUnreachable {
+		t.Errorf("summary substitute_cases %+v, want a5 (retired)", sc)
+	}
 	if pp := rep.Counts.People; pp.Owed != int64(p.Owed) || pp.Notified != int64(p.Notified) || pp.LettersUnmailed != 1 || pp.Substitute != 1 {
 		t.Errorf("summary people %+v, show says %+v", pp, p)
 	}

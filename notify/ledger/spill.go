@@ -312,6 +312,25 @@ func appendKeyString(b []byte, s string) []byte {
 	return append(append(b, s...), 0, 1)
 }
 
+// decodeKeyString returns the string appendKeyString encoded at the start
+// of b.
+func decodeKeyString(b []byte) string {
+	var out []byte
+	for i := 0; i < len(b); i++ {
+		if b[i] != 0 {
+			out = append(out, b[i])
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == 0xff {
+			out = append(out, 0)
+			i++
+			continue
+		}
+		break
+	}
+	return string(out)
+}
+
 // keyStringEnd returns the end of the key string that starts at b[i].
 func keyStringEnd(b []byte, i int) int {
 	for ; i+1 < len(b); i++ {

@@ -65,7 +65,31 @@ type Counts struct {
 	// checkpoint; DeadlineTotals counts them.
 	DeadlineOutcomes []DeadlineOutcome `json:"deadline_outcomes"`
 	DeadlineTotals   DeadlineTotals    `json:"deadline_totals"`
+	// SubstituteCases lists the people People.Substitute counts, by
+	// incident and account, the first MaxSubstituteCases of them.
+	SubstituteCases []SubstituteCase `json:"substitute_cases"`
 }
+
+// SubstituteCase is a person owed notice whom no direct notice reaches:
+// Reason is "unreachable" (a notice_unreachable entry: retired, or no
+// usable contact data) or "every notice ended" (email failed or bounced,
+// letter unprintable or returned, nothing else on its way).
+type SubstituteCase struct {
+	Incident     int64  `json:"incident"`
+	Account      string `json:"account"`
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	Reason       string `json:"reason"`
+}
+
+// MaxSubstituteCases bounds Counts.SubstituteCases; People.Substitute
+// counts them all, and entries.jsonl holds every one.
+const MaxSubstituteCases = 1000
+
+// Substitute-notice reasons.
+const (
+	ReasonUnreachable = "unreachable"
+	ReasonEnded       = "every notice ended"
+)
 
 // People counts persons, not entries, as of the checkpoint the bundle is
 // signed at. Owed is the people owed individual notice in each incident's
@@ -164,7 +188,7 @@ func newCounter() *counter { return newCounterBudget(sortBudget) }
 func newCounterBudget(budget int) *counter {
 	return &counter{
 		c: Counts{ByKind: map[string]int64{}, ByChannel: map[string]int64{},
-			ByJurisdiction: map[string]int64{}, ByStatus: map[string]int64{}},
+			ByJurisdiction: map[string]int64{}, ByStatus: map[string]int64{}, SubstituteCases: []SubstituteCase{}},
 		owed:    map[int64]int64{},
 		book:    newDeadlineBook(),
 		notices: newSorter(budget),
@@ -357,6 +381,14 @@ func (k *counter) counts(asOf time.Time) (Counts, error) {
 		case len(day) > 0:
 		case unreachable || !live:
 			p.Substitute++
+			if len(k.c.SubstituteCases) < MaxSubstituteCases {
+				c := SubstituteCase{Incident: int64(binary.BigEndian.Uint64(person[:8]) ^ 1<<63),
+					Account: decodeKeyString(person[8:]), Jurisdiction: string(juris), Reason: ReasonEnded}
+				if unreachable {
+					c.Reason = ReasonUnreachable
+				}
+				k.c.SubstituteCases = append(k.c.SubstituteCases, c)
+			}
 		case letter:
 			p.LettersUnmailed++
 		default:
@@ -517,6 +549,7 @@ func summaryPDF(r *report) *fpdf.Fpdf {
 		pdf.CellFormat(110, 6, kv.k, "B", 0, "L", false, 0, "")
 		pdf.CellFormat(30, 6, strconv.FormatInt(kv.v, 10), "B", 1, "R", false, 0, "")
 	}
+	substitutePDF(pdf, r, tr)
 	deadlinesPDF(pdf, r, tr)
 	table("Entries by kind", r.Counts.ByKind)
 	table("Entries by channel", r.Counts.ByChannel)
@@ -546,6 +579,35 @@ func summaryPDF(r *report) *fpdf.Fpdf {
 		"every entry in entries.jsonl is a leaf of the controller's Merkle tree, whose signed root is in the file checkpoint.",
 	}, " "), "", "L", false)
 	return pdf
+}
+
+// maxSubstitutePDF bounds the substitute-notice cases summary.pdf lists.
+const maxSubstitutePDF = 100
+
+// substitutePDF lists the people owed substitute notice, the first
+// maxSubstitutePDF of them.
+func substitutePDF(pdf *fpdf.Fpdf, r *report, tr func(string) string) {
+	n, cases := r.Counts.People.Substitute, r.Counts.SubstituteCases
+	if n == 0 || len(cases) == 0 {
+		return
+	}
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "B", 12)
+	pdf.CellFormat(0, 8, fmt.Sprintf("Substitute notice owed: %d people no direct notice reaches", n), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 9)
+	for i, c := range cases {
+		if i == maxSubstitutePDF {
+			break
+		}
+		pdf.CellFormat(14, 5, strconv.FormatInt(c.Incident, 10), "B", 0, "L", false, 0, "")
+		pdf.CellFormat(60, 5, tr(c.Account), "B", 0, "L", false, 0, "")
+		pdf.CellFormat(22, 5, tr(c.Jurisdiction), "B", 0, "L", false, 0, "")
+		pdf.CellFormat(60, 5, c.Reason, "B", 1, "L", false, 0, "")
+	}
+	if more := n - int64(min(len(cases), maxSubstitutePDF)); more > 0 {
+		pdf.CellFormat(0, 5, fmt.Sprintf("and %d more: summary.json (substitute_cases, the first %d) and entries.jsonl list them", more, MaxSubstituteCases),
+			"", 1, "L", false, 0, "")
+	}
 }
 
 // deadlinesPDF writes the table of deadline outcomes: each planned

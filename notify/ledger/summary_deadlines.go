@@ -197,10 +197,15 @@ func (b *deadlineBook) outcomes(asOf time.Time) ([]DeadlineOutcome, DeadlineTota
 	return out, tot
 }
 
-// legacy clears what summaries did not count before they had deadline
-// outcomes, to compare with such a summary.
-func (c *Counts) legacy() {
-	c.DeadlineOutcomes, c.DeadlineTotals = nil, DeadlineTotals{}
-	p := &c.People
-	p.NotifiedByEmail, p.NotifiedByLetter, p.LettersUnmailed, p.EmailsPending, p.NoNoticeYet = 0, 0, 0, 0, 0
+// legacy clears what summaries did not count before they had the keys
+// missing from has (summaryKeys), to compare with such a summary.
+func (c *Counts) legacy(has map[string]bool) {
+	if !has["substitute_cases"] {
+		c.SubstituteCases = nil
+	}
+	if !has["deadline_outcomes"] {
+		c.DeadlineOutcomes, c.DeadlineTotals = nil, DeadlineTotals{}
+		p := &c.People
+		p.NotifiedByEmail, p.NotifiedByLetter, p.LettersUnmailed, p.EmailsPending, p.NoNoticeYet = 0, 0, 0, 0, 0
+	}
 }

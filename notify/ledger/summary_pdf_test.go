@@ -23,6 +23,8 @@ func TestSummaryPDF_DeadlinesAndPeople(t *testing.T) {
 				{Incident: 1, Jurisdiction: "US-NY", Duty: DutyIndividuals, Due: "2026-12-24", Owed: 20, Notified: 5, Outstanding: 15, State: OutcomeOpen, DaysLeft: 24},
 			},
 			DeadlineTotals: DeadlineTotals{Missed: 2, Overdue: 1, Open: 1},
+			SubstituteCases: []SubstituteCase{{Incident: 1, Account: "u1000110", Jurisdiction: "ZA", Reason: ReasonUnreachable},
+				{Incident: 1, Account: "u1000126", Jurisdiction: "US-PR", Reason: ReasonEnded}},
 		}}
 	pdf := summaryPDF(r)
 	pdf.SetCompression(false)
@@ -35,7 +37,8 @@ func TestSummaryPDF_DeadlinesAndPeople(t *testing.T) {
 		"(0 met, 2 missed \\(1 of them OVERDUE: due date passed, still outstanding\\), 1 open)",
 		"(OVERDUE by 3 days)", "(MISSED \\(done late\\))", "(filed 2026-11-28)", "(filing not recorded)",
 		"(open, due in 24 days)", "(5 of 20 notified)",
-		"letter not yet mailed", "(20)", "unreachable: substitute notice owed", "reached by a mailed letter",
+		"letter not yet mailed", "(20)", "(Substitute notice owed: 3 people no direct notice reaches)", "(u1000110)", "(every notice ended)",
+		"(and 1 more: summary.json", "unreachable: substitute notice owed", "reached by a mailed letter",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary.pdf lacks %q", want)

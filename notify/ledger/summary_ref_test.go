@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -155,7 +156,19 @@ func (k *refCounter) counts(asOf time.Time) Counts {
 		p.Owed += owed
 	}
 	today := asOf.UTC().Format("2006-01-02")
-	for _, who := range k.people {
+	keys := make([]refPersonKey, 0, len(k.people))
+	for key := range k.people {
+		keys = append(keys, key)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].incident != keys[j].incident {
+			return keys[i].incident < keys[j].incident
+		}
+		return keys[i].account < keys[j].account
+	})
+	k.c.SubstituteCases = []SubstituteCase{}
+	for _, key := range keys {
+		who := k.people[key]
 		day := who.emailDay
 		if mailed[who] && who.mailedDay != "" && (day == "" || who.mailedDay < day) {
 			day = who.mailedDay
@@ -181,6 +194,14 @@ func (k *refCounter) counts(asOf time.Time) Counts {
 		case day != "":
 		case who.unreachable || !live[who]:
 			p.Substitute++
+			if len(k.c.SubstituteCases) < MaxSubstituteCases {
+				reason := ReasonEnded
+				if who.unreachable {
+					reason = ReasonUnreachable
+				}
+				k.c.SubstituteCases = append(k.c.SubstituteCases, SubstituteCase{Incident: key.incident, Account: key.account,
+					Jurisdiction: who.jurisdiction, Reason: reason})
+			}
 		case letter[who]:
 			p.LettersUnmailed++
 		default:

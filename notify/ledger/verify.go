@@ -710,9 +710,7 @@ func (v *verifier) summary(count *counter) error {
 	if err != nil {
 		return bad(fileEntries, "counting the summary: %v", err)
 	}
-	if legacySummary(b) {
-		counts.legacy()
-	}
+	counts.legacy(summaryKeys(b))
 	got, err1 := json.Marshal(rep.Counts)
 	want, err2 := json.Marshal(counts)
 	if err := errors.Join(err1, err2); err != nil {
@@ -724,19 +722,22 @@ func (v *verifier) summary(count *counter) error {
 	return nil
 }
 
-// legacySummary reports whether summary.json was written before summaries
-// had deadline outcomes and the people's breakdown (no "deadline_outcomes"
-// in its counts): such a bundle still verifies, against the counts it
-// states.
-func legacySummary(summary []byte) bool {
+// summaryKeys returns the keys of summary.json's counts: a bundle written
+// before summaries had deadline outcomes and the people's breakdown (no
+// "deadline_outcomes"), or the substitute-notice list (no
+// "substitute_cases"), still verifies against the counts it states.
+func summaryKeys(summary []byte) map[string]bool {
 	var rep struct {
 		Counts map[string]json.RawMessage `json:"counts"`
 	}
+	keys := map[string]bool{}
 	if json.Unmarshal(summary, &rep) != nil {
-		return false
+		return keys
 	}
-	_, ok := rep.Counts["deadline_outcomes"]
-	return !ok
+	for k := range rep.Counts {
+		keys[k] = true
+	}
+	return keys
 }
 
 // attachments checks the files the entries name (a banner revision's
