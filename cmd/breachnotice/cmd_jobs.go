@@ -22,6 +22,7 @@ import (
 type jobFlags struct {
 	warnDays     int
 	smtp, outbox string
+	relays       string // a relays file (cmd_send.go)
 }
 
 func (a *app) bindJobFlags(fs interface {
@@ -30,6 +31,7 @@ func (a *app) bindJobFlags(fs interface {
 }, f *jobFlags) {
 	fs.IntVar(&f.warnDays, "warn-days", notify.DefaultWarnDays, "deadline-watch: alert on deadlines this many days ahead, again 1 day ahead, and when missed")
 	fs.StringVar(&f.smtp, "smtp", "", "SMTP relay for alerts and the retry sweep, smtp://user:pass@host:port?tls=... (env BREACHNOTICE_SMTP; default: .eml files in --outbox)")
+	fs.StringVar(&f.relays, "relays", "", "relays file for alerts and the retry sweep, as incident send --relays (with --smtp: one more relay)")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "folder for .eml files when no SMTP relay is set")
 }
 
@@ -37,7 +39,7 @@ func (a *app) bindJobFlags(fs interface {
 // the domain function each runs. serve runs them on their schedules; jobs
 // run runs one by hand.
 func (a *app) jobTable(f *jobFlags) ([]jobs.Job, error) {
-	sf := sendFlags{outbox: f.outbox}
+	sf := sendFlags{outbox: f.outbox, relays: f.relays}
 	if f.smtp != "" {
 		sf.smtp = urlList{f.smtp}
 	}

@@ -62,3 +62,21 @@ func TestCLI_SendSeveralRelays(t *testing.T) {
 		t.Errorf("--json relays %+v; servers got %s=%d %s=%d", j.Relays, a.Addr(), a.Count(), b.Addr(), b.Count())
 	}
 }
+
+// TestCLI_JobsRelaysFile: jobs run (and serve, which shares its flags)
+// reads --relays as incident send does, refusing a bad file by file, line
+// and field.
+func TestCLI_JobsRelaysFile(t *testing.T) {
+	c := newCLI(t)
+	c.seed()
+	bad := c.file("jobs.relays", "smtp://mx1.example.org:587 rate=fast\n")
+	_, errOut, code := c.run("jobs", "run", "retry-sweep", "--relays", bad)
+	if code == 0 || !strings.Contains(errOut, "jobs.relays:1: rate:") {
+		t.Fatalf("bad relays file: exit %d\n%s", code, errOut)
+	}
+	a, b := smtptest.Start(t), smtptest.Start(t)
+	good := c.file("good.relays", a.URL()+" weight=2\n"+b.URL()+"\n")
+	if out, errOut, code := c.run("jobs", "run", "retry-sweep", "--relays", good); code != 0 {
+		t.Fatalf("jobs run retry-sweep --relays: exit %d\n%s%s", code, out, errOut)
+	}
+}

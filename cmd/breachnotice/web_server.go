@@ -34,7 +34,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	}
 	// Sends started from the admin UI or the API use the same relay.
 	send := defaultSendFlags()
-	send.outbox = jf.outbox
+	send.outbox, send.relays = jf.outbox, jf.relays
 	if jf.smtp != "" {
 		send.smtp = urlList{jf.smtp}
 	}
