@@ -5,7 +5,10 @@
 //
 // notify imports no channel package. Email goes out through Transport and
 // Conn, interfaces declared here (notice.go) and implemented by
-// notify/email; cmd/breachnotice picks the concrete transport. Letters
+// notify/email; cmd/breachnotice picks the concrete transport. Relays
+// (relays.go) is a Transport over several, spreading the messages by weight
+// with a circuit breaker per relay; each outcome names its relay in the
+// notice row, the ledger entry and relay_counts. Letters
 // leave notify as rows: QueueLetters (and QueueFallbackLetter, inside the
 // email dispatcher's transaction) queues them in the notices table, and
 // the letter channel, notify/letter/mailhouse, which imports notify,
