@@ -68,6 +68,10 @@ type DeadlineTotals struct {
 	Overdue int64 `json:"overdue"`
 }
 
+// maxPlannedDeadlines bounds the deadlines read from one plan_made entry
+// (a plan has a few per jurisdiction: about a thousand at most).
+const maxPlannedDeadlines = 10000
+
 // deadlineBook collects what the outcomes need from the entries: each
 // incident's latest planned deadlines, the filings recorded, and people
 // notified per jurisdiction. Its size grows with incidents and
@@ -75,9 +79,11 @@ type DeadlineTotals struct {
 type deadlineBook struct {
 	plans map[int64][]PlannedDeadline
 	filed map[filingKey]string // the first sent_on recorded
-	// notified and late count, per incident and jurisdiction, the people
-	// notified and those notified after their deadline.
+	// notified and late count, per incident and jurisdiction with an
+	// individuals' deadline in the plan, the people notified and those
+	// notified after their deadline; planned holds those keys.
 	notified, late map[filingKey]int64
+	planned        map[filingKey]bool
 }
 
 type filingKey struct {
@@ -102,6 +108,9 @@ func (b *deadlineBook) add(e *Entry) {
 		}
 		var keep []PlannedDeadline
 		for _, d := range plan.Deadlines {
+			if len(keep) == maxPlannedDeadlines {
+				break
+			}
 			if _, err := time.Parse(time.DateOnly, d.Due); err == nil && d.Jurisdiction != "" && d.Owed >= 0 {
 				keep = append(keep, d)
 			}
@@ -125,11 +134,28 @@ func (b *deadlineBook) add(e *Entry) {
 
 // person counts one person of an incident and jurisdiction, notified (or
 // not) and late (or not).
+//
+// It is called once every entry has been added (the plans are final), and
+// counts only the jurisdictions a plan has an individuals' deadline for,
+// so its maps grow with the plans, not with what the entries name.
 func (b *deadlineBook) person(incident int64, jurisdiction string, notified, late bool) {
 	if !notified || jurisdiction == "" {
 		return
 	}
+	if b.planned == nil {
+		b.planned = map[filingKey]bool{}
+		for inc, plan := range b.plans {
+			for _, d := range plan {
+				if d.Duty == DutyIndividuals {
+					b.planned[filingKey{inc, d.Jurisdiction, DutyIndividuals}] = true
+				}
+			}
+		}
+	}
 	k := filingKey{incident, jurisdiction, DutyIndividuals}
+	if !b.planned[k] {
+		return
+	}
 	b.notified[k]++
 	if late {
 		b.late[k]++
