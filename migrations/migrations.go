@@ -107,6 +107,9 @@ func SharedFiles(path string) (shared []string, err error) {
 // provider is goose over the migrations of db's dialect. The SQLite ones
 // are the top-level *.sql files (goose reads no subdirectory), the
 // PostgreSQL ones those in postgres/. Call done when finished with it.
+// Numbers are handed out to work landing in parallel, so a migration can
+// land after a higher one that a database has already applied: it is
+// applied then (out of order), rather than refusing to open the database.
 func provider(db *sql.DB) (p *goose.Provider, done func(), err error) {
 	if IsPostgres(db) {
 		sub, err := fs.Sub(postgresFiles, "postgres")
@@ -114,14 +117,14 @@ func provider(db *sql.DB) (p *goose.Provider, done func(), err error) {
 			return nil, nil, err
 		}
 		plain := plainDB(db)
-		p, err := goose.NewProvider(goose.DialectPostgres, plain, sub)
+		p, err := goose.NewProvider(goose.DialectPostgres, plain, sub, goose.WithAllowOutofOrder(true))
 		if err != nil {
 			plain.Close()
 			return nil, nil, err
 		}
 		return p, func() { plain.Close() }, nil
 	}
-	p, err = goose.NewProvider(goose.DialectSQLite3, db, files)
+	p, err = goose.NewProvider(goose.DialectSQLite3, db, files, goose.WithAllowOutofOrder(true))
 	return p, func() {}, err
 }
 

@@ -59,3 +59,39 @@ func TestUpDownUp(t *testing.T) {
 		t.Errorf("journal_mode %q foreign_keys %d, want wal and 1", mode, fk)
 	}
 }
+
+// TestUp_OutOfOrder: a migration that lands after a higher-numbered one a
+// database already applied (numbers are handed out to parallel work) is
+// applied when the database is next opened, not refused.
+func TestUp_OutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := migrations.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, _ := migrations.Version(ctx, db)
+	if up <= 21 {
+		t.Skipf("version %d: no migration after 00021 to be out of order with", up)
+	}
+	// The database as one made before 00021 landed: 00021 neither applied
+	// nor recorded, the later ones both.
+	for _, q := range []string{`ALTER TABLE notices DROP COLUMN maybe_delivered`, `DELETE FROM goose_db_version WHERE version_id = 21`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db, err = migrations.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopening with 00021 missing: %v", err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('notices') WHERE name = 'maybe_delivered'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("notices.maybe_delivered after reopening: %d columns (%v), want 1", n, err)
+	}
+	if v, _ := migrations.Version(ctx, db); v != up {
+		t.Errorf("version %d after reopening, want %d", v, up)
+	}
+}

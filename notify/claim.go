@@ -28,7 +28,7 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 		}
 		// A notice's content needs only the person's name and language
 		// (NoticeFor): the claim reads nothing else of the account.
-		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant,
+		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.maybe_delivered,
 				n.created_at, a.name, a.locale, `+OfferColumns("o")+`
 			FROM (
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
@@ -51,7 +51,8 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 			j := &job{}
 			n := &j.n
 			var variant int64
-			if err := rows.Scan(&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &j.created,
+			var maybeDelivered int
+			if err := rows.Scan(&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &maybeDelivered, &j.created,
 				&j.af.Name, &j.af.Locale, &j.offer.Code, &j.offer.Provider, &j.offer.Expires); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
@@ -59,7 +60,10 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 			j.af.ID = n.Account
 			n.Incident, n.Controller, n.Channel = d.inc.ID, d.c.ID, ChannelEmail
 			n.Attempts++
-			j.duplicate = j.prevState == StateSending
+			// A re-send is a possible duplicate when the last run's lease
+			// expired mid-send, or when an earlier attempt broke after the
+			// end of the message went out (a retry, or --retry-failed).
+			j.duplicate = j.prevState == StateSending || maybeDelivered != 0
 			j.dec, j.variant = d.variants[variant], variant
 			j.deadline, j.juris = j.dec.Deadline, j.dec.Jurisdiction
 			batch = append(batch, j)

@@ -102,7 +102,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 	var progress SendProgress
 	err := d.st.InTx(ctx, func(tx *sql.Tx) error {
 		upd, err := tx.PrepareContext(ctx, `UPDATE notices SET state=?, retry_at=?, lease_owner='', lease_until='',
-			last_code=?, last_reply=?, final_at=?, updated_at=?, message_id=?, content_sha256=?, relay=? WHERE id=? AND lease_owner=?`)
+			last_code=?, last_reply=?, final_at=?, updated_at=?, message_id=?, content_sha256=?, relay=?, maybe_delivered=maybe_delivered|? WHERE id=? AND lease_owner=?`)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 			ts := at.Format(timeLayout)
 			detail := deliveryDetail{MessageID: j.msg.MessageID, To: j.n.Address, Attempt: j.n.Attempts,
 				Code: o.r.Code, Reply: o.r.Reply, SHA256: o.r.SHA256, ContentSHA256: j.n.SHA256, Jurisdiction: j.juris,
-				Relay: cmp.Or(o.r.Relay, d.relayName)}
+				Relay: cmp.Or(o.r.Relay, d.relayName), MaybeDelivered: o.r.MaybeDelivered}
 			if !j.deadline.IsZero() {
 				detail.Deadline = j.deadline.String()
 			}
@@ -144,7 +144,7 @@ func (d *dispatcher) commit(batch []outcome) error {
 			}
 			counts.add(detail.Relay, state)
 			res, err := upd.ExecContext(ctx, state, retry, o.r.Code, o.r.Reply, final, ts, j.msg.MessageID, j.n.SHA256, detail.Relay,
-				j.n.ID, d.opt.Owner)
+				boolInt(o.r.MaybeDelivered), j.n.ID, d.opt.Owner)
 			if err != nil {
 				return fmt.Errorf("record notice %d: %w", j.n.ID, err)
 			}
@@ -214,6 +214,10 @@ type deliveryDetail struct {
 	// LeaseLost: another run took the notice over after this run's lease
 	// expired; this outcome is still a fact, and that run records its own.
 	LeaseLost bool `json:"lease_lost,omitempty"`
+	// MaybeDelivered: the attempt broke after the end of the message was
+	// sent, before the relay replied; the relay may have accepted it, and
+	// the notice's later attempts are flagged possible_duplicate.
+	MaybeDelivered bool `json:"maybe_delivered,omitempty"`
 }
 
 // relayCounts adds up a batch's outcomes per relay, for relay_counts.
@@ -288,4 +292,13 @@ func FindRelayCounts(ctx context.Context, st *incident.Store, incidentID int64) 
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// boolInt is b as the 0 or 1 an INTEGER flag column holds (portable: a
+// bound bool is not an integer to PostgreSQL).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

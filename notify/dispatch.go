@@ -38,7 +38,7 @@ type job struct {
 	msg       Message
 	deadline  incident.Date
 	juris     string
-	duplicate bool // claimed from an expired lease: may have been sent before
+	duplicate bool // claimed from an expired lease, or maybe delivered before: may have been sent before
 	prevState string
 	prevRetry string
 	// What the worker renders the message from: the person's name and

@@ -107,6 +107,11 @@ type Result struct {
 	// Broken says the connection can no longer be used: the worker closes
 	// it and opens another before the next message.
 	Broken bool
+	// MaybeDelivered says the attempt broke after the end of the message
+	// was sent and before the relay's reply (a reset, a timeout): the relay
+	// may have accepted it. It is recorded on the notice, and every later
+	// attempt of it is flagged possible_duplicate in the ledger.
+	MaybeDelivered bool
 	// SHA256 is the hex SHA-256 of the message exactly as the transport
 	// handed it over: the bytes after SMTP DATA, or the outbox .eml file.
 	// Empty when no message was built.

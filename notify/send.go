@@ -92,8 +92,13 @@ type SendResult struct {
 	// Unreachable counts the people owed notice whom the plan found no
 	// direct channel for, recorded by this run (the first).
 	Unreachable int `json:"unreachable_recorded"`
-	// Retried counts the failed emails RetryFailed put back in the queue.
-	Retried int `json:"retried"`
+	// Retried counts the failed emails RetryFailed put back in the queue;
+	// RetriedMaybeDelivered those of them an attempt may have delivered
+	// (it broke after the end of the message was sent), whose re-sends are
+	// flagged possible_duplicate. The others were refused with a reply code
+	// or never got that far: their re-sends are not duplicates.
+	Retried               int `json:"retried"`
+	RetriedMaybeDelivered int `json:"retried_maybe_delivered"`
 	// FailedTotal counts the incident's email notices that have failed for
 	// good after this run, in this run or earlier ones.
 	FailedTotal int  `json:"failed_total"`
@@ -244,7 +249,7 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 			return res, err
 		}
 		if opt.RetryFailed {
-			if res.Retried, err = retryFailed(ctx, st, inc, opt.Now()); err != nil {
+			if res.Retried, res.RetriedMaybeDelivered, err = retryFailed(ctx, st, inc, opt.Now()); err != nil {
 				return res, err
 			}
 		}
@@ -262,14 +267,18 @@ func Send(ctx context.Context, st *incident.Store, id int64, opt SendOptions) (S
 }
 
 // retryFailed puts an incident's failed email notices back in the queue,
-// a thousand per transaction, each with its email_retried entry. The
-// letter a failure queued stays queued.
-func retryFailed(ctx context.Context, st *incident.Store, inc *incident.Incident, now time.Time) (int, error) {
-	total := 0
+// a thousand per transaction, each with its email_retried entry, and
+// returns how many, and how many of them may have been delivered. The
+// letter a failure queued stays queued. A notice keeps its Message-ID (it
+// is stable per notice), so a receiver that got an earlier attempt can
+// tell the re-send is the same message; the re-send is flagged
+// possible_duplicate only if an attempt may have been delivered.
+func retryFailed(ctx context.Context, st *incident.Store, inc *incident.Incident, now time.Time) (int, int, error) {
+	total, maybe := 0, 0
 	for {
-		n := 0
+		n, m := 0, 0
 		err := st.InTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, account_id, last_code, last_reply FROM notices
+			rows, err := tx.QueryContext(ctx, `SELECT id, account_id, last_code, last_reply, maybe_delivered FROM notices
 				WHERE incident_id = ? AND channel = 'email' AND state = 'failed' ORDER BY id LIMIT 1000`, inc.ID)
 			if err != nil {
 				return err
@@ -280,11 +289,17 @@ func retryFailed(ctx context.Context, st *incident.Store, inc *incident.Incident
 				var id int64
 				var account, reply string
 				var code int
-				if err := rows.Scan(&id, &account, &code, &reply); err != nil {
+				var maybeDelivered int
+				if err := rows.Scan(&id, &account, &code, &reply, &maybeDelivered); err != nil {
 					rows.Close()
 					return err
 				}
-				detail, _ := json.Marshal(map[string]any{"previous_code": code, "previous_reply": reply})
+				d := map[string]any{"previous_code": code, "previous_reply": reply}
+				if maybeDelivered != 0 {
+					d["maybe_delivered"] = true
+					m++
+				}
+				detail, _ := json.Marshal(d)
 				entries = append(entries, ledger.Entry{Controller: inc.ControllerID, At: now, Kind: ledger.KindEmailRetried,
 					Incident: inc.ID, Account: account, Notice: id, Channel: ChannelEmail, Detail: detail})
 				ids = append(ids, id)
@@ -303,14 +318,14 @@ func retryFailed(ctx context.Context, st *incident.Store, inc *incident.Incident
 			if err := ledger.Append(ctx, tx, entries...); err != nil {
 				return err
 			}
-			return st.Audit(ctx, tx, "incident.retry_failed", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"notices": n})
+			return st.Audit(ctx, tx, "incident.retry_failed", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"notices": n, "maybe_delivered": m})
 		})
 		if err != nil {
-			return total, fmt.Errorf("send incident %d: retry failed emails: %w", inc.ID, err)
+			return total, maybe, fmt.Errorf("send incident %d: retry failed emails: %w", inc.ID, err)
 		}
-		total += n
+		total, maybe = total+n, maybe+m
 		if n == 0 {
-			return total, nil
+			return total, maybe, nil
 		}
 	}
 }

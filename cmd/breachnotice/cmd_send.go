@@ -52,7 +52,7 @@ func (a *app) bindSendFlags(fs interface {
 	fs.DurationVar(&f.retryBase, "retry-base", d.RetryBase, "first backoff after a temporary failure (doubles per attempt, with jitter)")
 	fs.IntVar(&f.attempts, "max-attempts", d.MaxAttempts, "attempts before a temporary failure becomes final")
 	fs.DurationVar(&f.lease, "lease", d.Lease, "how long a claimed message may be in flight, unrenewed, before another run re-sends it")
-	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first (each audited, with a ledger email_retried entry); a re-send keeps its Message-ID and is flagged possible_duplicate only if an earlier attempt may have been delivered")
 }
 
 // transport picks the SMTP relays, or the outbox when none is configured:
@@ -152,6 +152,13 @@ func (a *app) incidentSend(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
+		switch {
+		case res.RetriedMaybeDelivered > 0:
+			fmt.Fprintf(a.stdout, "incident %d: put %d failed emails back in the queue (%d may have been delivered already: re-sent with the same Message-ID, flagged possible_duplicate)\n",
+				id, res.Retried, res.RetriedMaybeDelivered)
+		case res.Retried > 0:
+			fmt.Fprintf(a.stdout, "incident %d: put %d failed emails back in the queue (none can have been delivered: re-sent unflagged)\n", id, res.Retried)
+		}
 		fmt.Fprintf(a.stdout, "incident %d: %d sent, %d failed, %d letters queued, %d possible duplicates flagged\n",
 			id, res.Sent, res.Failed, res.LettersQueued, res.Duplicates)
 	}

@@ -19,8 +19,9 @@
 //   - a 4xx reply: Temporary; a 5xx reply: Permanent; with the code;
 //   - a timeout, a reset or closed connection, or any other error without a
 //     reply code: Temporary with Code 0 and Broken set, because the state of
-//     the SMTP session is then unknown. A 421 reply also breaks the
-//     connection.
+//     the SMTP session is then unknown; MaybeDelivered too when it came
+//     after the end of the message was sent (the relay may have accepted
+//     it). A 421 reply also breaks the connection.
 //
 // A message with a DKIM signer (notify.Message.DKIM) is signed over its
 // encoded bytes and the DKIM-Signature field goes first: the signature is
@@ -330,6 +331,7 @@ func (c *smtpConn) send(ctx context.Context, env envelope, data []byte) (notify.
 type stepError struct {
 	step    string
 	preData bool // nothing of the message content had been sent
+	endSent bool // the end of the content (the final dot) may have reached the relay
 	err     error
 	reset   error // from the RSET after a refused MAIL or RCPT
 }
@@ -378,7 +380,9 @@ func (c *smtpConn) transact(env envelope, data []byte) (string, error) {
 		return "", &stepError{step: "sending message content", err: err}
 	}
 	if err := w.Close(); err != nil {
-		return "", &stepError{step: "closing SMTP DATA writer", err: err}
+		// Close sends the final dot, then reads the reply: without a
+		// reply the relay may have taken the message.
+		return "", &stepError{step: "closing SMTP DATA writer", endSent: true, err: err}
 	}
 	if dc, ok := w.(*smtp.DataCloser); ok {
 		return dc.ServerResponse(), nil
@@ -395,8 +399,9 @@ func classify(err error) (notify.Result, bool) {
 	}
 	var te *textproto.Error
 	if !errors.As(se.err, &te) || te.Code < 400 || te.Code > 599 {
-		// No reply code: a network error or timeout mid-exchange.
-		return notify.Result{Outcome: notify.Temporary, Reply: trimSendError(se.Error()), Broken: true}, se.preData
+		// No reply code: a network error or timeout mid-exchange. After
+		// the final dot, the message may have been accepted.
+		return notify.Result{Outcome: notify.Temporary, Reply: trimSendError(se.Error()), Broken: true, MaybeDelivered: se.endSent}, se.preData
 	}
 	code := te.Code
 	r := notify.Result{Outcome: notify.Permanent, Code: code, Reply: replyText(se.Error(), code)}

@@ -57,11 +57,15 @@ const (
 	Stall
 	// Discard accepts the message without storing it.
 	Discard
+	// DropAfterData takes the whole message and stores it, as a relay
+	// that queued it would, then closes the connection before replying:
+	// the client cannot know it was delivered.
+	DropAfterData
 )
 
 func (b Behaviour) String() string {
 	names := [...]string{"accept", "reply451", "reply550", "reply451-at-data",
-		"reply550-at-data", "drop-in-data", "stall", "discard"}
+		"reply550-at-data", "drop-in-data", "stall", "discard", "drop-after-data"}
 	if b >= 0 && int(b) < len(names) {
 		return names[b]
 	}
@@ -457,6 +461,11 @@ func (ss *session) Data(r io.Reader) error {
 	rec := Received{From: ss.from, To: append([]string(nil), ss.to...), Data: data}
 	if m, err := netmail.ReadMessage(bytes.NewReader(data)); err == nil {
 		rec.MessageID = m.Header.Get("Message-Id")
+	}
+	if ss.after == DropAfterData {
+		ss.s.store(rec, true)
+		_ = ss.conn.Conn().Close()
+		return errors.New("smtptest: connection dropped before the reply")
 	}
 	ss.s.store(rec, true)
 	return nil

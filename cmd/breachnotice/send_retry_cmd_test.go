@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/notify/email/smtptest"
+	"github.com/breachnotice/breachnotice/templates/golden"
+)
+
+// TestCLI_SendRetryFailed: incident send exits 3 and counts the emails
+// that failed for good; --retry-failed re-sends them, says how many may
+// have been delivered before, and flags only those re-sends as possible
+// duplicates (a relay's refusal is certain, a connection dropped after the
+// end of the message is not). The output is held in goldens.
+func TestCLI_SendRetryFailed(t *testing.T) {
+	tests := []struct {
+		name      string
+		behaviour smtptest.Behaviour
+		copies    int // messages the relay kept for ana@ in the end
+	}{
+		{"refused", smtptest.Reply550, 1},
+		{"maybe_delivered", smtptest.DropAfterData, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t)
+			c.seed()
+			c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+			c.ok("incident", "scope", "1", "--all")
+			c.ok("incident", "plan", "1")
+			srv := smtptest.Start(t)
+			var failing atomic.Bool
+			failing.Store(true)
+			srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
+				if failing.Load() && strings.HasPrefix(rcpt, "ana@") {
+					return tc.behaviour
+				}
+				return smtptest.Accept
+			})
+			var b strings.Builder
+			send := func(wantCode int, extra ...string) {
+				args := append([]string{"incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--max-attempts", "1"}, extra...)
+				out, errOut, code := c.run(args...)
+				fmt.Fprintf(&b, "$ breachnotice %s\n%s%s[exit %d]\n", strings.Join(append([]string{"incident", "send", "1"}, extra...), " "), out, errOut, code)
+				if code != wantCode {
+					t.Errorf("%v: exit %d, want %d", extra, code, wantCode)
+				}
+			}
+			send(3)
+			send(3) // a plain re-run leaves the failed ones alone
+			failing.Store(false)
+			send(0, "--retry-failed")
+			send(0, "--retry-failed") // nothing left to retry
+			golden.Check(t, "send_retry_"+tc.name, b.String())
+			n := 0
+			for _, m := range srv.Messages() {
+				if strings.HasPrefix(m.To[0], "ana@") {
+					n++
+				}
+			}
+			if n != tc.copies {
+				t.Errorf("the relay kept %d copies for ana@, want %d", n, tc.copies)
+			}
+		})
+	}
+}
