@@ -47,9 +47,9 @@ func TestE2E_SpamScore(t *testing.T) {
 	c.ok("incident", "update", "1", "--protection-provider", "IDX", "--protection-url", "https://app.idx.us/enroll", "--protection-phone", "1-800-939-4170")
 	dir := filepath.Join(c.dir, "pv")
 	c.ok("incident", "preview", "1", "--out", dir, "--channel", "email")
-	emls := map[string]string{"preview gdpr.en": filepath.Join(dir, "gdpr.en.eml"),
+	emls := map[string]string{"preview gdpr.de": filepath.Join(dir, "gdpr.de.eml"),
 		"preview us-ca.es": filepath.Join(dir, "us-ca.es.protection-12mo.eml")}
-	names := []string{"preview gdpr.en", "preview us-ca.es"}
+	names := []string{"preview gdpr.de", "preview us-ca.es"}
 
 	// Every profile and language, from the preview's sample that carries
 	// the protection offer.
