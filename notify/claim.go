@@ -29,7 +29,7 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 		// A notice's content needs only the person's name and language
 		// (NoticeFor): the claim reads nothing else of the account.
 		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.maybe_delivered,
-				n.created_at, a.name, a.locale, `+OfferColumns("o")+`
+				n.created_at, n.updated_at, a.name, a.locale, `+OfferColumns("o")+`
 			FROM (
 				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
 					AND `+strings.Replace(d.sendable, "?", "?5", 1)+`
@@ -52,10 +52,19 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 			n := &j.n
 			var variant int64
 			var maybeDelivered int
+			var updated string
 			if err := rows.Scan(&n.ID, &n.Account, &n.Address, &n.Attempts, &j.prevState, &j.prevRetry, &variant, &maybeDelivered, &j.created,
-				&j.af.Name, &j.af.Locale, &j.offer.Code, &j.offer.Provider, &j.offer.Expires); err != nil {
+				&updated, &j.af.Name, &j.af.Locale, &j.offer.Code, &j.offer.Provider, &j.offer.Expires); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
+			}
+			// The claim stamps updated_at, and nothing else touches a
+			// notice in flight (lease renewals change lease_until only):
+			// a notice still sending was claimed then, and its message
+			// dated then. Re-sent, it keeps that Date.
+			j.date = now.Truncate(time.Second)
+			if t, err := time.Parse(time.RFC3339Nano, updated); err == nil && j.prevState == StateSending {
+				j.date = t.Truncate(time.Second)
 			}
 			j.af.ID = n.Account
 			n.Incident, n.Controller, n.Channel = d.inc.ID, d.c.ID, ChannelEmail

@@ -47,6 +47,9 @@ type job struct {
 	dec     law.Decision
 	variant int64
 	created string
+	// date is the message's Date: when this attempt was claimed, or, for
+	// a re-send after an expired lease, when the attempt it repeats was.
+	date time.Time
 	offer   Offer // the person's protection code, if one was assigned
 }
 
@@ -417,7 +420,7 @@ func (d *dispatcher) render(ctx context.Context, j *job) error {
 	j.n.SHA256 = hex.EncodeToString(h.Sum(nil))
 	j.msg = Message{NoticeID: j.n.ID, MessageID: MessageID(d.inc.ID, j.n.ID, d.domain),
 		From: d.c.From, FromName: e.FromName, To: j.n.Address, ToName: e.ToName, Subject: e.Subject, HTML: e.HTML, Text: e.Text,
-		DKIM: d.sender.dkim}
+		DKIM: d.sender.dkim, Date: j.date}
 	if d.sender.verpKey != nil && d.sender.bounceDomain != "" {
 		j.msg.Ref = NoticeRef(d.sender.verpKey, j.n.ID)
 		j.msg.ReturnPath = "bounce+" + j.msg.Ref + "@" + d.sender.bounceDomain

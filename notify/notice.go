@@ -73,6 +73,13 @@ type Message struct {
 	// DKIM, when set, signs the encoded message; the signature is part of
 	// the bytes delivered and hashed.
 	DKIM Signer
+	// Date is the message's Date header; zero means the transport's clock.
+	// The dispatcher sets it to the time the attempt was claimed, and a
+	// re-send after an expired lease keeps the Date of the attempt it
+	// repeats: with the MIME boundary derived from the Message-ID, both
+	// copies are the same bytes, so whichever one the recipient kept has
+	// the SHA-256 the ledger records.
+	Date time.Time
 }
 
 // Outcome classifies one delivery attempt.

@@ -383,8 +383,11 @@ func TestSend_CrashResume(t *testing.T) {
 	e2 := newSendEnv(t, e.db)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// The resume runs an hour later by its clock: a re-send dated by it,
+	// not by the attempt it repeats, would differ from the first copy.
+	later := func() time.Time { return time.Now().Add(time.Hour) }
 	res, err := notify.Send(ctx, e2.st, id, notify.SendOptions{Channel: "email",
-		Transport: smtpTransport(t, srv, 5*time.Second), Concurrency: 4})
+		Transport: smtpTransport(t, srv, 5*time.Second), Concurrency: 4, Now: later})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +395,33 @@ func TestSend_CrashResume(t *testing.T) {
 		t.Fatalf("resume after the kill: %+v: the dead run's leases were not taken over", res)
 	}
 	got := map[string]int{}
+	copies := map[string][][]byte{}
 	for _, m := range srv.Messages() {
 		got[m.To[0]]++
+		copies[m.To[0]] = append(copies[m.To[0]], m.Data)
+	}
+	// Every copy delivered, the first one of a duplicate too, has the
+	// SHA-256 the ledger records for its notice: a re-send keeps the Date
+	// of the attempt it repeats and the boundary is the Message-ID's.
+	recorded := map[string]bool{}
+	err = ledger.FindEntries(context.Background(), e2.st.DB(), ledger.EntryFilter{Controller: "op", Incident: id}, func(en ledger.Entry) error {
+		var d struct {
+			SHA256 string `json:"sha256"`
+		}
+		if en.Kind == ledger.KindEmailSent && json.Unmarshal(en.Detail, &d) == nil {
+			recorded[d.SHA256] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, cs := range copies {
+		for i, c := range cs {
+			if sum := sha256.Sum256(c); !recorded[hex.EncodeToString(sum[:])] {
+				t.Errorf("%s: copy %d of %d hashes to %x, which no email_sent entry records", addr, i+1, len(cs), sum)
+			}
+		}
 	}
 	var twice []string
 	for i := 0; i < n; i++ {

@@ -2,6 +2,8 @@ package email
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -94,7 +96,10 @@ func buildMsg(m *notify.Message, now time.Time, provider Provider) (*built, erro
 		return nil, fmt.Errorf("%w: no body", errInvalid)
 	}
 
-	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP))
+	// The boundary is derived from the Message-ID, not random, so that
+	// encoding a notice again (a re-send with the same Date) gives the
+	// same bytes and the same SHA-256.
+	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP), mail.WithBoundary(boundaryFor(msgID)))
 	// From, To and Subject are encoded and written here, not by go-mail,
 	// which formats addresses with net/mail's Address.String (a
 	// backslash in a non-ASCII name made an unparsable To), would
@@ -108,6 +113,9 @@ func buildMsg(m *notify.Message, now time.Time, provider Provider) (*built, erro
 	// Not SetMessageIDWithValue: it adds brackets of its own. The value is
 	// plain ASCII, so SetGenHeader leaves it as it is.
 	msg.SetGenHeader(mail.HeaderMessageID, msgID)
+	if !m.Date.IsZero() {
+		now = m.Date
+	}
 	msg.SetDateWithValue(now)
 	if m.ReturnPath != "" {
 		// The return path again, in the message itself: a relay that
@@ -233,4 +241,12 @@ func headerText(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 	}), " ")
+}
+
+// boundaryFor returns the MIME boundary of the message with Message-ID id:
+// stable per message, hex like go-mail's own (which writes it unquoted),
+// from a hash no notice text can be made to contain by chance.
+func boundaryFor(id string) string {
+	sum := sha256.Sum256([]byte("breachnotice boundary\x00" + id))
+	return "bn" + hex.EncodeToString(sum[:24])
 }
