@@ -49,8 +49,8 @@ type job struct {
 	created string
 	// date is the message's Date: when this attempt was claimed, or, for
 	// a re-send after an expired lease, when the attempt it repeats was.
-	date time.Time
-	offer   Offer // the person's protection code, if one was assigned
+	date  time.Time
+	offer Offer // the person's protection code, if one was assigned
 }
 
 // outcome is a worker's answer for a job.
