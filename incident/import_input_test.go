@@ -362,7 +362,7 @@ func TestStore_ImportAccounts_Columns(t *testing.T) {
 		}
 		want := []string{
 			`e.jsonl:1: "course_id": unknown key, ignored`,
-			`e.jsonl:1: country: no "country" key: every row of a accounts file holds id,country (null when unknown)`,
+			`e.jsonl:1: country: no "country" key: every row of an accounts file holds id,country (null when unknown)`,
 		}
 		if !reflect.DeepEqual(problems, want) || res.Inserted != 1 || res.Rejected != 1 {
 			t.Errorf("result %+v problems:\n%s", res, strings.Join(problems, "\n"))

@@ -611,7 +611,7 @@ func (j *jsonlReader) next() (*record, error) {
 			for _, i := range j.sc.required {
 				if rec.has&(1<<i) == 0 {
 					rec.bad = &Problem{File: j.file, Line: line, Field: j.sc.cols[i],
-						Reason: fmt.Sprintf("no %q key: every row of a %s file holds %s (null when unknown)", j.sc.cols[i], j.sc.kind, j.sc.requiredNames())}
+						Reason: fmt.Sprintf("no %q key: every row of %s %s file holds %s (null when unknown)", j.sc.cols[i], article(j.sc.kind), j.sc.kind, j.sc.requiredNames())}
 					break
 				}
 			}
@@ -659,4 +659,12 @@ func ParseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean (true/false/yes/no/1/0)", s)
+}
+
+// article is "an" before a word that begins with a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

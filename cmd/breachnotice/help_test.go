@@ -19,7 +19,8 @@ func TestHelp(t *testing.T) {
 	c := newCLI(t)
 	top := []string{"usage: breachnotice [--db FILE] COMMAND", "incident open", "incident plan ID", "incident obligations ID",
 		"incident send ID", "incident hold ID", "controllers add", "controllers list", "accounts import FILE",
-		"letters export ID", "ledger verify FILE.zip", "ledger key", "audit", "demo-data", "help COMMAND [SUB-COMMAND]"}
+		"letters export ID", "ledger verify FILE.zip", "ledger key", "audit", "demo-data", "help COMMAND [SUB-COMMAND]",
+		"Exit status: 0 success", "3 incident send left emails failed\nfor good"}
 	send := []string{"usage: breachnotice incident send ID [flags]", "--channel string", `(default "all")`,
 		"--concurrency int", "SMTP connections (default 4)", "--rate float", "--retry-base duration", "(default 1m0s)",
 		"--max-attempts int", "(default 8)", "--outbox string", `(default "outbox")`, "--json\n", "--db FILE"}

@@ -383,8 +383,13 @@ its flags and their defaults.
 
 The database defaults to ./breachnotice.db (env BREACHNOTICE_DB); every command
 takes --db FILE. Only commands that add data (controllers add, the imports,
-incident open, demo, demo-data --load) create a missing database; the others
-refuse to run without one.
+incident open, demo, demo-data --load, serve --demo) create a missing database;
+the others refuse to run without one.
+
+Exit status: 0 success; 1 an error; 2 a mistake on the command line (the
+nearest flag, command or name is suggested); 3 incident send left emails failed
+for good (incident send ID --retry-failed re-sends them); 4 the actor's role may
+not; 130 interrupted.
 `)
 }
 
