@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/notify/jobs"
 )
 
 // A flag's value that is not one of the names it takes (a channel, a role,
@@ -70,4 +71,17 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// knownJob checks jobs run's NAME: a mistyped one is a usage mistake,
+// naming the nearest job.
+func knownJob(js []jobs.Job, name string) error {
+	names := make([]string, len(js))
+	for i, j := range js {
+		names[i] = j.Name
+	}
+	if slices.Contains(names, name) {
+		return nil
+	}
+	return usagef("jobs run: no job %q%s; jobs: %s", name, nearestHint(name, names), strings.Join(names, ", "))
 }

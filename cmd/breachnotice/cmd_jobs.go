@@ -187,6 +187,9 @@ func (a *app) jobsRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := knownJob(r.Jobs(), pos[0]); err != nil {
+		return err
+	}
 	res, err := r.Run(ctx, pos[0], clock)
 	if res.Job == "" {
 		return err

@@ -44,7 +44,7 @@ func TestCLI_Jobs(t *testing.T) {
 	if !found {
 		t.Fatalf("jobs list: %+v", sts)
 	}
-	if _, errOut, code := c.run("jobs", "run", "ledger-checkpiont"); code != 1 || !strings.Contains(errOut, `did you mean "ledger-checkpoint"`) {
+	if _, errOut, code := c.run("jobs", "run", "ledger-checkpiont"); code != 2 || !strings.Contains(errOut, `did you mean "ledger-checkpoint"`) {
 		t.Errorf("unknown job: exit %d %s", code, errOut)
 	}
 	if _, errOut, code := c.run("jobs", "run", "ledger-checkpoint", "--now", "yesterday"); code != 2 || !strings.Contains(errOut, "RFC 3339") {
