@@ -296,6 +296,12 @@ func (s *server) apiPlan(w http.ResponseWriter, r *http.Request, u *incident.Use
 		s.fail(w, r, err)
 		return
 	}
+	inc, err := s.app.store.FindIncidentByID(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	notify.WithProtectionOffers(p, inc) // the offer arranged, as incident plan --json shows it
 	writeJSON(w, http.StatusOK, p)
 }
 
@@ -311,6 +317,13 @@ func (s *server) checkSend(ctx context.Context, id int64) error {
 	}
 	if inc.Status != incident.StatusPlanned && inc.Status != incident.StatusNotifying {
 		return fmt.Errorf("%w: incident %d is %s: send needs a planned incident", incident.ErrConflict, id, inc.Status)
+	}
+	if inc.Protection != nil && inc.Protection.Months > 0 {
+		p, err := notify.FindPlan(ctx, s.app.store, id)
+		if err != nil {
+			return err
+		}
+		return notify.CheckProtectionMonths(p, inc.Protection.Months)
 	}
 	return nil
 }
