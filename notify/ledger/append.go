@@ -216,9 +216,26 @@ func (a *appender) flush(ctx context.Context, ins *sql.Stmt) error {
 	return nil
 }
 
-// loadAppender reads (creating if needed) a controller's log row.
+// loadAppender reads (creating if needed) a controller's log row, and
+// locks it until tx ends: the no-op UPDATE ... RETURNING takes the row's
+// lock on PostgreSQL, where several workers append at once, so a second
+// appender of the log waits here for the first to commit and then reads
+// the size it left (never the same index twice). On SQLite the
+// transaction already holds the database's write lock (_txlock=immediate)
+// and the statement is one more read of a page the append writes anyway.
 func loadAppender(ctx context.Context, tx *sql.Tx, controller string) (*appender, error) {
-	id, size, edge, err := readLog(ctx, tx, controller, true)
+	var id, size int64
+	var edge []byte
+	lock := func() error {
+		return tx.QueryRowContext(ctx, `UPDATE ledger_logs SET size = size WHERE controller_id = ? RETURNING id, size, edge`, controller).Scan(&id, &size, &edge)
+	}
+	err := lock()
+	if errors.Is(err, sql.ErrNoRows) {
+		// The controller's first entry: create the row, then lock it.
+		if _, _, _, err = readLog(ctx, tx, controller, true); err == nil {
+			err = lock()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +261,13 @@ func readLog(ctx context.Context, q Queryer, controller string, create bool) (id
 		if !ok {
 			return 0, 0, nil, fmt.Errorf("%w: controller %q", incident.ErrNotFound, controller)
 		}
-		err = q.QueryRowContext(ctx, `INSERT INTO ledger_logs(controller_id) VALUES (?) RETURNING id`, controller).Scan(&id)
+		// A concurrent first append (PostgreSQL) may create the row first:
+		// then this one waits for it, inserts nothing, and reads the row.
+		err = q.QueryRowContext(ctx, `INSERT INTO ledger_logs(controller_id) VALUES (?)
+			ON CONFLICT (controller_id) DO NOTHING RETURNING id`, controller).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return readLog(ctx, q, controller, false)
+		}
 		return id, 0, nil, err
 	}
 	if errors.Is(err, sql.ErrNoRows) {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 	"github.com/breachnotice/breachnotice/migrations"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -26,10 +28,12 @@ import (
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// mustOpenDB opens a migrated SQLite file in a temporary directory.
+// mustOpenDB opens a migrated SQLite file in a temporary directory, or a
+// fresh PostgreSQL database under BREACHNOTICE_TEST_STORE=postgres; path
+// is the file or the URL.
 func mustOpenDB(t testing.TB) (*sql.DB, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "ledger.db")
+	path := storetest.Location(t, storetest.Default())
 	db, err := migrations.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -756,7 +760,11 @@ func TestCheckpoint_Consistency(t *testing.T) {
 	mustAppend(t, db, deliveries("op", 30, time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC))...)
 	// Rewrite history: replace the stored hash of the subtree of entries
 	// 0..31 (level 5, node 0, stored with entry 31).
-	if _, err := db.ExecContext(ctx, `DROP TRIGGER ledger_runs_no_update`); err != nil {
+	drop := `DROP TRIGGER ledger_runs_no_update`
+	if migrations.IsPostgres(db) {
+		drop += ` ON ledger_runs`
+	}
+	if _, err := db.ExecContext(ctx, drop); err != nil {
 		t.Fatal(err)
 	}
 	r := &hashReader{ctx: ctx, q: db, logID: 1}
@@ -765,8 +773,12 @@ func TestCheckpoint_Consistency(t *testing.T) {
 		t.Fatal(err)
 	}
 	off := tlog.HashSize * (x - tlog.StoredHashIndex(0, r.first))
-	if _, err := db.ExecContext(ctx, `UPDATE ledger_runs SET hashes = substr(hashes, 1, ?) || randomblob(32) || substr(hashes, ?) WHERE id = ?`,
-		off, off+tlog.HashSize+1, runID(1, r.first)); err != nil {
+	var hashes []byte
+	if err := db.QueryRowContext(ctx, `SELECT hashes FROM ledger_runs WHERE id = ?`, runID(1, r.first)).Scan(&hashes); err != nil {
+		t.Fatal(err)
+	}
+	rand.Read(hashes[off : off+tlog.HashSize])
+	if _, err := db.ExecContext(ctx, `UPDATE ledger_runs SET hashes = ? WHERE id = ?`, hashes, runID(1, r.first)); err != nil {
 		t.Fatal(err)
 	}
 	_, err := l.Checkpoint(ctx, db, "op")
