@@ -28,22 +28,7 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 		}
 		// A notice's content needs only the person's name and language
 		// (NoticeFor): the claim reads nothing else of the account.
-		rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.maybe_delivered,
-				n.created_at, n.updated_at, a.name, a.locale, `+OfferColumns("o")+`
-			FROM (
-				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
-					AND `+strings.Replace(d.sendable, "?", "?5", 1)+`
-				UNION ALL
-				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'sending' AND lease_until <= ?2
-					AND lease_owner <> ?4
-				UNION ALL
-				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'pending'
-					AND `+strings.Replace(d.sendable, "?", "?5", 1)+`
-				LIMIT ?3
-			) c
-			JOIN notices n ON n.id = c.id
-			JOIN `+incident.AccountNames+` a ON a.id = n.account_id
-			`+OfferJoin("o", "n"), d.inc.ID, ts, n, d.opt.Owner, d.sendableArg)
+		rows, err := tx.QueryContext(ctx, d.claimSQL(), d.inc.ID, ts, n, d.opt.Owner, d.sendableArg)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
@@ -99,6 +84,49 @@ func (d *dispatcher) claim(ctx context.Context, n int) ([]*job, error) {
 		return nil, err
 	}
 	return batch, nil
+}
+
+// claimSQL selects the notices a claim takes (parameters: ?1 incident,
+// ?2 now, ?3 how many, ?4 this run's owner, ?5 the sendable variants).
+//
+// On SQLite the claim's transaction holds the write lock, so no other run
+// can pick the same rows before the UPDATE marks them. On PostgreSQL
+// several workers claim at once: the candidates are locked with FOR
+// UPDATE SKIP LOCKED, so a second worker passes over the rows a first one
+// is claiming instead of waiting for them or taking them too, and, once
+// the first commits, finds them 'sending' under a live lease (PostgreSQL
+// re-checks a locked row's condition against its newest version).
+func (d *dispatcher) claimSQL() string {
+	sendable := strings.Replace(d.sendable, "?", "?5", 1)
+	cols := `SELECT n.id, n.account_id, n.address, n.attempts, n.state, n.retry_at, n.variant, n.maybe_delivered,
+				n.created_at, n.updated_at, a.name, a.locale, ` + OfferColumns("o")
+	joins := `
+			JOIN notices n ON n.id = c.id
+			JOIN ` + incident.AccountNames + ` a ON a.id = n.account_id
+			` + OfferJoin("o", "n")
+	if d.st.Postgres() {
+		return cols + `
+			FROM (
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND (
+					(state = 'deferred' AND retry_at <= ?2 AND ` + sendable + `)
+					OR (state = 'sending' AND lease_until <= ?2 AND lease_owner <> ?4)
+					OR (state = 'pending' AND ` + sendable + `))
+				LIMIT ?3
+				FOR UPDATE SKIP LOCKED
+			) c` + joins
+	}
+	return cols + `
+			FROM (
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'deferred' AND retry_at <= ?2
+					AND ` + sendable + `
+				UNION ALL
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'sending' AND lease_until <= ?2
+					AND lease_owner <> ?4
+				UNION ALL
+				SELECT id FROM notices WHERE incident_id = ?1 AND channel = 'email' AND state = 'pending'
+					AND ` + sendable + `
+				LIMIT ?3
+			) c` + joins
 }
 
 // renewLeases moves the end of every lease this run holds a Lease from now.

@@ -117,7 +117,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 		}
 	}
 	d.held = "[]"
-	d.sendable, d.sendableArg = "variant NOT IN (SELECT value FROM json_each(?))", "[]"
+	d.sendable, d.sendableArg = "variant NOT IN ("+d.st.JSONValues("INTEGER")+")", "[]"
 	if len(heldV) > 0 {
 		b, _ := json.Marshal(heldV)
 		d.held = string(b)
@@ -134,7 +134,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 		if ok == nil {
 			b = []byte("[]")
 		}
-		d.sendable, d.sendableArg = "variant IN (SELECT value FROM json_each(?))", string(b)
+		d.sendable, d.sendableArg = "variant IN ("+d.st.JSONValues("INTEGER")+")", string(b)
 	}
 	if d.sender, err = loadSender(ctx, d.st, secretsOf(d.st), d.c); err != nil {
 		return err
@@ -212,7 +212,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 	d.res.Interrupted = ctx.Err() != nil
 	if len(heldV) > 0 {
 		if err := d.st.DB().QueryRowContext(context.WithoutCancel(ctx), `SELECT count(*) FROM notices WHERE incident_id = ? AND channel = 'email'
-			AND state = 'pending' AND variant IN (SELECT value FROM json_each(?))`, d.inc.ID, d.held).Scan(&d.res.HeldNotices); err != nil {
+			AND state = 'pending' AND variant IN (`+d.st.JSONValues("INTEGER")+`)`, d.inc.ID, d.held).Scan(&d.res.HeldNotices); err != nil {
 			return fmt.Errorf("send incident %d: %w", d.inc.ID, err)
 		}
 	}

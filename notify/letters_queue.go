@@ -65,7 +65,7 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 		n := 0
 		err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
 			var e error
-			n, e = queueWindow(ctx, tx.Tx, inc, after, hi, tx.Now, held)
+			n, e = queueWindow(ctx, tx.Tx, inc, after, hi, tx.Now, held, st.JSONValues("TEXT"))
 			return e
 		})
 		if err != nil {
@@ -81,7 +81,8 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 
 // queueWindow queues the letters of the affected accounts in (after, hi]
 // (or after "after" when hi is null) and appends their ledger entries.
-func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after string, hi sql.NullString, now time.Time, held string) (int, error) {
+// jsonValues reads held, a JSON array (incident.Store.JSONValues).
+func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after string, hi sql.NullString, now time.Time, held, jsonValues string) (int, error) {
 	var maxID int64
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM notices`).Scan(&maxID); err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
@@ -93,10 +94,10 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 		FROM `+incident.AffectedPeople+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
-		WHERE f.incident_id = ? AND f.account_id > ? AND (? IS NULL OR f.account_id <= ?)
+		WHERE f.incident_id = ? AND f.account_id > ? AND (CAST(? AS TEXT) IS NULL OR f.account_id <= ?)
 			AND v.notify = 1 AND (',' || v.channels || ',') LIKE '%,letter,%'
 			AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = f.incident_id AND n.account_id = f.account_id AND n.channel = 'letter')
-			AND v.jurisdiction NOT IN (SELECT value FROM json_each(?))
+			AND v.jurisdiction NOT IN (`+jsonValues+`)
 		ORDER BY f.account_id`,
 		inc.ControllerID, at, at, inc.ID, after, hi, hi, held)
 	if err != nil {

@@ -252,7 +252,7 @@ func planRefusal(ctx context.Context, db *sql.DB, inc *incident.Incident) error 
 		return fmt.Errorf("%w: incident %d is %s: plan needs a scoped incident (run incident scope first)", incident.ErrConflict, inc.ID, inc.Status)
 	}
 	var notices, delivered int
-	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(state IN (?, ?, ?)), 0) FROM notices WHERE incident_id=?`,
+	err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN state IN (?, ?, ?) THEN 1 ELSE 0 END), 0) FROM notices WHERE incident_id=?`,
 		StateSent, StateMailed, StateReturned, inc.ID).Scan(&notices, &delivered)
 	if err != nil {
 		return fmt.Errorf("plan incident %d: %w", inc.ID, err)

@@ -92,7 +92,7 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 			SELECT max(v.jurisdiction) AS j, max(v.deadline) AS dl, min(substr(n.final_at, 1, 10)) AS first_day
 			FROM notices n JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 			WHERE n.incident_id = ? AND ((n.channel = 'email' AND n.state = 'sent') OR (n.channel = 'letter' AND n.state = 'mailed'))
-			GROUP BY n.account_id)
+			GROUP BY n.account_id) x
 		GROUP BY j`, id)
 	if err != nil {
 		return nil, fmt.Errorf("progress of incident %d: %w", id, err)
@@ -115,13 +115,17 @@ func FindProgress(ctx context.Context, st *incident.Store, id int64, now time.Ti
 	if pr.Substitute, err = CountSubstituteCases(ctx, st, id); err != nil {
 		return nil, err
 	}
-	err = st.DB().QueryRowContext(ctx, `SELECT coalesce(sum(e_sent > 0), 0), coalesce(sum(l_mailed > 0), 0),
-			coalesce(sum(e_sent = 0 AND l_mailed = 0 AND l_live > 0), 0),
-			coalesce(sum(e_sent = 0 AND l_mailed = 0 AND l_live = 0 AND e_live > 0), 0)
-		FROM (SELECT sum(channel = 'email' AND state = 'sent') AS e_sent, sum(channel = 'letter' AND state = 'mailed') AS l_mailed,
-				sum(channel = 'letter' AND state IN ('queued', 'exported')) AS l_live,
-				sum(channel = 'email' AND state IN ('pending', 'sending', 'deferred')) AS e_live
-			FROM notices WHERE incident_id = ? GROUP BY account_id)`, id).
+	// Counts of conditions are sums of CASEs: PostgreSQL does not sum
+	// booleans as SQLite sums its 0s and 1s.
+	err = st.DB().QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN e_sent > 0 THEN 1 ELSE 0 END), 0),
+			coalesce(sum(CASE WHEN l_mailed > 0 THEN 1 ELSE 0 END), 0),
+			coalesce(sum(CASE WHEN e_sent = 0 AND l_mailed = 0 AND l_live > 0 THEN 1 ELSE 0 END), 0),
+			coalesce(sum(CASE WHEN e_sent = 0 AND l_mailed = 0 AND l_live = 0 AND e_live > 0 THEN 1 ELSE 0 END), 0)
+		FROM (SELECT sum(CASE WHEN channel = 'email' AND state = 'sent' THEN 1 ELSE 0 END) AS e_sent,
+				sum(CASE WHEN channel = 'letter' AND state = 'mailed' THEN 1 ELSE 0 END) AS l_mailed,
+				sum(CASE WHEN channel = 'letter' AND state IN ('queued', 'exported') THEN 1 ELSE 0 END) AS l_live,
+				sum(CASE WHEN channel = 'email' AND state IN ('pending', 'sending', 'deferred') THEN 1 ELSE 0 END) AS e_live
+			FROM notices WHERE incident_id = ? GROUP BY account_id) x`, id).
 		Scan(&pr.NotifiedByEmail, &pr.NotifiedByLetter, &pr.LettersUnmailed, &pr.EmailsPending)
 	if err != nil {
 		return nil, fmt.Errorf("progress of incident %d: %w", id, err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 	"github.com/breachnotice/breachnotice/migrations"
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/email"
@@ -36,7 +37,9 @@ type sendEnv struct {
 func newSendEnv(t testing.TB, path string) *sendEnv {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "send.db")
+		// A SQLite file, or a PostgreSQL database's URL under
+		// BREACHNOTICE_TEST_STORE=postgres.
+		path = storetest.Location(t, storetest.Default())
 	}
 	db, err := migrations.Open(context.Background(), path)
 	if err != nil {

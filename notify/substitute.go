@@ -121,7 +121,7 @@ const substituteSQL = `
 	WHERE u.incident_id = ?1
 	UNION ALL
 	SELECT n.account_id, max(v.jurisdiction),
-		group_concat(n.channel || ' ' || n.state || CASE WHEN n.last_reply <> '' THEN ': ' || n.last_reply ELSE '' END, '; '), ''
+		string_agg(n.channel || ' ' || n.state || CASE WHEN n.last_reply <> '' THEN ': ' || n.last_reply ELSE '' END, '; '), ''
 	FROM notices n JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 	WHERE n.incident_id = ?1
 	GROUP BY n.account_id
@@ -161,7 +161,7 @@ func FindSubstituteCases(ctx context.Context, st *incident.Store, id int64, fn f
 // substitute notice.
 func CountSubstituteCases(ctx context.Context, st *incident.Store, id int64) (int, error) {
 	var n int
-	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM (`+substituteSQL+`)`, id).Scan(&n); err != nil {
+	if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM (`+substituteSQL+`) x`, id).Scan(&n); err != nil {
 		return 0, fmt.Errorf("substitute notice of incident %d: %w", id, err)
 	}
 	return n, nil

@@ -129,7 +129,7 @@ func notifiedBy(ctx context.Context, db *sql.DB, id int64) (map[string]int, erro
 			SELECT max(v.jurisdiction) AS j FROM notices n
 			JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
 			WHERE n.incident_id = ? AND ((n.channel = 'email' AND n.state = 'sent') OR (n.channel = 'letter' AND n.state = 'mailed'))
-			GROUP BY n.account_id)
+			GROUP BY n.account_id) x
 		GROUP BY j`, id)
 	if err != nil {
 		return nil, fmt.Errorf("notified of incident %d: %w", id, err)
