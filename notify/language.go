@@ -21,9 +21,14 @@ type LanguageGap struct {
 
 // primaryTag is the SQL for the primary language subtag of the locale of
 // incident.AffectedPeople aliased f, as templates.LangFor reads it: up to the first "-", "_" or ".", trimmed
-// and lower-cased.
-const primaryTag = `lower(trim(substr(replace(replace(f.locale, '_', '-'), '.', '-'), 1,
+// and lower-cased. PostgreSQL has no instr, SQLite no split_part.
+func primaryTag(st *incident.Store) string {
+	if st.Postgres() {
+		return `lower(trim(split_part(replace(replace(f.locale, '_', '-'), '.', '-'), '-', 1)))`
+	}
+	return `lower(trim(substr(replace(replace(f.locale, '_', '-'), '.', '-'), 1,
 	instr(replace(replace(f.locale, '_', '-'), '.', '-') || '-', '-') - 1)))`
+}
 
 // LanguageGaps counts, by language, the people of a planned incident who
 // are owed notice in a language no catalogue covers (templates.Languages),
@@ -48,7 +53,7 @@ func languageCounts(ctx context.Context, st *incident.Store, id int64, keep func
 	if err := requirePlan(ctx, st, id); err != nil {
 		return nil, err
 	}
-	rows, err := st.DB().QueryContext(ctx, `SELECT `+primaryTag+` AS lang, count(*) FROM `+incident.AffectedPeople+` f
+	rows, err := st.DB().QueryContext(ctx, `SELECT `+primaryTag(st)+` AS lang, count(*) FROM `+incident.AffectedPeople+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
 		WHERE f.incident_id = ? AND v.notify = 1

@@ -86,7 +86,7 @@ func Preview(ctx context.Context, st *incident.Store, id int64, opt PreviewOptio
 		return err
 	}
 	// One row per plan variant and language subtag: a few hundred at most.
-	rows, err := st.DB().QueryContext(ctx, `SELECT m.variant, `+primaryTag+` AS lang, count(*), min(f.account_id) FROM `+incident.AffectedPeople+` f
+	rows, err := st.DB().QueryContext(ctx, `SELECT m.variant, `+primaryTag(st)+` AS lang, count(*), min(f.account_id) FROM `+incident.AffectedPeople+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		WHERE f.incident_id = ?
 		GROUP BY m.variant, lang`, id)

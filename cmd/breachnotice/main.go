@@ -558,7 +558,7 @@ func (a *app) open(ctx context.Context, mode dbMode) (*incident.Store, error) {
 	if a.dbPath == "" {
 		a.dbPath = "breachnotice.db"
 	}
-	if mode != dbCreate {
+	if mode != dbCreate && !migrations.IsPostgresURL(a.dbPath) {
 		if _, err := os.Stat(a.dbPath); errors.Is(err, fs.ErrNotExist) {
 			return nil, missingDatabase(a.dbPath, mode)
 		}

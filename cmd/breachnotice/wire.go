@@ -57,6 +57,11 @@ func (a *app) secret(mode dbMode) ([]byte, error) {
 	}
 	path := a.getenv("BREACHNOTICE_SECRET_FILE")
 	create := false
+	if path == "" && migrations.IsPostgresURL(a.dbPath) {
+		// No file next to a PostgreSQL database: every worker, on any
+		// machine, must be given the same secret.
+		return nil, errors.New("a PostgreSQL database needs BREACHNOTICE_SECRET or BREACHNOTICE_SECRET_FILE (the same for every process using it)")
+	}
 	if path == "" {
 		path, create = a.dbPath+".secret", true
 	}
