@@ -192,6 +192,9 @@ func (a *app) incidentShow(ctx context.Context, args []string) error {
 	}
 	row("elements", incident.JoinElements(inc.Elements))
 	row("encrypted", fmt.Sprint(inc.Encrypted))
+	if inc.Protection != nil {
+		row("protection offer", offerText(inc.Protection))
+	}
 	if inc.Hold != nil {
 		row("hold", fmt.Sprintf("since %s: %s", inc.Hold.Since.Format("2006-01-02 15:04 MST"), inc.Hold.Reason))
 	}

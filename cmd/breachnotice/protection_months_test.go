@@ -64,6 +64,10 @@ func TestCLI_ProtectionMonths(t *testing.T) {
 		t.Errorf("audit lacks the months change:\n%s", audit)
 	}
 
+	if show := c.ok("incident", "show", "1"); !strings.Contains(show, "protection offer  IDGuard, https://idguard.example/enrol, 36 months") {
+		t.Errorf("show lacks the offer:\n%s", show)
+	}
+
 	// The plan: owed per jurisdiction, and what is offered by whom.
 	out := c.ok("incident", "plan", "1", "--show")
 	for _, want := range []string{
