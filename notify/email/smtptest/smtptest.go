@@ -93,7 +93,12 @@ type options struct {
 	idle    time.Duration
 	utf8    bool
 	refuse  int // messages accepted before the server refuses (0: never)
+	latency time.Duration
 }
+
+// WithLatency makes the server take d to answer each message's content,
+// as a distant relay does: sending is then bound by latency, not by CPU.
+func WithLatency(d time.Duration) Option { return func(o *options) { o.latency = d } }
 
 // WithRefuseAfter makes the server go down once it has accepted n
 // messages, as a relay taken out of service mid-run: its listener closes
@@ -428,6 +433,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
+	if ss.s.opts.latency > 0 {
+		defer time.Sleep(ss.s.opts.latency)
+	}
 	switch ss.after {
 	case DropInData:
 		_, _ = io.CopyN(io.Discard, r, 16)
