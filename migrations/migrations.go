@@ -1,5 +1,7 @@
-// Package migrations holds breachnotice's numbered SQL migrations, embedded
-// in the binary, and opens the SQLite database with them applied.
+// Package migrations holds breachnotice's numbered SQL migrations (goose), one set
+// per dialect in sqlite/ and postgres/, embedded
+// in the binary, and opens the database (a SQLite file or a PostgreSQL URL)
+// with them applied.
 //
 // Every command opens the database through Open, so a fresh file is created
 // and an old one brought up to date before anything reads it.
@@ -19,7 +21,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-//go:embed *.sql
+//go:embed sqlite/*.sql
 var files embed.FS
 
 // DSN returns the modernc data source name for path. The pragmas apply to
@@ -104,9 +106,8 @@ func SharedFiles(path string) (shared []string, err error) {
 	return shared, nil
 }
 
-// provider is goose over the migrations of db's dialect. The SQLite ones
-// are the top-level *.sql files (goose reads no subdirectory), the
-// PostgreSQL ones those in postgres/. Call done when finished with it.
+// provider is goose over the migrations of db's dialect: those in
+// sqlite/ or postgres/ (same numbers, one twin per version). Call done when finished with it.
 // Numbers are handed out to work landing in parallel, so a migration can
 // land after a higher one that a database has already applied: it is
 // applied then (out of order), rather than refusing to open the database.
@@ -124,7 +125,11 @@ func provider(db *sql.DB) (p *goose.Provider, done func(), err error) {
 		}
 		return p, func() { plain.Close() }, nil
 	}
-	p, err = goose.NewProvider(goose.DialectSQLite3, db, files, goose.WithAllowOutofOrder(true))
+	sub, err := fs.Sub(files, "sqlite")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err = goose.NewProvider(goose.DialectSQLite3, db, sub, goose.WithAllowOutofOrder(true))
 	return p, func() {}, err
 }
 

@@ -90,7 +90,7 @@ func TestPostgres_Twins(t *testing.T) {
 	lv, _ := migrations.Version(ctx, lite)
 	pv, _ := migrations.Version(ctx, pg)
 	if lv != pv {
-		t.Errorf("schema version: SQLite %d, PostgreSQL %d: add the twin of each new migration under migrations/postgres", lv, pv)
+		t.Errorf("schema version: SQLite %d, PostgreSQL %d: add the twin of each new migration under migrations/postgres (twins of migrations/sqlite)", lv, pv)
 	}
 	schema := func(db *sql.DB, q string) map[string][]string {
 		rows, err := db.Query(q)

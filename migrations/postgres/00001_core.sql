@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00001_core.sql (see that file for what each table
+-- PostgreSQL twin of ../sqlite/00001_core.sql (see that file for what each table
 -- and column means). The differences are the dialect's: BIGINT for
 -- SQLite's 64-bit INTEGER, identity columns for AUTOINCREMENT, STORED for
 -- VIRTUAL generated columns (PostgreSQL 15 has no VIRTUAL), no WITHOUT

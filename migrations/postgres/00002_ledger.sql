@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00002_ledger.sql. ledger_logs.id is assigned by
+-- PostgreSQL twin of ../sqlite/00002_ledger.sql. ledger_logs.id is assigned by
 -- an identity column (SQLite's rowid); ledger_runs.id is always given
 -- (log_id << 40 | first index). The append-only rule is a trigger function.
 CREATE TABLE ledger_logs (

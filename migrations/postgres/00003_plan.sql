@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00003_plan.sql.
+-- PostgreSQL twin of ../sqlite/00003_plan.sql.
 CREATE TABLE plan_variants (
     incident_id     BIGINT NOT NULL REFERENCES incidents(id),
     variant         BIGINT NOT NULL,

@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00005_unreachable.sql.
+-- PostgreSQL twin of ../sqlite/00005_unreachable.sql.
 CREATE TABLE unreachable (
     incident_id BIGINT NOT NULL REFERENCES incidents(id),
     account_id  TEXT NOT NULL,

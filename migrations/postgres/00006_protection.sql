@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00006_protection.sql.
+-- PostgreSQL twin of ../sqlite/00006_protection.sql.
 ALTER TABLE incidents ADD COLUMN protection_provider TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN protection_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN protection_phone TEXT NOT NULL DEFAULT '';

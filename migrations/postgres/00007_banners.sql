@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00007_banners.sql.
+-- PostgreSQL twin of ../sqlite/00007_banners.sql.
 CREATE TABLE banners (
     incident_id     BIGINT PRIMARY KEY REFERENCES incidents(id),
     controller_id   TEXT NOT NULL REFERENCES controllers(id),

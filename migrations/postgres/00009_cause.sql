@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00009_cause.sql.
+-- PostgreSQL twin of ../sqlite/00009_cause.sql.
 ALTER TABLE incidents ADD COLUMN cause TEXT NOT NULL DEFAULT 'unknown';
 ALTER TABLE incidents ADD COLUMN discovered_at TEXT NOT NULL DEFAULT '';
 

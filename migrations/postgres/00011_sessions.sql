@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00011_sessions.sql.
+-- PostgreSQL twin of ../sqlite/00011_sessions.sql.
 CREATE TABLE sessions (
     id_hash    BYTEA PRIMARY KEY,
     user_id    BIGINT NOT NULL REFERENCES users(id),

@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00012_job_runs.sql.
+-- PostgreSQL twin of ../sqlite/00012_job_runs.sql.
 CREATE TABLE job_runs (
     job         TEXT NOT NULL,
     run_window  TEXT NOT NULL,

@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00013_deadline_alerts_filings.sql.
+-- PostgreSQL twin of ../sqlite/00013_deadline_alerts_filings.sql.
 ALTER TABLE controllers ADD COLUMN security_email TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE deadline_alerts (

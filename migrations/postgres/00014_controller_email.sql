@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00014_controller_email.sql.
+-- PostgreSQL twin of ../sqlite/00014_controller_email.sql.
 CREATE TABLE controller_email (
     controller_id  TEXT PRIMARY KEY REFERENCES controllers(id),
     dkim_selector  TEXT NOT NULL DEFAULT '',

@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00015_bounces.sql.
+-- PostgreSQL twin of ../sqlite/00015_bounces.sql.
 CREATE TABLE bounces (
     sha256      TEXT NOT NULL,
     notice_id   BIGINT NOT NULL REFERENCES notices(id),

@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00016_letter_batches.sql. The SQLite migration
+-- PostgreSQL twin of ../sqlite/00016_letter_batches.sql. The SQLite migration
 -- also copies batches kept as audit rows before it; a PostgreSQL store
 -- starts at this schema, so it has none to copy.
 CREATE TABLE letter_batches (

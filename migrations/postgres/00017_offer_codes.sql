@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00017_offer_codes.sql.
+-- PostgreSQL twin of ../sqlite/00017_offer_codes.sql.
 CREATE TABLE offer_codes (
     code        TEXT PRIMARY KEY,
     incident_id BIGINT NOT NULL REFERENCES incidents(id),

@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00018_notices_variant.sql.
+-- PostgreSQL twin of ../sqlite/00018_notices_variant.sql.
 CREATE INDEX notices_work_variant ON notices(incident_id, channel, state, variant);
 
 -- +goose Down

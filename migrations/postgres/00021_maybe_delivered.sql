@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00021_maybe_delivered.sql.
+-- PostgreSQL twin of ../sqlite/00021_maybe_delivered.sql.
 ALTER TABLE notices ADD COLUMN maybe_delivered INTEGER NOT NULL DEFAULT 0;
 
 -- +goose Down

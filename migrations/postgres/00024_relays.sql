@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00024_relays.sql.
+-- PostgreSQL twin of ../sqlite/00024_relays.sql.
 ALTER TABLE notices ADD COLUMN relay TEXT NOT NULL DEFAULT '';
 CREATE TABLE relay_counts (
     incident_id BIGINT NOT NULL REFERENCES incidents(id),

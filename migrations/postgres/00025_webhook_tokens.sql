@@ -1,5 +1,5 @@
 -- +goose Up
--- PostgreSQL twin of ../00025_webhook_tokens.sql.
+-- PostgreSQL twin of ../sqlite/00025_webhook_tokens.sql.
 CREATE TABLE webhook_tokens (
     provider    TEXT NOT NULL,
     token       TEXT NOT NULL,
