@@ -91,18 +91,13 @@ func LanguageGapText(gaps []LanguageGap) string {
 	if len(gaps) == 0 {
 		return ""
 	}
-	total := 0
-	parts := make([]string, len(gaps))
-	for i, g := range gaps {
-		total += g.People
-		parts[i] = fmt.Sprintf("%s: %d", g.Lang, g.People)
-	}
+	total, counts := gapCounts(gaps)
 	verb := "people have"
 	if total == 1 {
 		verb = "person has"
 	}
 	return fmt.Sprintf("%d %s a language with no notice catalogue (%s): they get %s notices (catalogues: %s)",
-		total, verb, strings.Join(parts, ", "), langName(templates.DefaultLang), strings.Join(templates.Languages(), ", "))
+		total, verb, counts, langName(templates.DefaultLang), strings.Join(templates.Languages(), ", "))
 }
 
 func langName(lang string) string {
@@ -119,16 +114,22 @@ func DraftLanguageText(id int64, drafts []LanguageGap) string {
 	if len(drafts) == 0 {
 		return ""
 	}
-	total := 0
-	parts := make([]string, len(drafts))
-	for i, g := range drafts {
-		total += g.People
-		parts[i] = fmt.Sprintf("%s: %d", g.Lang, g.People)
-	}
+	total, counts := gapCounts(drafts)
 	who := "people get notices"
 	if total == 1 {
 		who = "person gets a notice"
 	}
 	return fmt.Sprintf("%d %s in a draft translation counsel has not reviewed (%s): have counsel review the samples of incident preview %d",
-		total, who, strings.Join(parts, ", "), id)
+		total, who, counts, id)
+}
+
+// gapCounts sums the people of gaps and lists them per language ("de: 12,
+// fr: 3").
+func gapCounts(gaps []LanguageGap) (total int, counts string) {
+	parts := make([]string, len(gaps))
+	for i, g := range gaps {
+		total += g.People
+		parts[i] = fmt.Sprintf("%s: %d", g.Lang, g.People)
+	}
+	return total, strings.Join(parts, ", ")
 }
