@@ -1,11 +1,9 @@
 package main
 
 import (
-	"archive/zip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,7 +81,7 @@ a5,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 
 	bundle := filepath.Join(c.dir, "proof.zip")
 	c.ok("ledger", "export", "--controller", "op", "--incident", "1", "--out", bundle)
-	members := readZip(t, bundle)
+	members := zipMembers(t, bundle)
 	var rep struct {
 		Counts ledger.Counts `json:"counts"`
 	}
@@ -114,7 +112,7 @@ a5,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 	var files []string
 	files = append(files, emls...)
 	pdfs := 0
-	for name, b := range readZip(t, letters) {
+	for name, b := range zipMembers(t, letters) {
 		if strings.HasSuffix(name, ".pdf") {
 			files = append(files, c.file(name, string(b)))
 			pdfs++
@@ -173,7 +171,7 @@ a5,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 	var rep2 struct {
 		Counts ledger.Counts `json:"counts"`
 	}
-	if err := json.Unmarshal(readZip(t, bundle)["summary.json"], &rep2); err != nil {
+	if err := json.Unmarshal(zipMembers(t, bundle)["summary.json"], &rep2); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range rep2.Counts.DeadlineOutcomes {
@@ -181,27 +179,4 @@ a5,Cyd,cyd@example.org,US,CA,2 Main St,Los Angeles,90012,yes,retired
 			t.Errorf("summary after the late filing: %+v", o)
 		}
 	}
-}
-
-func readZip(t *testing.T, path string) map[string][]byte {
-	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = b
-	}
-	return out
 }

@@ -18,20 +18,7 @@ import (
 // entry each, and sends them.
 func TestCLI_SendFailedForGood(t *testing.T) {
 	c := newCLI(t)
-	c.seed()
-	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
-	c.ok("incident", "scope", "1", "--all")
-	c.ok("incident", "plan", "1")
-
-	srv := smtptest.Start(t)
-	var refuse atomic.Bool
-	refuse.Store(true)
-	srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
-		if refuse.Load() && strings.HasPrefix(rcpt, "ana@") {
-			return smtptest.Reply550
-		}
-		return smtptest.Accept
-	})
+	srv, refuse := c.plannedWithFailingAna(t, smtptest.Reply550)
 	send := func(extra ...string) (string, string, int) {
 		return c.run(append([]string{"incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--retry-base", "1ms"}, extra...)...)
 	}
@@ -106,4 +93,25 @@ func TestCLI_ShowProgressAndSubstitute(t *testing.T) {
 	if p.Progress.Substitute != 1 || p.Progress.Notified == 0 || p.Progress.Owed != p.Progress.Notified+p.Progress.Outstanding {
 		t.Errorf("progress %+v", p.Progress)
 	}
+}
+
+// plannedWithFailingAna plans incident 1 on the seed data (every account)
+// and starts a relay that answers ana@'s messages with b for as long as the
+// switch it returns is on; everyone else's are accepted.
+func (c *cli) plannedWithFailingAna(t *testing.T, b smtptest.Behaviour) (*smtptest.Server, *atomic.Bool) {
+	t.Helper()
+	c.seed()
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
+	srv := smtptest.Start(t)
+	failing := new(atomic.Bool)
+	failing.Store(true)
+	srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
+		if failing.Load() && strings.HasPrefix(rcpt, "ana@") {
+			return b
+		}
+		return smtptest.Accept
+	})
+	return srv, failing
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/notify/email/smtptest"
@@ -28,19 +27,7 @@ func TestCLI_SendRetryFailed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCLI(t)
-			c.seed()
-			c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
-			c.ok("incident", "scope", "1", "--all")
-			c.ok("incident", "plan", "1")
-			srv := smtptest.Start(t)
-			var failing atomic.Bool
-			failing.Store(true)
-			srv.Behave(func(rcpt string, _ int) smtptest.Behaviour {
-				if failing.Load() && strings.HasPrefix(rcpt, "ana@") {
-					return tc.behaviour
-				}
-				return smtptest.Accept
-			})
+			srv, failing := c.plannedWithFailingAna(t, tc.behaviour)
 			var b strings.Builder
 			send := func(wantCode int, extra ...string) {
 				args := append([]string{"incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--max-attempts", "1"}, extra...)
