@@ -16,6 +16,7 @@ import (
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/incident/demodata"
 	"github.com/breachnotice/breachnotice/incident/storetest"
+	"github.com/breachnotice/breachnotice/incident/storetest/pgtest"
 )
 
 // benchAccounts is the size of the import benchmark: BENCH_ACCOUNTS, or a
@@ -238,4 +239,103 @@ func cpuTime() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// BenchmarkImportVsCopy_Postgres imports the same accounts CSV (1,000,000
+// rows; BENCH_ACCOUNTS to change it) into PostgreSQL with psql's \copy
+// into a plain table of text columns and with ImportAccounts (COPY into a
+// staging table, every check, the upsert) into a fresh migrated database
+// on the same test server, back to back, BENCH_REPS times (default 1),
+// and reports the rows/s of each and the ratio ours/psql. psql's time
+// includes starting the process. Skipped without PostgreSQL.
+//
+//	go test ./incident -run '^$' -bench ImportVsCopy_Postgres -benchtime 1x -v
+func BenchmarkImportVsCopy_Postgres(b *testing.B) {
+	if err := pgtest.Available(); err != nil {
+		b.Skipf("no PostgreSQL: %v", err)
+	}
+	bin, err := pgtest.Bin()
+	if err != nil {
+		b.Skip(err)
+	}
+	psql := filepath.Join(bin, "psql")
+	if _, err := os.Stat(psql); err != nil {
+		b.Skipf("no psql next to postgres: %v", err)
+	}
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_ACCOUNTS")); err == nil && v > 0 {
+		n = v
+	}
+	reps := 1
+	if v, err := strconv.Atoi(os.Getenv("BENCH_REPS")); err == nil && v > 0 {
+		reps = v
+	}
+	path := writeAccountsCSV(b, n)
+	ctx := context.Background()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	header, err := csv.NewReader(f).Read()
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cols := make([]string, len(header))
+	for i, h := range header {
+		cols[i] = `"` + h + `" text`
+	}
+
+	copyImport := func() float64 {
+		url := storetest.Location(b, storetest.Postgres)
+		sqlPsql := func(args ...string) []byte {
+			out, err := exec.Command(psql, append([]string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url}, args...)...).CombinedOutput()
+			if err != nil {
+				b.Fatalf("psql %v: %v\n%s", args, err, out)
+			}
+			return out
+		}
+		sqlPsql("-c", "CREATE TABLE accounts_raw ("+strings.Join(cols, ", ")+")")
+		start := time.Now()
+		sqlPsql("-c", `\copy accounts_raw FROM '`+path+`' WITH (FORMAT csv, HEADER true)`)
+		secs := time.Since(start).Seconds()
+		if got := strings.TrimSpace(string(sqlPsql("-t", "-A", "-c", "SELECT count(*) FROM accounts_raw"))); got != strconv.Itoa(n) {
+			b.Fatalf("psql copied %s rows, want %d", got, n)
+		}
+		return secs
+	}
+	oursImport := func() float64 {
+		st := storetest.OpenOn(b, storetest.Postgres)
+		in, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer in.Close()
+		start := time.Now()
+		res, err := st.ImportAccounts(ctx, in, incident.ImportOptions{File: "accounts.csv", Format: incident.FormatCSV})
+		secs := time.Since(start).Seconds()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Inserted != int64(n) || res.Rejected != 0 {
+			b.Fatalf("imported %+v, want %d inserted", res, n)
+		}
+		return secs
+	}
+
+	b.ResetTimer()
+	var oursTotal, copyTotal float64
+	for i := 0; i < b.N; i++ {
+		for r := 0; r < reps; r++ {
+			cp := copyImport()
+			ours := oursImport()
+			oursTotal, copyTotal = oursTotal+ours, copyTotal+cp
+			b.Logf("rep %d: ours %.0f rows/s (%.1f s), psql \\copy %.0f rows/s (%.1f s), ratio %.2f",
+				r+1, float64(n)/ours, ours, float64(n)/cp, cp, cp/ours)
+		}
+	}
+	runs := float64(b.N * reps)
+	b.ReportMetric(runs*float64(n)/oursTotal, "ours_rows/s")
+	b.ReportMetric(runs*float64(n)/copyTotal, "psql_copy_rows/s")
+	b.ReportMetric(copyTotal/oursTotal, "ratio")
 }
