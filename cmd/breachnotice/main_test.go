@@ -335,17 +335,8 @@ func rewriteZip(t *testing.T, path, name string, edit func([]byte) []byte) {
 // without sending anyone a second copy.
 func TestCLI_SendStopsCleanlyOnSIGTERM(t *testing.T) {
 	c := newCLI(t)
-	c.seed()
-	var big strings.Builder
-	big.WriteString("id,name,email,country,region,postal_line1,city,postal_code\n")
 	const n = 1500
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&big, "s%04d,Learner %d,s%04d@example.org,US,CA,%d Main St,Los Angeles,90012\n", i, i, i, i+1)
-	}
-	c.ok("accounts", "import", c.file("many.csv", big.String()))
-	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
-	c.ok("incident", "scope", "1", "--all")
-	c.ok("incident", "plan", "1")
+	c.plannedWithLearners("s", n)
 
 	srv := smtptest.Start(t)
 	srv.Behave(func(string, int) smtptest.Behaviour { time.Sleep(3 * time.Millisecond); return smtptest.Accept })
@@ -413,4 +404,20 @@ func TestCLI_SendStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Errorf("incident show does not report %d emails sent:\n%s", owed, out)
 	}
 	t.Logf("SIGTERM after %d messages: stopped with them all recorded sent and none in flight; the second run sent the other %d", received, owed-received)
+}
+
+// plannedWithLearners adds n Californian learners (ids and addresses
+// PREFIX0000@example.org and up) to the seed data and plans incident 1
+// over every account.
+func (c *cli) plannedWithLearners(prefix string, n int) {
+	c.seed()
+	var big strings.Builder
+	big.WriteString("id,name,email,country,region,postal_line1,city,postal_code\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&big, "%s%04d,Learner %d,%s%04d@example.org,US,CA,%d Main St,Los Angeles,90012\n", prefix, i, i, prefix, i, i+1)
+	}
+	c.ok("accounts", "import", c.file("many.csv", big.String()))
+	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
+	c.ok("incident", "scope", "1", "--all")
+	c.ok("incident", "plan", "1")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,17 +25,8 @@ import (
 func TestCLI_Postgres_SenderKilled(t *testing.T) {
 	c := newCLI(t)
 	c.env["BREACHNOTICE_DB"] = storetest.Location(t, storetest.Postgres)
-	c.seed()
-	var big strings.Builder
-	big.WriteString("id,name,email,country,region,postal_line1,city,postal_code\n")
 	const n = 600
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&big, "k%04d,Learner %d,k%04d@example.org,US,CA,%d Main St,Los Angeles,90012\n", i, i, i, i+1)
-	}
-	c.ok("accounts", "import", c.file("many.csv", big.String()))
-	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
-	c.ok("incident", "scope", "1", "--all")
-	c.ok("incident", "plan", "1")
+	c.plannedWithLearners("k", n)
 
 	// 20 ms per message, 4 connections per sender: about 200 messages a
 	// second each, so the run lasts a few seconds.

@@ -426,7 +426,7 @@ func writeExport(ctx context.Context, st *incident.Store, incidentID int64, w io
 			return n, fmt.Errorf("export offers: %w", err)
 		}
 		for i := range rec {
-			rec[i] = csvSafe(rec[i])
+			rec[i] = incident.SpreadsheetSafe(rec[i])
 		}
 		cw.Write(rec)
 		n++
@@ -439,12 +439,4 @@ func writeExport(ctx context.Context, st *incident.Store, incidentID int64, w io
 		return n, fmt.Errorf("export offers: %w", err)
 	}
 	return n, nil
-}
-
-// csvSafe keeps a spreadsheet from reading a field as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
@@ -289,21 +288,11 @@ func writeBatch(ctx context.Context, st *incident.Store, inc *incident.Incident,
 	return ids, nil
 }
 
-// csvSafe keeps a spreadsheet from reading a manifest cell as a formula:
-// a cell that starts with = + - @, a tab or a carriage return gets a
-// leading apostrophe (OWASP's advice for CSV injection).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// csvSafeRow applies csvSafe to every cell of a manifest row, so that no
+// csvSafeRow applies incident.SpreadsheetSafe to every cell of a manifest row, so that no
 // column (account ids come from the controller's import) is left out.
 func csvSafeRow(row []string) []string {
 	for i, c := range row {
-		row[i] = csvSafe(c)
+		row[i] = incident.SpreadsheetSafe(c)
 	}
 	return row
 }
