@@ -59,20 +59,9 @@ func Sweep(ctx context.Context, st *incident.Store, now time.Time, opt SendOptio
 		if ctx.Err() != nil {
 			break
 		}
-		inc, err := st.FindIncidentByID(ctx, id)
+		r, err := onePass(ctx, st, id, opt)
 		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		c, err := st.FindControllerByID(ctx, inc.ControllerID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var r SendResult
-		d := &dispatcher{st: st, inc: inc, c: c, opt: opt, res: &r}
-		if err := d.run(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("retry sweep: incident %d: %w", id, err))
+			errs = append(errs, fmt.Errorf("retry sweep: %w", err))
 		}
 		res.Incidents++
 		res.Sent += r.Sent

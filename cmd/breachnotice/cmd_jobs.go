@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,18 +21,20 @@ import (
 // jobFlags are the settings of the scheduled jobs, shared by serve and
 // jobs run.
 type jobFlags struct {
-	warnDays     int
-	smtp, outbox string
-	relays       string // a relays file (cmd_send.go)
+	warnDays int
+	smtp     urlList // every --smtp relay (cmd_send.go)
+	outbox   string
+	relays   string // a relays file (cmd_send.go)
 }
 
 func (a *app) bindJobFlags(fs interface {
+	Var(flag.Value, string, string)
 	StringVar(*string, string, string, string)
 	IntVar(*int, string, int, string)
 }, f *jobFlags) {
 	fs.IntVar(&f.warnDays, "warn-days", notify.DefaultWarnDays, "deadline-watch: alert on deadlines this many days ahead, again 1 day ahead, and when missed")
-	fs.StringVar(&f.smtp, "smtp", "", "SMTP relay for alerts and the retry sweep, smtp://user:pass@host:port?tls=... (env BREACHNOTICE_SMTP; default: .eml files in --outbox)")
-	fs.StringVar(&f.relays, "relays", "", "relays file for alerts and the retry sweep, as incident send --relays (with --smtp: one more relay)")
+	fs.Var(&f.smtp, "smtp", "SMTP relay for alerts, the retry sweep, and serve's sends and workers, smtp://user:pass@host:port?tls=...; give it again for more relays (env BREACHNOTICE_SMTP; default: .eml files in --outbox)")
+	fs.StringVar(&f.relays, "relays", "", "relays file for alerts, the retry sweep, and serve's sends and workers, as incident send --relays (with --smtp: more relays)")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "folder for .eml files when no SMTP relay is set")
 }
 
@@ -39,10 +42,7 @@ func (a *app) bindJobFlags(fs interface {
 // the domain function each runs. serve runs them on their schedules; jobs
 // run runs one by hand.
 func (a *app) jobTable(f *jobFlags) ([]jobs.Job, error) {
-	sf := sendFlags{outbox: f.outbox, relays: f.relays}
-	if f.smtp != "" {
-		sf.smtp = urlList{f.smtp}
-	}
+	sf := sendFlags{outbox: f.outbox, relays: f.relays, smtp: f.smtp}
 	tr, _, err := a.transport(&sf)
 	if err != nil {
 		return nil, err

@@ -47,12 +47,25 @@ func (a *app) bindSendFlags(fs interface {
 	fs.Var(&f.smtp, "smtp", "SMTP relay smtp://user:pass@host:port?tls=none|starttls|implicit[&provider=postmark|mailgun|sendgrid|ses]; give it again for more relays, equal weights (env BREACHNOTICE_SMTP; default: write .eml files to --outbox)")
 	fs.StringVar(&f.relays, "relays", "", "relays file: one relay per line, URL [weight=N] [rate=R] [password-env=VAR] [provider=P] (README: several relays)")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "folder for .eml files when no SMTP relay is set")
-	fs.IntVar(&f.concurrency, "concurrency", d.Concurrency, "SMTP connections")
-	fs.Float64Var(&f.rate, "rate", 0, "messages per second (0: unlimited)")
+	a.bindDeliveryFlags(fs, f, "")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first (each audited, with a ledger email_retried entry); a re-send keeps its Message-ID and is flagged possible_duplicate only if an earlier attempt may have been delivered")
+}
+
+// bindDeliveryFlags binds the dispatcher's settings, shared by incident
+// send and serve (whose sends started from the admin UI or the API, and
+// whose --workers-only, use them); per qualifies the connections and the
+// rate ("" for a single run).
+func (a *app) bindDeliveryFlags(fs interface {
+	IntVar(*int, string, int, string)
+	Float64Var(*float64, string, float64, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}, f *sendFlags, per string) {
+	d := notify.DefaultSendOptions()
+	fs.IntVar(&f.concurrency, "concurrency", d.Concurrency, "SMTP connections"+per)
+	fs.Float64Var(&f.rate, "rate", 0, "messages per second"+per+" (0: unlimited)")
 	fs.DurationVar(&f.retryBase, "retry-base", d.RetryBase, "first backoff after a temporary failure (doubles per attempt, with jitter)")
 	fs.IntVar(&f.attempts, "max-attempts", d.MaxAttempts, "attempts before a temporary failure becomes final")
 	fs.DurationVar(&f.lease, "lease", d.Lease, "how long a claimed message may be in flight, unrenewed, before another run re-sends it")
-	fs.BoolVar(&f.retryFailed, "retry-failed", false, "put the emails that failed for good back in the queue first (each audited, with a ledger email_retried entry); a re-send keeps its Message-ID and is flagged possible_duplicate only if an earlier attempt may have been delivered")
 }
 
 // transport picks the SMTP relays, or the outbox when none is configured:

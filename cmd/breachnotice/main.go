@@ -196,7 +196,7 @@ func commands() []command {
 			{"list", "", "list the banners and where each stands (--controller, --json)"},
 			{"expire", "", "withdraw the banners whose --until and required posting are over (reason \"expired\")"},
 		}},
-		{name: "serve", summary: "serve the admin UI (/admin/), the JSON API (/api/), the public banner and notice pages, the bounce webhooks (/webhooks/bounces/PROVIDER), and the scheduled jobs (--addr, --public-url, --demo)", run: (*app).cmdServe},
+		{name: "serve", summary: "serve the admin UI (/admin/), the JSON API (/api/), the public banner and notice pages, the bounce webhooks (/webhooks/bounces/PROVIDER), and the scheduled jobs (--addr, --public-url, --demo); with --workers-only, only the delivery workers: no HTTP, no jobs, any number of them on one database", run: (*app).cmdServe},
 		{name: "ledger", summary: "the per-controller proof of notice", run: (*app).cmdLedger, subs: []subcommand{
 			{"checkpoint", "", "sign each controller's log as it stands (--controller for one)"},
 			{"export", "", "write a proof bundle: --controller, --out FILE.zip [--incident ID]"},

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/breachnotice/breachnotice/notify"
 )
 
 // defaultAddr is where serve listens unless told otherwise: loopback, so
@@ -29,14 +31,18 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	a.bindJobFlags(fs, jf)
 	noJobs := fs.Bool("no-jobs", false, "do not run the scheduled jobs in this process")
 	demo := fs.Bool("demo", false, "seed an empty database with a demo platform and one user per role, and print their passwords")
+	// Sends started from the admin UI or the API, and the workers, use the
+	// same relays and settings.
+	send := defaultSendFlags()
+	a.bindDeliveryFlags(fs, &send, " per incident being sent")
+	workersOnly := fs.Bool("workers-only", false, "run only the delivery workers: no HTTP, no scheduled jobs; send every incident that is sending, sharing the work with other workers and incident send runs, on any machines (README: Past one machine)")
+	poll := fs.Duration("poll", notify.DefaultPoll, "with --workers-only: how long to wait, when nothing is due, before looking again")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	// Sends started from the admin UI or the API use the same relay.
-	send := defaultSendFlags()
-	send.outbox, send.relays = jf.outbox, jf.relays
-	if jf.smtp != "" {
-		send.smtp = urlList{jf.smtp}
+	send.outbox, send.relays, send.smtp = jf.outbox, jf.relays, jf.smtp
+	if *workersOnly {
+		return a.serveWorkers(ctx, fs, &send, *poll)
 	}
 	if *publicURL == "" {
 		*publicURL = a.getenv("BREACHNOTICE_PUBLIC_URL")
