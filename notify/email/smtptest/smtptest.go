@@ -147,6 +147,7 @@ type Server struct {
 	tlsSessions int
 	behave      func(rcpt string, attempt int) Behaviour
 	attempts    map[string]int
+	delivered   map[string]int // per recipient, lower-cased: messages accepted
 	messages    []Received
 	count       int
 	conns       int
@@ -158,9 +159,10 @@ type Server struct {
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{
-		opts:     options{stall: 10 * time.Second},
-		done:     make(chan struct{}),
-		attempts: make(map[string]int),
+		opts:      options{stall: 10 * time.Second},
+		done:      make(chan struct{}),
+		attempts:  make(map[string]int),
+		delivered: make(map[string]int),
 	}
 	for _, o := range opts {
 		o(&s.opts)
@@ -267,6 +269,19 @@ func (s *Server) Count() int {
 	return s.count
 }
 
+// Deliveries returns, per recipient (lower-cased), how many messages the
+// server accepted for them, stored or discarded: a count that stays small
+// when WithDiscard keeps no message.
+func (s *Server) Deliveries() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.delivered))
+	for k, v := range s.delivered {
+		out[k] = v
+	}
+	return out
+}
+
 // Connections is the number of connections accepted so far.
 func (s *Server) Connections() int {
 	s.mu.Lock()
@@ -317,6 +332,9 @@ func (s *Server) store(r Received, keep bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.count++
+	for _, to := range r.To {
+		s.delivered[strings.ToLower(to)]++
+	}
 	if keep {
 		s.messages = append(s.messages, r)
 	}
@@ -445,7 +463,7 @@ func (ss *session) Data(r io.Reader) error {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}
-		ss.s.store(Received{}, false)
+		ss.s.store(Received{To: ss.to}, false)
 		return nil
 	}
 	data, err := io.ReadAll(r)
