@@ -48,7 +48,10 @@ svg text{font-family:Arial,Helvetica,sans-serif;font-size:12px;fill:#0b0c0c}
 .legend .s-sent,.legend .s-mailed{background:#00703c}.legend .s-pending,.legend .s-queued{background:#b1b4b6}.legend .s-sending,.legend .s-exported{background:#1d70b8}
 .legend .s-deferred{background:#f47738}.legend .s-failed,.legend .s-returned,.legend .s-unprintable{background:#b10e1e}.legend .s-other{background:#6f72af}
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:#fd0;color:#0b0c0c;padding:4px}
-@media (max-width:600px){main{padding:8px}h1{font-size:22px}dl.facts{grid-template-columns:1fr}th,td{padding:4px}}`
+@media (max-width:600px){main{padding:8px}h1{font-size:22px}dl.facts{grid-template-columns:1fr}th,td{padding:4px}
+.scroll>table{width:auto;min-width:100%}.scroll>table th,.scroll>table td{white-space:nowrap}
+.scroll>table td.long{white-space:normal;min-width:20em}
+.chart>svg{max-width:none}}`
 
 // Layout is what every logged-in page shows around its content.
 type Layout struct {
