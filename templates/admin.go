@@ -143,8 +143,11 @@ type IncidentPage struct {
 	Banner     string
 	// What the viewer may do (the store refuses the rest anyway).
 	CanScope, CanPlan, CanSend, CanHold, CanRelease, CanPublish, CanWithdraw bool
-	Courses                                                                  []Option
-	ObligationsHref, LedgerHref                                              string
+	// FailedEmails, when set, counts the emails that failed for good and
+	// a sender may put back in the queue.
+	FailedEmails                string
+	Courses                     []Option
+	ObligationsHref, LedgerHref string
 }
 
 // AlertRow is one deadline alert the scheduler's deadline watch raised.

@@ -66,6 +66,9 @@ func (s *server) incidentPage(r *http.Request, u *incident.User, id int64) (temp
 	p.CanScope = may(incident.ActChange) && (inc.Status == incident.StatusOpen || inc.Status == incident.StatusScoped)
 	p.CanPlan = may(incident.ActPlan) && inc.Status.CanMove(incident.StatusPlanned)
 	p.CanSend = may(incident.ActSend) && inc.Hold == nil && (inc.Status == incident.StatusPlanned || inc.Status == incident.StatusNotifying)
+	if n := v.Notices["email"]["failed"]; p.CanSend && n > 0 {
+		p.FailedEmails = strconv.Itoa(n)
+	}
 	p.CanHold = may(incident.ActChange) && open && inc.Hold == nil
 	p.CanRelease = may(incident.ActChange) && inc.Hold != nil
 
@@ -348,9 +351,9 @@ func (s *server) postIncident(w http.ResponseWriter, r *http.Request, u *inciden
 	case "plan":
 		_, err = notify.MakePlan(ctx, st, id)
 		done = "planned"
-	case "send":
+	case "send", "retry-failed":
 		if err = s.checkSend(ctx, id); err == nil {
-			if _, started := s.startSend(ctx, id); started {
+			if _, started := s.startSend(ctx, id, r.PathValue("action") == "retry-failed"); started {
 				done = "sending"
 			} else {
 				done = "running"

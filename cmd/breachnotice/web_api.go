@@ -334,11 +334,20 @@ func (s *server) apiSend(w http.ResponseWriter, r *http.Request, u *incident.Use
 		s.fail(w, r, err)
 		return
 	}
+	// The body is optional: {"retry_failed": true} first puts the emails
+	// that failed for good back in the queue.
+	var q struct {
+		RetryFailed bool `json:"retry_failed"`
+	}
+	if err := decode(r, &q); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.checkSend(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	run, started := s.startSend(r.Context(), id)
+	run, started := s.startSend(r.Context(), id, q.RetryFailed)
 	w.Header().Set("Location", fmt.Sprintf("/api/incidents/%d", id))
 	writeJSON(w, http.StatusAccepted, struct {
 		Started bool    `json:"started"`

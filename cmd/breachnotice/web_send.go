@@ -94,12 +94,15 @@ func defaultSendFlags() sendFlags {
 }
 
 // startSend starts the dispatcher for incident id on behalf of the
-// request's actor; the caller has checked that it may send.
-func (s *server) startSend(ctx context.Context, id int64) (sendRun, bool) {
+// request's actor; the caller has checked that it may send. retryFailed
+// first puts the emails that failed for good back in the queue, as
+// incident send --retry-failed does (audited, an email_retried entry
+// each).
+func (s *server) startSend(ctx context.Context, id int64, retryFailed bool) (sendRun, bool) {
 	f := s.cfg.Send
 	return s.adm.runs.start(incident.ActorFrom(ctx), id, s.app.now(), func(ctx context.Context, progress func(notify.SendProgress)) (notify.SendResult, error) {
 		opt := notify.SendOptions{Channel: f.channel, Concurrency: f.concurrency, Rate: f.rate, RetryBase: f.retryBase,
-			MaxAttempts: f.attempts, Lease: f.lease, Now: s.app.now, Progress: progress}
+			MaxAttempts: f.attempts, Lease: f.lease, Now: s.app.now, Progress: progress, RetryFailed: retryFailed}
 		if f.channel != "letter" {
 			tr, _, err := s.app.transport(&f)
 			if err != nil {
