@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
@@ -34,8 +35,8 @@ type letterDetail struct {
 //
 // The work is set-based and batched: per transaction, one INSERT ... SELECT
 // over a window of LetterBatchSize affected people (incident.AffectedPeople
-// ⋈ plan_map ⋈ plan_variants), then one SELECT of the new rows to build
-// their letter_queued ledger entries, appended in the same transaction. Re-running
+// ⋈ plan_map ⋈ plan_variants) whose RETURNING rows become their
+// letter_queued ledger entries, appended in the same transaction. Re-running
 // queues nothing twice: notices are unique per incident, account and
 // channel. The clock is read once: every window is written at that time.
 func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (queued int, err error) {
@@ -82,13 +83,17 @@ func QueueLetters(ctx context.Context, st *incident.Store, incidentID int64) (qu
 // queueWindow queues the letters of the affected accounts in (after, hi]
 // (or after "after" when hi is null) and appends their ledger entries.
 // jsonValues reads held, a JSON array (incident.Store.JSONValues).
+//
+// The ledger entries are built from the rows the INSERT itself returns,
+// never from a later read of "letter notices above some id": on
+// PostgreSQL another sender may commit a fallback letter of the same
+// incident (QueueFallbackLetter) between two statements of this
+// transaction, and that letter already has its entry. For the same
+// reason a person whose letter another sender queued after this INSERT's
+// snapshot is skipped (ON CONFLICT DO NOTHING), not an error.
 func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after string, hi sql.NullString, now time.Time, held, jsonValues string) (int, error) {
-	var maxID int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM notices`).Scan(&maxID); err != nil {
-		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
-	}
 	at := now.Format(time.RFC3339Nano)
-	_, err := tx.ExecContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, state, created_at, updated_at)
+	rows, err := tx.QueryContext(ctx, `INSERT INTO notices(incident_id, controller_id, account_id, channel, variant, state, created_at, updated_at)
 		SELECT f.incident_id, ?, f.account_id, 'letter', m.variant,
 			CASE WHEN f.postal_complete THEN 'queued' ELSE 'unprintable' END, ?, ?
 		FROM `+incident.AffectedPeople+` f
@@ -98,27 +103,47 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 			AND v.notify = 1 AND (',' || v.channels || ',') LIKE '%,letter,%'
 			AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.incident_id = f.incident_id AND n.account_id = f.account_id AND n.channel = 'letter')
 			AND v.jurisdiction NOT IN (`+jsonValues+`)
-		ORDER BY f.account_id`,
+		ORDER BY f.account_id
+		ON CONFLICT (incident_id, account_id, channel) DO NOTHING
+		RETURNING id, account_id, state, variant`,
 		inc.ControllerID, at, at, inc.ID, after, hi, hi, held)
 	if err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: insert: %w", inc.ID, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT n.id, n.account_id, n.state, n.variant, v.jurisdiction, v.deadline
-		FROM notices n JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
-		WHERE n.id > ? AND n.incident_id = ? AND n.channel = 'letter' ORDER BY n.id`, maxID, inc.ID)
-	if err != nil {
-		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
+	type inserted struct {
+		id, variant int64
+		acct, state string
 	}
-	defer rows.Close()
+	var ins []inserted
+	for rows.Next() {
+		var r inserted
+		if err := rows.Scan(&r.id, &r.acct, &r.state, &r.variant); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("queue letters of incident %d: insert: %w", inc.ID, err)
+		}
+		ins = append(ins, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("queue letters of incident %d: insert: %w", inc.ID, err)
+	}
+	if len(ins) == 0 {
+		return 0, nil
+	}
+	// RETURNING promises no order: the entries follow the notices' ids.
+	sort.Slice(ins, func(i, j int) bool { return ins[i].id < ins[j].id })
+	variants, err := letterVariants(ctx, tx, inc.ID)
+	if err != nil {
+		return 0, err
+	}
 	var entries []ledger.Entry
 	queued := 0
-	for rows.Next() {
-		var id int64
-		var d letterDetail
-		var acct, state string
-		if err := rows.Scan(&id, &acct, &state, &d.Variant, &d.Jurisdiction, &d.Deadline); err != nil {
-			return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
+	for _, r := range ins {
+		v, ok := variants[r.variant]
+		if !ok {
+			return 0, fmt.Errorf("queue letters of incident %d: notice %d: no plan variant %d", inc.ID, r.id, r.variant)
 		}
+		d := letterDetail{Jurisdiction: v.jurisdiction, Deadline: v.deadline, Variant: r.variant}
 		detail, err := json.Marshal(d)
 		if err != nil {
 			return 0, err
@@ -126,21 +151,43 @@ func queueWindow(ctx context.Context, tx *sql.Tx, inc *incident.Incident, after 
 		// A letter that cannot be printed is recorded too: the person is
 		// unreachable by letter and counts towards substitute notice.
 		kind := ledger.KindLetterUnprintable
-		if state == StateQueued {
+		if r.state == StateQueued {
 			kind = ledger.KindLetterQueued
 			queued++
 		}
 		entries = append(entries, ledger.Entry{Controller: inc.ControllerID, At: now, Kind: kind,
-			Incident: inc.ID, Account: acct, Notice: id, Channel: ChannelLetter, Detail: detail})
+			Incident: inc.ID, Account: r.acct, Notice: r.id, Channel: ChannelLetter, Detail: detail})
 	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
-	}
-	rows.Close()
 	if err := ledger.Append(ctx, tx, entries...); err != nil {
 		return 0, fmt.Errorf("queue letters of incident %d: %w", inc.ID, err)
 	}
 	return queued, nil
+}
+
+// planVariant is what a letter_queued entry says of a notice's variant.
+type planVariant struct{ jurisdiction, deadline string }
+
+// letterVariants reads the jurisdiction and deadline of each of an
+// incident's plan variants.
+func letterVariants(ctx context.Context, tx *sql.Tx, incidentID int64) (map[int64]planVariant, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT variant, jurisdiction, deadline FROM plan_variants WHERE incident_id = ?`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("queue letters of incident %d: plan variants: %w", incidentID, err)
+	}
+	defer rows.Close()
+	m := map[int64]planVariant{}
+	for rows.Next() {
+		var n int64
+		var v planVariant
+		if err := rows.Scan(&n, &v.jurisdiction, &v.deadline); err != nil {
+			return nil, fmt.Errorf("queue letters of incident %d: plan variants: %w", incidentID, err)
+		}
+		m[n] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue letters of incident %d: plan variants: %w", incidentID, err)
+	}
+	return m, nil
 }
 
 // QueueFallbackLetter queues a letter for one person, inside the caller's

@@ -23,8 +23,14 @@ import (
 // white space only (a tab, no-break spaces), which the import keeps.
 func letterStore(t *testing.T) (*incident.Store, int64) {
 	t.Helper()
+	return letterStoreOn(t, storetest.Default())
+}
+
+// letterStoreOn is letterStore on a store of kind k.
+func letterStoreOn(t *testing.T, k storetest.Kind) (*incident.Store, int64) {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.Open(t)
+	st := storetest.OpenOn(t, k)
 	led, err := ledger.New([]byte("letters-test-secret-0123456789"), st.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -151,4 +157,113 @@ func TestQueueLetters(t *testing.T) {
 			t.Errorf("e1's fallback letter is %q, want queued", s)
 		}
 	})
+}
+
+// TestQueueLetters_FallbackRace_Postgres: on PostgreSQL another sender
+// commits a letter of the same incident (an email's fallback letter) while
+// QueueLetters's transaction is running. QueueLetters writes ledger
+// entries for the letters it inserted only, so every letter notice has
+// exactly one letter_queued or letter_unprintable entry; and a person
+// whose letter the other sender queued first is skipped, not an error.
+//
+// The other sender's transaction stays open until QueueLetters waits on
+// it (a lock of its, seen in pg_stat_activity), so the order is certain:
+// QueueLetters has begun, the other commits, QueueLetters goes on.
+func TestQueueLetters_FallbackRace_Postgres(t *testing.T) {
+	for _, tc := range []struct {
+		name, account string
+		lockIncident  bool // the other sender also locks the incident's row
+		queued        int  // what QueueLetters queues
+	}{
+		// e1 is reached by email: QueueLetters never queues their letter,
+		// and waits (foreign-key check of its insert) on the incident's
+		// row, which the other sender locked.
+		{"OtherPerson", "e1", true, 2},
+		// l1 is owed a letter: QueueLetters's insert waits on the other
+		// sender's uncommitted row of the same notice.
+		{"SamePerson", "l1", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, id := letterStoreOn(t, storetest.Postgres)
+			other, err := st.DB().BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Rollback()
+			if ok, err := notify.QueueFallbackLetter(ctx, other, id, tc.account, "550 mailbox unavailable", st.Now()); err != nil || !ok {
+				t.Fatalf("fallback letter for %s: %v, %v", tc.account, ok, err)
+			}
+			if tc.lockIncident {
+				if _, err := other.ExecContext(ctx, `SELECT id FROM incidents WHERE id = ? FOR UPDATE`, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			type result struct {
+				n   int
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				n, err := notify.QueueLetters(ctx, st, id)
+				done <- result{n, err}
+			}()
+			// Wait (bounded) until QueueLetters waits on the other sender.
+			for waiting, tries := 0, 0; waiting == 0; tries++ {
+				select {
+				case r := <-done:
+					t.Fatalf("QueueLetters = %d, %v before the other sender committed", r.n, r.err)
+				default:
+				}
+				if tries == 3000 {
+					t.Fatal("QueueLetters never waited on the other sender's lock")
+				}
+				time.Sleep(10 * time.Millisecond)
+				if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := other.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			r := <-done
+			if r.err != nil || r.n != tc.queued {
+				t.Fatalf("QueueLetters = %d, %v; want %d", r.n, r.err, tc.queued)
+			}
+
+			notices := map[int64]string{}
+			rows, err := st.DB().Query(`SELECT id, account_id FROM notices WHERE incident_id = ? AND channel = 'letter'`, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var n int64
+				var a string
+				if err := rows.Scan(&n, &a); err != nil {
+					t.Fatal(err)
+				}
+				notices[n] = a
+			}
+			rows.Close()
+			entries := map[int64]int{}
+			if err := ledger.FindEntries(ctx, st.DB(), ledger.EntryFilter{Controller: "op"}, func(e ledger.Entry) error {
+				if e.Kind == ledger.KindLetterQueued || e.Kind == ledger.KindLetterUnprintable {
+					entries[e.Notice]++
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != len(notices) {
+				t.Errorf("%d letter notices (%v), ledger entries for %d", len(notices), notices, len(entries))
+			}
+			for n, a := range notices {
+				if entries[n] != 1 {
+					t.Errorf("%s's letter (notice %d) has %d ledger entries, want 1", a, n, entries[n])
+				}
+			}
+		})
+	}
 }

@@ -86,7 +86,7 @@ func waiveRegulatorFirst(ctx context.Context, st *incident.Store, inc *incident.
 }
 
 // heldJSON is the JSON array of the held jurisdictions, for SQL
-// (json_each).
+// (incident.Store.JSONValues).
 func heldJSON(held []string) string {
 	if len(held) == 0 {
 		return "[]"

@@ -124,7 +124,7 @@ func ensureSettingsRow(ctx context.Context, tx *incident.Tx, controllerID string
 	if !ok {
 		return fmt.Errorf("controller %q: %w", controllerID, incident.ErrNotFound)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO controller_email(controller_id, updated_at) VALUES (?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO controller_email(controller_id, updated_at) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 		controllerID, tx.Now.Format(time.RFC3339Nano))
 	return err
 }

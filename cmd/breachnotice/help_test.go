@@ -217,6 +217,7 @@ func TestUsageErrors(t *testing.T) {
 // leaves neither it nor its secret file behind; a command that adds data
 // still creates both.
 func TestMissingDatabase(t *testing.T) {
+	sqliteOnly(t, "a missing database is a missing SQLite file, and its secret file sits next to it")
 	c := newCLI(t)
 	delete(c.env, "BREACHNOTICE_SECRET") // so that the default DBFILE.secret would be made
 	csv := c.file("mailed.csv", "letter_id,mailed_at\nL1,2026-11-27\n")

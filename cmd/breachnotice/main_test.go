@@ -15,14 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachnotice/breachnotice/incident/storetest"
 	"github.com/breachnotice/breachnotice/migrations"
 	"github.com/breachnotice/breachnotice/notify/email/smtptest"
 
 	"github.com/breachnotice/breachnotice/templates/golden"
 )
 
-// cli runs breachnotice commands against one database in a temporary
-// directory, with a fixed clock.
+// cli runs breachnotice commands against one database, with a fixed
+// clock: a SQLite file in a temporary directory, or with
+// BREACHNOTICE_TEST_STORE=postgres a fresh database on the tests'
+// throwaway PostgreSQL server (storetest).
 type cli struct {
 	t   *testing.T
 	dir string
@@ -33,10 +36,23 @@ type cli struct {
 func newCLI(t *testing.T) *cli {
 	t.Helper()
 	dir := t.TempDir()
+	db := filepath.Join(dir, "bn.db")
+	if storetest.Default() == storetest.Postgres {
+		db = storetest.Location(t, storetest.Postgres)
+	}
 	return &cli{t: t, dir: dir, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), env: map[string]string{
-		"BREACHNOTICE_DB":     filepath.Join(dir, "bn.db"),
+		"BREACHNOTICE_DB":     db,
 		"BREACHNOTICE_SECRET": "test-secret-0123456789abcdef",
 	}}
+}
+
+// sqliteOnly skips a test that is about the SQLite database file itself
+// when the tests run on PostgreSQL.
+func sqliteOnly(t *testing.T, why string) {
+	t.Helper()
+	if storetest.Default() == storetest.Postgres {
+		t.Skip("on PostgreSQL: " + why)
+	}
 }
 
 // run runs one command and returns its stdout, stderr and exit status.

@@ -48,6 +48,7 @@ func mode(t *testing.T, path string) os.FileMode {
 // TestFileModes: the database, its -wal and -shm files and the secret
 // file hold personal data or keys: 0600, whatever the umask lets through.
 func TestFileModes(t *testing.T) {
+	sqliteOnly(t, "no database file, -wal, -shm or secret file to check")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "bn.db")
 	s := openSession(t, map[string]string{"BREACHNOTICE_DB": db},
@@ -86,6 +87,7 @@ func TestFileModes(t *testing.T) {
 // file of a random name, never through a file or symbolic link planted at
 // the old fixed name DBFILE.secret.tmp.
 func TestSecretFile_Exclusive(t *testing.T) {
+	sqliteOnly(t, "no secret file sits next to a database URL")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "bn.db")
 	target := filepath.Join(dir, "victim")
@@ -142,8 +144,7 @@ func TestSecretFile_Exclusive(t *testing.T) {
 
 // TestAuditActor: the audit log names the OS user by uid, never $USER.
 func TestAuditActor(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"BREACHNOTICE_DB": filepath.Join(dir, "bn.db"), "USER": "mallory",
+	env := map[string]string{"BREACHNOTICE_DB": newCLI(t).env["BREACHNOTICE_DB"], "USER": "mallory",
 		"BREACHNOTICE_SECRET": "test-secret-0123456789abcdef"}
 	s := openSession(t, env, "controllers", "add", "--id", "op", "--name", "Operator", "--from", "notice@example.org")
 	entries, err := s.a.store.FindAudit(context.Background(), 10)

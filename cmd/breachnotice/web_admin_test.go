@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breachnotice/breachnotice/migrations"
 	"github.com/breachnotice/breachnotice/notify/email/smtptest"
 )
 
@@ -340,8 +341,13 @@ func (e *adminEnv) checkSecrets(t *testing.T) {
 	db := e.c.openDB()
 	defer db.Close()
 	var dump strings.Builder
+	hex := "hex(%s)"
+	if migrations.IsPostgres(db) {
+		hex = "encode(%s, 'hex')"
+	}
 	for _, q := range []string{`SELECT actor || action || object || detail FROM audit`,
-		`SELECT name || password_hash || coalesce(hex(token_hash), '') FROM users`, `SELECT hex(id_hash) FROM sessions`} {
+		`SELECT name || password_hash || coalesce(` + fmt.Sprintf(hex, "token_hash") + `, '') FROM users`,
+		`SELECT ` + fmt.Sprintf(hex, "id_hash") + ` FROM sessions`} {
 		rows, err := db.Query(q)
 		if err != nil {
 			t.Fatal(err)

@@ -6,24 +6,23 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/breachnotice/breachnotice/migrations"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 )
 
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+// openDB opens a new migrated database of the tests' store (SQLite, or
+// PostgreSQL with BREACHNOTICE_TEST_STORE=postgres).
 func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := migrations.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return storetest.OpenDB(t, storetest.Default())
 }
 
 // syncBuffer is a log sink the scheduler's goroutines may write to at once.

@@ -170,12 +170,13 @@ func jsonList[T any](v []T) string {
 }
 
 // owedPeople returns, in account-id order, the people of the incident owed
-// a protection offer under its plan who hold no code yet.
-func owedPeople(ctx context.Context, tx *sql.Tx, inc *incident.Incident, juris []string) ([]string, error) {
+// a protection offer under its plan who hold no code yet. in is the
+// store's subquery of a JSON array's text values (incident.Store.JSONValues).
+func owedPeople(ctx context.Context, tx *sql.Tx, in string, inc *incident.Incident, juris []string) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT f.account_id FROM `+incident.AffectedRows+` f
 		JOIN plan_map m ON m.incident_id = f.incident_id AND m.country = f.country AND m.region = f.region AND m.reach = f.reach
 		JOIN plan_variants v ON v.incident_id = m.incident_id AND v.variant = m.variant
-		WHERE f.incident_id = ? AND v.notify <> 0 AND v.jurisdiction IN (SELECT value FROM json_each(?))
+		WHERE f.incident_id = ? AND v.notify <> 0 AND v.jurisdiction IN (`+in+`)
 			AND NOT EXISTS (SELECT 1 FROM offer_codes o WHERE o.incident_id = f.incident_id AND o.account_id = f.account_id)
 		ORDER BY f.account_id`, inc.ID, jsonList(juris))
 	if err != nil {
@@ -229,7 +230,7 @@ func Import(ctx context.Context, st *incident.Store, incidentID int64, name stri
 			all[i] = c.Code
 		}
 		known := map[string]bool{}
-		rows, err := tx.QueryContext(ctx, `SELECT code, incident_id FROM offer_codes WHERE code IN (SELECT value FROM json_each(?))`, jsonList(all))
+		rows, err := tx.QueryContext(ctx, `SELECT code, incident_id FROM offer_codes WHERE code IN (`+st.JSONValues("TEXT")+`)`, jsonList(all))
 		if err != nil {
 			return fmt.Errorf("offer codes: %w", err)
 		}
@@ -264,7 +265,7 @@ func Import(ctx context.Context, st *incident.Store, incidentID int64, name stri
 		}
 		res.New = len(fresh)
 
-		people, err := owedPeople(ctx, tx.Tx, inc, juris)
+		people, err := owedPeople(ctx, tx.Tx, st.JSONValues("TEXT"), inc, juris)
 		if err != nil {
 			return err
 		}
@@ -301,16 +302,21 @@ func Import(ctx context.Context, st *incident.Store, incidentID int64, name stri
 		}
 		ts := tx.Now.Format(time.RFC3339Nano)
 
-		// Free codes stored before: assign in batches.
+		// Free codes stored before: assign in batches, each a JSON array
+		// of [code, account] pairs.
+		assign := `UPDATE offer_codes SET account_id = json_extract(p.value, '$[1]'), assigned_at = ?1
+			FROM json_each(?2) p WHERE offer_codes.code = json_extract(p.value, '$[0]') AND offer_codes.account_id IS NULL`
+		if st.Postgres() {
+			assign = `UPDATE offer_codes SET account_id = p.value->>1, assigned_at = ?1
+				FROM json_array_elements(CAST(?2 AS json)) AS p(value) WHERE offer_codes.code = p.value->>0 AND offer_codes.account_id IS NULL`
+		}
 		for lo := 0; lo < min(stored, len(people)); lo += batchRows {
 			hi := min(lo+batchRows, stored, len(people))
 			pairs := make([][2]string, 0, hi-lo)
 			for i := lo; i < hi; i++ {
 				pairs = append(pairs, [2]string{pool[i].code, people[i]})
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE offer_codes SET account_id = json_extract(p.value, '$[1]'), assigned_at = ?
-				FROM json_each(?) p WHERE offer_codes.code = json_extract(p.value, '$[0]') AND offer_codes.account_id IS NULL`,
-				ts, jsonList(pairs)); err != nil {
+			if _, err := tx.ExecContext(ctx, assign, ts, jsonList(pairs)); err != nil {
 				return fmt.Errorf("assign offer codes: %w", err)
 			}
 		}

@@ -3,14 +3,14 @@ package regulator_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
-	"github.com/breachnotice/breachnotice/migrations"
+	"github.com/breachnotice/breachnotice/incident/storetest"
 	"github.com/breachnotice/breachnotice/notify"
 	"github.com/breachnotice/breachnotice/notify/email"
 	"github.com/breachnotice/breachnotice/notify/email/smtptest"
@@ -18,20 +18,17 @@ import (
 	"github.com/breachnotice/breachnotice/notify/regulator"
 )
 
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
 var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
 // setup plans an incident (name and SSN exposed, discovered 2026-11-20)
 // over three Marylanders (one reached only by letter), a New Jersey resident and a Californian, on a real
-// SQLite file with the ledger wired in.
+// fresh database of the tests' store (storetest) with the ledger wired in.
 func setup(t *testing.T) (*incident.Store, int64) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := migrations.Open(ctx, filepath.Join(t.TempDir(), "reg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := incident.NewStore(db)
+	st := incident.NewStore(storetest.OpenDB(t, storetest.Default()))
 	st.Now = func() time.Time { return t0 }
 	led, err := ledger.New([]byte("regulator-test-secret-0123456789"), st.Now)
 	if err != nil {

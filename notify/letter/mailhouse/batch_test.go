@@ -38,7 +38,7 @@ func TestLetters_BatchTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	digest := sha256.Sum256(zipBytes)
-	batch := func(want mailhouse.Batch) {
+	batch := func(t *testing.T, want mailhouse.Batch) {
 		t.Helper()
 		bs, err := mailhouse.FindBatches(ctx, st, id)
 		if err != nil {
@@ -53,7 +53,7 @@ func TestLetters_BatchTable(t *testing.T) {
 	}
 	want := mailhouse.Batch{ID: "B1-1", Controller: "op", Incident: id, CreatedAt: storetest.Now, File: "b1.zip",
 		SHA256: hex.EncodeToString(digest[:]), Letters: 4, Pages: res.Pages, Open: 4, State: "exported"}
-	batch(want)
+	batch(t, want)
 	var audits int
 	if err := st.DB().QueryRow(`SELECT count(*) FROM audit WHERE action = 'letters.export' AND object = 'batch:B1-1'`).Scan(&audits); err != nil || audits != 1 {
 		t.Fatalf("audit rows of the export: %d, %v; want 1", audits, err)
@@ -104,30 +104,35 @@ func TestLetters_BatchTable(t *testing.T) {
 		t.Fatalf("confirm: %+v, %v, %q", r, err, problems)
 	}
 	want.Mailed, want.Open, want.State = 3, 1, "mailing"
-	batch(want)
+	batch(t, want)
 	if r, problems, err := letterFile(t, ctx, st, true, mailhouse.FileOptions{File: "r.csv"}, inBatch[0]+",2026-11-30,moved\n"); err != nil || r.Accepted != 1 {
 		t.Fatalf("returned: %+v, %v, %q", r, err, problems)
 	}
 	want.Returned = 1
-	batch(want)
+	batch(t, want)
 	if r, problems, err := letterFile(t, ctx, st, true, mailhouse.FileOptions{File: "r2.csv"}, inBatch[3]+",2026-11-30,no such street\n"); err != nil || r.Accepted != 1 {
 		t.Fatalf("returned unmailed: %+v, %v, %q", r, err, problems)
 	}
 	want.Returned, want.Open, want.State = 2, 0, "settled"
-	batch(want)
+	batch(t, want)
 
 	// A database whose batches were audit rows only: migration 00016 copies
 	// them, with counts from their letters (no file name or digest was
 	// recorded then).
-	if _, err := st.DB().Exec(`UPDATE audit SET action = 'letters.export' WHERE action = 'renamed'`); err != nil {
-		t.Fatal(err)
-	}
-	if err := migrations.DownTo(ctx, st.DB(), 15); err != nil {
-		t.Fatal(err)
-	}
-	if err := migrations.Up(ctx, st.DB()); err != nil {
-		t.Fatal(err)
-	}
-	want.File, want.SHA256 = "", ""
-	batch(want)
+	t.Run("FromAuditRows", func(t *testing.T) {
+		if st.Postgres() {
+			t.Skip("on PostgreSQL: stores start at migration 00016's schema, so none has audit-row batches to copy")
+		}
+		if _, err := st.DB().Exec(`UPDATE audit SET action = 'letters.export' WHERE action = 'renamed'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := migrations.DownTo(ctx, st.DB(), 15); err != nil {
+			t.Fatal(err)
+		}
+		if err := migrations.Up(ctx, st.DB()); err != nil {
+			t.Fatal(err)
+		}
+		want.File, want.SHA256 = "", ""
+		batch(t, want)
+	})
 }
