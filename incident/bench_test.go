@@ -246,8 +246,9 @@ func cpuTime() float64 {
 // into a plain table of text columns and with ImportAccounts (COPY into a
 // staging table, every check, the upsert) into a fresh migrated database
 // on the same test server, back to back, BENCH_REPS times (default 1),
-// and reports the rows/s of each and the ratio ours/psql. psql's time
-// includes starting the process. Skipped without PostgreSQL.
+// and reports the rows/s of each, the ratio ours/psql and the peak RSS of
+// this process during ours (psql's is its own). psql's time includes
+// starting the process. Skipped without PostgreSQL.
 //
 //	go test ./incident -run '^$' -bench ImportVsCopy_Postgres -benchtime 1x -v
 func BenchmarkImportVsCopy_Postgres(b *testing.B) {
@@ -311,6 +312,7 @@ func BenchmarkImportVsCopy_Postgres(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer in.Close()
+		resetPeakRSS()
 		start := time.Now()
 		res, err := st.ImportAccounts(ctx, in, incident.ImportOptions{File: "accounts.csv", Format: incident.FormatCSV})
 		secs := time.Since(start).Seconds()
@@ -325,17 +327,21 @@ func BenchmarkImportVsCopy_Postgres(b *testing.B) {
 
 	b.ResetTimer()
 	var oursTotal, copyTotal float64
+	var peak int64
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < reps; r++ {
 			cp := copyImport()
 			ours := oursImport()
+			rss := peakRSS()
+			peak = max(peak, rss)
 			oursTotal, copyTotal = oursTotal+ours, copyTotal+cp
-			b.Logf("rep %d: ours %.0f rows/s (%.1f s), psql \\copy %.0f rows/s (%.1f s), ratio %.2f",
-				r+1, float64(n)/ours, ours, float64(n)/cp, cp, cp/ours)
+			b.Logf("rep %d: ours %.0f rows/s (%.1f s, peak RSS %.0f MB), psql \\copy %.0f rows/s (%.1f s), ratio %.2f",
+				r+1, float64(n)/ours, ours, float64(rss)/(1<<20), float64(n)/cp, cp, cp/ours)
 		}
 	}
 	runs := float64(b.N * reps)
 	b.ReportMetric(runs*float64(n)/oursTotal, "ours_rows/s")
 	b.ReportMetric(runs*float64(n)/copyTotal, "psql_copy_rows/s")
 	b.ReportMetric(copyTotal/oursTotal, "ratio")
+	b.ReportMetric(float64(peak)/(1<<20), "peak_MB")
 }

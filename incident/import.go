@@ -358,8 +358,15 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Batches go to the writer full and come back empty, so the rows'
-	// memory is reused.
-	batches, free := make(chan []parsedAccount, 4), make(chan []parsedAccount, 6)
+	// memory is reused. On PostgreSQL the reader may run a whole chunk
+	// ahead, to validate the next chunk while the server writes one.
+	ch := &accountChunk{im: im, seen: map[string]bool{}, size: accountChunkSize, room: jsonbRoom}
+	depth := 4
+	if s.pg {
+		ch.size, ch.room = min(im.opt.BatchSize, pgChunkMax), len(pgCopyHeader)
+		depth = ch.size/accountBatchRows + 2
+	}
+	batches, free := make(chan []parsedAccount, depth), make(chan []parsedAccount, depth+2)
 	var readErr error
 	go func() {
 		defer close(batches)
@@ -368,7 +375,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 			case b := <-free:
 				return b[:0]
 			default:
-				return make([]parsedAccount, 0, 256)
+				return make([]parsedAccount, 0, accountBatchRows)
 			}
 		}
 		batch := newBatch()
@@ -398,7 +405,11 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 				it.rej = im.parseAccount(rec, &it.a, func(p Problem) { it.warns = append(it.warns, p) })
 				if it.rej == nil {
 					own := Affected{Account: it.a, NoticeEmail: it.a.Email, NoticeEmailUsable: it.a.EmailUsable}
-					it.row = appendAccountJSONB(it.row, &it.a, own.Reach())
+					if s.pg {
+						it.row = appendAccountCopy(it.row, &it.a, own.Reach(), im.run)
+					} else {
+						it.row = appendAccountJSONB(it.row, &it.a, own.Reach())
+					}
 				}
 			}
 			it.warns = append(it.warns, readerWarns...)
@@ -414,7 +425,6 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 			send()
 		}
 	}()
-	ch := &accountChunk{im: im, seen: map[string]bool{}}
 	defer ch.close()
 	im.flush = ch.flush
 	var whole, cur []parsedAccount
@@ -458,7 +468,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 			ch.has = it.has
 		}
 		ch.add(it.a.ID, it.line, it.row)
-		if len(ch.ids) == accountChunkSize {
+		if len(ch.ids) >= ch.size {
 			return rowBuffered, nil, ch.flush(ctx)
 		}
 		return rowBuffered, nil, nil
@@ -473,8 +483,9 @@ type parsedAccount struct {
 	a     Account
 	rej   *Problem
 	warns []Problem
-	// row is the account as the writer hands it to SQLite
-	// (appendAccountJSONB).
+	// row is the account as the writer hands it to the store: JSONB for
+	// SQLite (appendAccountJSONB), COPY's binary row for PostgreSQL
+	// (appendAccountCopy).
 	row []byte
 }
 
@@ -489,8 +500,13 @@ func dupProblem(im *importer, line int, id string) *Problem {
 	return &Problem{File: im.opt.File, Line: line, Field: "id", Reason: fmt.Sprintf("id %q repeated in the file (the first row was kept)", id)}
 }
 
-// accountChunkSize rows are written by one statement.
+// accountChunkSize rows are written by one statement on SQLite (on
+// PostgreSQL a chunk is a transaction's rows, import_postgres.go).
 const accountChunkSize = 1000
+
+// accountBatchRows rows travel from the reader goroutine to the writer
+// at a time.
+const accountBatchRows = 256
 
 // accountChunk buffers validated accounts and writes them a chunk at a
 // time. The rows travel to SQLite as one JSONB array (SQLite's binary
@@ -503,10 +519,16 @@ type accountChunk struct {
 	im    *importer
 	ids   []string
 	lines []int
-	// body holds the rows' JSONB after jsonbRoom bytes left for the
-	// array's header; ends[i] is where row i ends in it.
+	// body holds the rows after room bytes left for a header (the JSONB
+	// array's, or COPY's); ends[i] is where row i ends in it.
 	body []byte
 	ends []int
+	room int
+	// size is the number of rows flushed at a time.
+	size int
+	// staged: write through the staging table (PostgreSQL), since the
+	// last chunk met accounts the store holds.
+	staged bool
 	// has is the set of columns of the chunk's rows: the upsert updates
 	// only those.
 	has uint64
@@ -525,7 +547,7 @@ const jsonbRoom = 5
 
 func (c *accountChunk) add(id string, line int, row []byte) {
 	if len(c.body) == 0 {
-		c.body = append(c.body, make([]byte, jsonbRoom)...)
+		c.body = append(c.body, make([]byte, c.room)...)
 	}
 	c.seen[id] = true
 	c.ids = append(c.ids, id)
@@ -623,6 +645,9 @@ func accountOnConflict(has uint64) string {
 // the chunk is rolled back to its savepoint and written again without the
 // repeats, which are reported.
 func (c *accountChunk) flush(ctx context.Context) error {
+	if c.im.s.pg {
+		return c.flushPostgres(ctx)
+	}
 	if len(c.ids) == 0 {
 		return nil
 	}
@@ -735,9 +760,6 @@ func appendAccountJSONB(b []byte, a *Account, reach int) []byte {
 // count of rows written.
 func (c *accountChunk) exec(ctx context.Context, tx *sql.Tx, upsert bool, rows []byte) (int, error) {
 	im := c.im
-	if im.s.pg {
-		return c.execPostgres(ctx, tx, upsert, rows)
-	}
 	st := &c.insert
 	if upsert {
 		st = &c.upsert
@@ -802,9 +824,9 @@ func (c *accountChunk) dropRepeats(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	keep, end := 0, jsonbRoom
+	keep, end := 0, c.room
 	for i, id := range c.ids {
-		start := jsonbRoom
+		start := c.room
 		if i > 0 {
 			start = c.ends[i-1]
 		}

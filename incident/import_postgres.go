@@ -1,21 +1,66 @@
 package incident
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// On PostgreSQL an account import copies each chunk's rows into a staging
-// table with COPY (pgx's CopyFrom), then runs the same two statements as
-// on SQLite, the insert of new ids and the upsert of the others, reading
-// the staging table instead of a bound JSONB array. Validation, error
-// lines and counts are the SQLite path's: only the transport of the rows
-// differs.
+// On PostgreSQL an account import sends each chunk's rows with COPY in
+// its binary format, encoded by the reader goroutine as it validates them
+// (appendAccountCopy): the writer only concatenates them. A chunk is as
+// large as a transaction (BatchSize rows, at most pgChunkMax), so a
+// commit costs one COPY and a handful of round trips, not one per
+// thousand rows.
+//
+// While no chunk has met an account the store holds, the rows are copied
+// straight into accounts: on a first import every id is new, and a
+// staging table would write each row twice. A COPY that meets a stored id
+// fails on the primary key; the chunk is rolled back to its savepoint and
+// written the general way, which every later chunk takes too until one
+// turns out to hold only new accounts: COPY into a temporary staging
+// table, then the insert of the new ids and the upsert of the others,
+// the same two statements as on SQLite, reading the staging table instead
+// of a bound JSONB array. Validation, error lines, counts and commit
+// points are the SQLite path's: only the transport of the rows differs.
+
+// pgChunkMax caps the rows of one chunk on PostgreSQL whatever BatchSize
+// is, to bound the memory of a chunk and of the rows read ahead of it.
+const pgChunkMax = 20_000
+
+// pgCopyHeader starts a COPY stream in the binary format: the signature,
+// no flags, no header extension.
+var pgCopyHeader = []byte("PGCOPY\n\xff\r\n\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00")
+
+// pgCopyTrailer ends a binary COPY stream.
+var pgCopyTrailer = []byte{0xff, 0xff}
+
+// accountCopyFields is the number of fields of a row appendAccountCopy
+// writes: the columns of accountCols.
+const accountCopyFields = 13
+
+// appendAccountCopy appends a's row in COPY's binary format, the columns
+// of accountCols: the eleven texts as they are, the reach flags as a
+// bigint and the import's run id.
+func appendAccountCopy(b []byte, a *Account, reach int, run string) []byte {
+	b = binary.BigEndian.AppendUint16(b, accountCopyFields)
+	for _, v := range [...]string{a.ID, a.Username, a.Name, a.Email, a.Locale, a.Country,
+		a.Region, a.PostalLine1, a.PostalLine2, a.City, a.PostalCode} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
+	}
+	b = binary.BigEndian.AppendUint32(b, 8)
+	b = binary.BigEndian.AppendUint64(b, uint64(int64(reach)))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(run)))
+	return append(b, run...)
+}
 
 // beginTx begins the importer's transaction; on PostgreSQL on a
 // connection of its own, kept in im.conn, so COPY can run on it.
@@ -44,136 +89,121 @@ func (im *importer) release() {
 	}
 }
 
-// stagingColumns are the staging table's columns: the first twelve of
-// accountCols, in appendAccountJSONB's order.
-var stagingColumns = []string{"id", "username", "name", "email", "locale", "country", "region",
-	"postal_line1", "postal_line2", "city", "postal_code", "reach"}
-
 // accountStagingSQL reads the staged rows as accountSelectSQL reads the
 // JSONB array.
-func accountStagingSQL(run string) string {
-	return "INSERT INTO accounts" + accountCols + " SELECT " + strings.Join(stagingColumns, ", ") +
-		", '" + run + "' FROM import_accounts WHERE true"
-}
+const accountStagingSQL = "INSERT INTO accounts" + accountCols + ` SELECT id, username, name, email, locale,
+	country, region, postal_line1, postal_line2, city, postal_code, reach, import_run FROM import_accounts WHERE true`
 
-// execPostgres is exec on PostgreSQL: the insert stages the rows (the
-// upsert that may follow reads the same ones).
-func (c *accountChunk) execPostgres(ctx context.Context, tx *sql.Tx, upsert bool, rows []byte) (int, error) {
-	im := c.im
-	if !upsert {
-		if err := c.stage(ctx, tx, rows); err != nil {
-			return 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
+// flushPostgres is flush on PostgreSQL: the same savepoint, counts and
+// handling of ids repeated from an earlier chunk.
+func (c *accountChunk) flushPostgres(ctx context.Context) error {
+	if len(c.ids) == 0 {
+		return nil
+	}
+	im, tx := c.im, c.im.tx
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT chunk"); err != nil {
+		return fmt.Errorf("import %s: %w", im.opt.File, err)
+	}
+	ins, upd, err := c.writePostgres(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if ins+upd < len(c.ids) {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO chunk"); err != nil {
+			return fmt.Errorf("import %s: %w", im.opt.File, err)
+		}
+		if err := c.dropRepeats(ctx, tx); err != nil {
+			return err
+		}
+		if ins, upd, err = c.writePostgres(ctx, tx); err != nil {
+			return err
 		}
 	}
-	q := accountStagingSQL(im.run) + " ON CONFLICT(id) DO NOTHING"
-	if upsert {
-		q = accountStagingSQL(im.run) + accountOnConflict(c.has)
+	if _, err := tx.ExecContext(ctx, "RELEASE chunk"); err != nil {
+		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	res, err := tx.ExecContext(ctx, q)
-	if err != nil {
-		return 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("import %s: %w", im.opt.File, err)
-	}
-	return int(n), nil
+	im.res.Inserted += int64(ins)
+	im.res.Updated += int64(upd)
+	c.reset()
+	clear(c.seen)
+	return nil
 }
 
-// stage empties the staging table (a temporary table, made on first use
-// in the session) and copies the chunk's rows into it.
-func (c *accountChunk) stage(ctx context.Context, tx *sql.Tx, rows []byte) error {
+// writePostgres writes the chunk inside the savepoint chunk: straight
+// into accounts while no chunk met a stored id, else through the staging
+// table. It returns how many rows were inserted and updated.
+func (c *accountChunk) writePostgres(ctx context.Context, tx *sql.Tx) (inserted, updated int, err error) {
+	if len(c.ids) == 0 {
+		return 0, 0, nil
+	}
+	im := c.im
+	fail := func(err error) (int, int, error) {
+		return 0, 0, fmt.Errorf("import %s lines %d-%d: %w", im.opt.File, c.lines[0], c.lines[len(c.lines)-1], err)
+	}
+	if !c.staged {
+		n, err := c.copyRows(ctx, "COPY accounts"+accountCols+" FROM STDIN WITH (FORMAT binary)")
+		if err == nil {
+			return n, 0, nil
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23505" || pe.TableName != "accounts" {
+			return fail(err)
+		}
+		// An id the store holds (or this import wrote): the general way.
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO chunk"); err != nil {
+			return fail(err)
+		}
+		c.staged = true
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_accounts (
 		id TEXT, username TEXT, name TEXT, email TEXT, locale TEXT, country TEXT, region TEXT,
-		postal_line1 TEXT, postal_line2 TEXT, city TEXT, postal_code TEXT, reach BIGINT)`); err != nil {
-		return err
+		postal_line1 TEXT, postal_line2 TEXT, city TEXT, postal_code TEXT, reach BIGINT, import_run TEXT)`); err != nil {
+		return fail(err)
 	}
 	if _, err := tx.ExecContext(ctx, `TRUNCATE import_accounts`); err != nil {
-		return err
+		return fail(err)
 	}
-	vals, err := decodeAccountRows(rows)
-	if err != nil {
-		return err
+	if _, err := c.copyRows(ctx, "COPY import_accounts"+accountCols+" FROM STDIN WITH (FORMAT binary)"); err != nil {
+		return fail(err)
 	}
-	return c.im.conn.Raw(func(dc any) error {
+	if inserted, err = c.execCount(ctx, tx, accountStagingSQL+" ON CONFLICT(id) DO NOTHING"); err != nil {
+		return fail(err)
+	}
+	if inserted == len(c.ids) {
+		// Only new accounts: try the next chunk straight again.
+		c.staged = false
+		return inserted, 0, nil
+	}
+	if updated, err = c.execCount(ctx, tx, accountStagingSQL+accountOnConflict(c.has)); err != nil {
+		return fail(err)
+	}
+	return inserted, updated, nil
+}
+
+// copyRows sends the chunk's rows with the COPY statement q and returns
+// the count of rows copied.
+func (c *accountChunk) copyRows(ctx context.Context, q string) (int, error) {
+	body := c.body[c.room-len(pgCopyHeader):]
+	copy(body, pgCopyHeader)
+	var n int64
+	err := c.im.conn.Raw(func(dc any) error {
 		pc, ok := dc.(interface{ PgxConn() *pgx.Conn })
 		if !ok {
 			return errors.New("not a PostgreSQL connection")
 		}
-		_, err := pc.PgxConn().CopyFrom(ctx, pgx.Identifier{"import_accounts"}, stagingColumns, pgx.CopyFromRows(vals))
+		tag, err := pc.PgxConn().PgConn().CopyFrom(ctx, io.MultiReader(bytes.NewReader(body), bytes.NewReader(pgCopyTrailer)), q)
+		n = tag.RowsAffected()
 		return err
 	})
+	return int(n), err
 }
 
-// decodeAccountRows reads back the JSONB array of rows that
-// appendAccountJSONB wrote: per row eleven texts and the reach integer.
-func decodeAccountRows(b []byte) ([][]any, error) {
-	typ, body, _, err := jsonbElement(b)
-	if err != nil || typ != jsonbArray {
-		return nil, fmt.Errorf("staging: bad rows (%v)", err)
+// execCount runs q in tx and returns the count of rows it wrote.
+func (c *accountChunk) execCount(ctx context.Context, tx *sql.Tx, q string) (int, error) {
+	res, err := tx.ExecContext(ctx, q)
+	if err != nil {
+		return 0, err
 	}
-	var out [][]any
-	for len(body) > 0 {
-		typ, row, rest, err := jsonbElement(body)
-		if err != nil || typ != jsonbArray {
-			return nil, fmt.Errorf("staging: bad row (%v)", err)
-		}
-		body = rest
-		vals := make([]any, 0, len(stagingColumns))
-		for len(row) > 0 {
-			typ, v, rest, err := jsonbElement(row)
-			if err != nil {
-				return nil, fmt.Errorf("staging: bad value: %w", err)
-			}
-			row = rest
-			switch typ {
-			case jsonbTextRaw:
-				vals = append(vals, string(v))
-			case jsonbInt:
-				var n int64
-				for _, d := range v {
-					n = n*10 + int64(d-'0')
-				}
-				vals = append(vals, n)
-			default:
-				return nil, fmt.Errorf("staging: value type %d", typ)
-			}
-		}
-		if len(vals) != len(stagingColumns) {
-			return nil, fmt.Errorf("staging: row of %d values", len(vals))
-		}
-		out = append(out, vals)
-	}
-	return out, nil
-}
-
-// jsonbElement splits the element at the start of b into its type, its
-// payload and what follows it (appendJSONBHeader's encoding).
-func jsonbElement(b []byte) (typ byte, payload, rest []byte, err error) {
-	if len(b) == 0 {
-		return 0, nil, nil, errors.New("empty")
-	}
-	typ, code := b[0]&0x0f, int(b[0]>>4)
-	n, h := code, 1
-	switch code {
-	case 12:
-		h = 2
-	case 13:
-		h = 3
-	case 14:
-		h = 5
-	}
-	if len(b) < h {
-		return 0, nil, nil, errors.New("short header")
-	}
-	if code >= 12 {
-		n = 0
-		for _, x := range b[1:h] {
-			n = n<<8 | int(x)
-		}
-	}
-	if len(b) < h+n {
-		return 0, nil, nil, errors.New("short payload")
-	}
-	return typ, b[h : h+n], b[h+n:], nil
+	n, err := res.RowsAffected()
+	return int(n), err
 }

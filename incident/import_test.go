@@ -2,7 +2,9 @@ package incident_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -267,5 +269,96 @@ func TestStore_ImportAccounts_MixedNewAndKnown(t *testing.T) {
 	}
 	if a := findAccount(t, st, "m0005"); a.Name != "New 5" || a.City != "" {
 		t.Errorf("m0005 = %+v", a)
+	}
+}
+
+// TestStore_ImportAccounts_KnownThenNewChunks imports, in chunks of 500
+// rows, a file that starts with accounts the store holds and goes on with
+// new ones, then repeats an id of each kind: on PostgreSQL the chunks of
+// known accounts go through the staging table and the upsert, the new
+// ones are copied straight in, and a repeat of a row copied straight in
+// is still caught. The counts, the problem lines and the stored values
+// are the same on both stores, and --strict leaves the store as it was.
+func TestStore_ImportAccounts_KnownThenNewChunks(t *testing.T) {
+	var first strings.Builder
+	first.WriteString("id,name,city,country\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&first, "k%04d,Old %d,Lyon,FR\n", i, i)
+	}
+	var second strings.Builder
+	second.WriteString("id,name,country\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&second, "k%04d,New %d,FR\n", i, i)
+	}
+	second.WriteString("k2100,Again,DE\nk0005,Again,DE\n") // lines 3002 and 3003
+	for _, strict := range []bool{false, true} {
+		st := storetest.Open(t)
+		if res, _, err := importBody(t, st.ImportAccounts, "first.csv", first.String()); err != nil || res.Inserted != 1000 {
+			t.Fatalf("first import: %+v, %v", res, err)
+		}
+		var problems []string
+		res, err := st.ImportAccounts(context.Background(), strings.NewReader(second.String()), incident.ImportOptions{
+			File: "second.csv", Strict: strict, BatchSize: 500,
+			Report: func(p incident.Problem) { problems = append(problems, p.String()) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			`second.csv:3002: id: id "k2100" repeated in the file (the first row was kept)`,
+			`second.csv:3003: id: id "k0005" repeated in the file (the first row was kept)`,
+		}
+		if strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("strict=%v problems:\n%s", strict, strings.Join(problems, "\n"))
+		}
+		if res.Inserted != 2000 || res.Updated != 1000 || res.Rejected != 2 || res.Unaccounted() != 0 {
+			t.Errorf("strict=%v result %+v", strict, res)
+		}
+		if strict {
+			if !res.RolledBack || countRows(t, st, "accounts") != 1000 || findAccount(t, st, "k0005").Name != "Old 5" {
+				t.Errorf("strict: %+v, %d accounts", res, countRows(t, st, "accounts"))
+			}
+			continue
+		}
+		if n := countRows(t, st, "accounts"); n != 3000 {
+			t.Errorf("%d accounts, want 3000", n)
+		}
+		if a := findAccount(t, st, "k0005"); a.Name != "New 5" || a.City != "Lyon" || a.Country != "FR" {
+			t.Errorf("k0005 = %+v: want the name updated, the city kept, the repeat ignored", a)
+		}
+		if a := findAccount(t, st, "k2100"); a.Name != "New 2100" || a.Country != "FR" {
+			t.Errorf("k2100 = %+v: the first row must be kept", a)
+		}
+	}
+}
+
+// failAfter reads r, then fails instead of reporting its end.
+type failAfter struct{ r io.Reader }
+
+func (f failAfter) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		err = errors.New("disk went away")
+	}
+	return n, err
+}
+
+// TestStore_ImportAccounts_ReadErrorKeepsCommitted fails the input after
+// 1,200 rows with transactions of 500: the import returns the error, the
+// two transactions committed before it stay, nothing of the third is
+// written.
+func TestStore_ImportAccounts_ReadErrorKeepsCommitted(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,name,country\n")
+	for i := 0; i < 1200; i++ {
+		fmt.Fprintf(&b, "f%04d,Person %d,FR\n", i, i)
+	}
+	st := storetest.Open(t)
+	_, err := st.ImportAccounts(context.Background(), failAfter{strings.NewReader(b.String())},
+		incident.ImportOptions{File: "cut.csv", BatchSize: 500})
+	if err == nil || !strings.Contains(err.Error(), "disk went away") {
+		t.Fatalf("import of a failing input: %v", err)
+	}
+	if n := countRows(t, st, "accounts"); n != 1000 {
+		t.Errorf("%d accounts stored, want the 1000 of the two committed transactions", n)
 	}
 }
