@@ -67,24 +67,7 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	planned := false
-	if u.ProtectionMonths != nil && *u.ProtectionMonths > 0 {
-		p, err := notify.FindPlan(ctx, st, id)
-		switch {
-		case errors.Is(err, incident.ErrNotFound):
-			if _, err := st.FindIncidentByID(ctx, id); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			planned = true
-			if err := notify.CheckProtectionMonths(p, *u.ProtectionMonths); err != nil {
-				return fmt.Errorf("incident update: %w: nothing changed", err)
-			}
-		}
-	}
-	inc, err := st.UpdateIncident(ctx, id, u)
+	inc, planned, err := updateIncident(ctx, st, id, u)
 	if err != nil {
 		return err
 	}
@@ -97,6 +80,35 @@ func (a *app) incidentUpdate(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "incident %d updated: cause %s; identity theft protection offer: %s\n", id, inc.Cause, offerText(inc.Protection))
 	return nil
+}
+
+// updateIncident applies u to incident id, as incident update and PATCH
+// /api/incidents/{id} do. Protection months shorter than a jurisdiction of
+// the plan owes are refused, naming it, and nothing changes; planned says
+// whether there was a plan to check them against (without one, incident
+// send checks them).
+func updateIncident(ctx context.Context, st *incident.Store, id int64, u incident.IncidentUpdate) (inc *incident.Incident, planned bool, err error) {
+	// Who may change it is checked before the plan is read: a refusal
+	// naming its jurisdictions would tell another controller's member
+	// about the incident.
+	if _, err := st.FindIncidentFor(ctx, id, incident.ActChange); err != nil {
+		return nil, false, err
+	}
+	if u.ProtectionMonths != nil && *u.ProtectionMonths > 0 {
+		p, err := notify.FindPlan(ctx, st, id)
+		switch {
+		case errors.Is(err, incident.ErrNotFound):
+		case err != nil:
+			return nil, false, err
+		default:
+			planned = true
+			if err := notify.CheckProtectionMonths(p, *u.ProtectionMonths); err != nil {
+				return nil, true, fmt.Errorf("incident update: %w: nothing changed", err)
+			}
+		}
+	}
+	inc, err = st.UpdateIncident(ctx, id, u)
+	return inc, planned, err
 }
 
 // offerText is the incident's arranged offer in one line: provider, URL,

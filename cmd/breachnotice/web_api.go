@@ -32,6 +32,7 @@ func (s *server) apiRoutes() map[string]userHandler {
 		"GET /api/incidents":                      s.apiIncidents,
 		"POST /api/incidents":                     s.apiOpen,
 		"GET /api/incidents/{id}":                 s.apiIncident,
+		"PATCH /api/incidents/{id}":               s.apiUpdate,
 		"POST /api/incidents/{id}/scope":          s.apiScope,
 		"POST /api/incidents/{id}/plan":           s.apiPlan,
 		"POST /api/incidents/{id}/send":           s.apiSend,
@@ -53,7 +54,7 @@ func (s *server) mountAPI(mux *http.ServeMux) {
 	notFound := s.secure(apiCSP, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, r, http.StatusNotFound, "no such API route")
 	}))
-	for _, m := range []string{"GET", "POST", "DELETE"} {
+	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
 		mux.Handle(m+" /api/", notFound) // "GET /" is the public face's
 	}
 }
@@ -230,6 +231,57 @@ func (s *server) apiOpen(w http.ResponseWriter, r *http.Request, u *incident.Use
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/incidents/%d", inc.ID))
 	writeJSON(w, http.StatusCreated, inc)
+}
+
+// updateRequest is PATCH /api/incidents/{id}'s body: the fields given
+// change (an empty string clears a text field; months 0 means the law's),
+// the others stay, as with incident update's flags.
+type updateRequest struct {
+	Cause              *string `json:"cause"`
+	ProtectionProvider *string `json:"protection_provider"`
+	ProtectionURL      *string `json:"protection_url"`
+	ProtectionPhone    *string `json:"protection_phone"`
+	ProtectionMonths   *int    `json:"protection_months"`
+}
+
+// apiUpdate changes an incident's cause or identity-theft-protection
+// offer (security), as incident update does: months shorter than a planned
+// jurisdiction owes are refused, naming it, and nothing changes.
+func (s *server) apiUpdate(w http.ResponseWriter, r *http.Request, u *incident.User) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var q updateRequest
+	if err := decode(r, &q); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	up := incident.IncidentUpdate{ProtectionProvider: q.ProtectionProvider, ProtectionURL: q.ProtectionURL,
+		ProtectionPhone: q.ProtectionPhone, ProtectionMonths: q.ProtectionMonths}
+	if q.Cause != nil {
+		c, err := incident.ParseCause(*q.Cause)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("cause: %w", err))
+			return
+		}
+		up.Cause = &c
+	}
+	if q.ProtectionMonths != nil && *q.ProtectionMonths < 0 {
+		s.fail(w, r, fmt.Errorf("%w: protection_months: %d is negative", incident.ErrInvalid, *q.ProtectionMonths))
+		return
+	}
+	if up == (incident.IncidentUpdate{}) {
+		s.fail(w, r, fmt.Errorf("%w: nothing to change: give cause, protection_provider, protection_url, protection_phone or protection_months", incident.ErrInvalid))
+		return
+	}
+	inc, _, err := updateIncident(r.Context(), s.app.store, id, up)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inc)
 }
 
 // scopeRequest is POST /api/incidents/{id}/scope's body: exactly one of
