@@ -117,7 +117,7 @@ func Work(ctx context.Context, st *incident.Store, opt WorkOptions) error {
 		case p.Err == nil:
 			delete(failing, p.Incident)
 		}
-		if p.did() || p.Interrupted {
+		if p.did() {
 			log.Info("workers: pass", "incident_id", p.Incident, "sent", p.Sent, "deferred", p.Deferred, "failed", p.Failed,
 				"possible_duplicates", p.Duplicates, "remaining", p.Remaining, "interrupted", p.Interrupted)
 		}
@@ -139,7 +139,7 @@ loop:
 			continue
 		case <-tick.C:
 		}
-		ids, err := dueIncidents(ctx, st, now())
+		ids, err := dueIncidents(ctx, st, now(), func(id int64) bool { return running[id] })
 		if err != nil {
 			if ctx.Err() != nil {
 				break loop
@@ -149,8 +149,14 @@ loop:
 			tick.Reset(dbWait)
 			continue
 		}
-		dbWait = 0
+		if dbWait > 0 {
+			log.Info("workers: database answering again")
+			dbWait = 0
+		}
 		for _, id := range ids {
+			if ctx.Err() != nil {
+				break
+			}
 			if running[id] || time.Now().Before(failing[id].at) {
 				continue
 			}
@@ -158,7 +164,12 @@ loop:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				p := workPass(ctx, st, id, opt.Send)
+				p := WorkPass{Incident: id}
+				p.SendResult, p.Err = onePass(ctx, st, id, opt.Send)
+				if p.Err != nil && ctx.Err() != nil && errors.Is(p.Err, context.Canceled) {
+					// Stopped before it could start: not a failure.
+					p.Err, p.Interrupted = nil, true
+				}
 				if opt.OnPass != nil {
 					opt.OnPass(p)
 				}
@@ -174,14 +185,6 @@ loop:
 	}
 	log.Info("workers stopped")
 	return nil
-}
-
-// workPass runs one pass of the dispatcher over incident id: it sends what
-// is due and returns once nothing of it is due now.
-func workPass(ctx context.Context, st *incident.Store, id int64, opt SendOptions) WorkPass {
-	p := WorkPass{Incident: id}
-	p.SendResult, p.Err = onePass(ctx, st, id, opt)
-	return p
 }
 
 // onePass runs one pass of the dispatcher (opt.OnePass) over the email
@@ -207,10 +210,11 @@ func onePass(ctx context.Context, st *incident.Store, id int64, opt SendOptions)
 // dueIncidents lists the incidents that are sending and have email notices
 // a pass would claim at now: deferred ones whose retry time has come,
 // leases that expired, and pending ones, leaving out the notices held for
-// a regulator (as the dispatcher's claims do). An incident that cannot be
-// looked at is listed, so that its pass says why and backs off; when none
-// can, the database is down and the error is returned.
-func dueIncidents(ctx context.Context, st *incident.Store, now time.Time) ([]int64, error) {
+// a regulator (as the dispatcher's claims do). It skips the incidents
+// busy says are being sent already. An incident that cannot be looked at
+// is listed, so that its pass says why and backs off; when none can, the
+// database is down and the error is returned.
+func dueIncidents(ctx context.Context, st *incident.Store, now time.Time, busy func(int64) bool) ([]int64, error) {
 	sending, err := incident.IncidentIDs(ctx, st.DB(), incident.IDFilter{Sending: true})
 	if err != nil {
 		return nil, err
@@ -219,7 +223,12 @@ func dueIncidents(ctx context.Context, st *incident.Store, now time.Time) ([]int
 	notHeld := "variant NOT IN (" + st.JSONValues("INTEGER") + ")"
 	var due []int64
 	var errs []error
+	looked := 0
 	for _, id := range sending {
+		if busy(id) {
+			continue
+		}
+		looked++
 		ok, err := incidentDue(ctx, st, id, ts, notHeld)
 		if err != nil {
 			errs = append(errs, err)
@@ -228,7 +237,7 @@ func dueIncidents(ctx context.Context, st *incident.Store, now time.Time) ([]int
 			due = append(due, id)
 		}
 	}
-	if len(errs) > 0 && len(errs) == len(sending) {
+	if len(errs) > 0 && len(errs) == looked {
 		return nil, errors.Join(errs...)
 	}
 	return due, nil

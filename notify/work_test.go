@@ -174,11 +174,6 @@ func TestWork(t *testing.T) {
 			t.Fatalf("incident send of incident 2: %+v %v, want every attempt deferred", res, err)
 		}
 		waitUntil(t, "the workers to send incident 2", func() bool { return e.states(t, id2)["email:sent"] == people })
-		mu.Lock()
-		if workerSent[id2] != people {
-			t.Errorf("the workers sent %d of incident 2, want all %d", workerSent[id2], people)
-		}
-		mu.Unlock()
 
 		stop()
 		for w := 0; w < workers; w++ {
@@ -191,6 +186,13 @@ func TestWork(t *testing.T) {
 				t.Fatal("Work did not return within 30s of cancel")
 			}
 		}
+
+		// Every pass has returned (Work waits for them).
+		mu.Lock()
+		if workerSent[id2] != people {
+			t.Errorf("the workers sent %d of incident 2, want all %d", workerSent[id2], people)
+		}
+		mu.Unlock()
 
 		total := 2*people + 2
 		seen := map[string]int{}
