@@ -154,11 +154,6 @@ func TestWork(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitUntil(t, "the workers to send the Marylanders", func() bool { return e.states(t, id1)["email:sent"] == people+2 })
-		mu.Lock()
-		if workerSent[id1] < 2 {
-			t.Errorf("the workers sent %d of incident 1, want at least the 2 Marylanders", workerSent[id1])
-		}
-		mu.Unlock()
 
 		// A second incident: its send (from the CLI, the admin UI or the
 		// API) starts while every attempt is refused, defers everything
@@ -189,6 +184,9 @@ func TestWork(t *testing.T) {
 
 		// Every pass has returned (Work waits for them).
 		mu.Lock()
+		if workerSent[id1] < 2 {
+			t.Errorf("the workers sent %d of incident 1, want at least the 2 Marylanders", workerSent[id1])
+		}
 		if workerSent[id2] != people {
 			t.Errorf("the workers sent %d of incident 2, want all %d", workerSent[id2], people)
 		}
@@ -228,5 +226,94 @@ func TestWork(t *testing.T) {
 func TestWork_NoTransport(t *testing.T) {
 	if err := notify.Work(context.Background(), newSendEnv(t, "").st, notify.WorkOptions{}); err == nil {
 		t.Fatal("Work without a transport returned nil")
+	}
+}
+
+// TestWork_OneIncidentFailing: a pass that fails (here an incident whose
+// stored plan no longer reads) is logged and its incident tried again
+// with backoff, while the other incident is sent; once it reads again, it
+// is sent too.
+func TestWork_OneIncidentFailing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, k storetest.Kind) {
+		ctx := context.Background()
+		e := newSendEnv(t, storetest.Location(t, k))
+		const people = 21 // 20 Californians and a Texan
+		if err := e.st.CreateController(ctx, &incident.Controller{ID: "op", Name: "OpenLearn", From: "notice@openlearn.example",
+			TermsEConsent: true}); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := e.st.ImportAccounts(ctx, strings.NewReader(population(people-1)), incident.ImportOptions{File: "a.csv"}); err != nil || res.Rejected > 0 {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		broken, fine := e.workIncident(t, "Broken plan"), e.workIncident(t, "Fine")
+		srv := smtptest.Start(t)
+		tr := smtpTransport(t, srv, 5*time.Second)
+		// Both sends start and defer everything (every attempt refused).
+		srv.Behave(func(string, int) smtptest.Behaviour { return smtptest.Reply451 })
+		for _, id := range []int64{broken, fine} {
+			if _, err := notify.Send(ctx, e.st, id, notify.SendOptions{Channel: "email", Transport: tr, RetryBase: 20 * time.Millisecond,
+				Sleep: func(context.Context, time.Duration) error { return context.Canceled }}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv.Behave(func(string, int) smtptest.Behaviour { return smtptest.Accept })
+		var reasons string
+		if err := e.st.DB().QueryRow(`SELECT reasons FROM plan_variants WHERE incident_id = ? LIMIT 1`, broken).Scan(&reasons); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.st.DB().Exec(`UPDATE plan_variants SET reasons = 'not json' WHERE incident_id = ?`, broken); err != nil {
+			t.Fatal(err)
+		}
+		var logs lockedBuffer
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		returned := make(chan error, 1)
+		go func() {
+			returned <- notify.Work(wctx, e.st, notify.WorkOptions{Send: notify.SendOptions{Transport: tr, RetryBase: 20 * time.Millisecond, MaxAttempts: 30},
+				Poll: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+		}()
+		waitUntil(t, "the fine incident to be sent", func() bool { return e.states(t, fine)["email:sent"] == people })
+		failed := fmt.Sprintf(`msg="workers: pass failed" incident_id=%d `, broken)
+		waitUntil(t, "the broken incident's passes to fail twice", func() bool { return strings.Count(logs.String(), failed) >= 2 })
+		if st := e.states(t, broken); st["email:sent"] != 0 {
+			t.Fatalf("broken incident: %v", st)
+		}
+		if _, err := e.st.DB().Exec(`UPDATE plan_variants SET reasons = ? WHERE incident_id = ?`, reasons, broken); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the mended incident to be sent", func() bool { return e.states(t, broken)["email:sent"] == people })
+		stop()
+		if err := <-returned; err != nil {
+			t.Errorf("Work: %v", err)
+		}
+		if !strings.Contains(logs.String(), "retry_in=40ms") {
+			t.Errorf("no backoff in the log:\n%s", logs.String())
+		}
+	})
+}
+
+// TestWork_DatabaseDown: a database Work cannot read is tried again with
+// backoff, logged each time, and Work still returns nil when stopped.
+func TestWork_DatabaseDown(t *testing.T) {
+	e := newSendEnv(t, "")
+	srv := smtptest.Start(t)
+	e.st.DB().Close()
+	var logs lockedBuffer
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	returned := make(chan error, 1)
+	go func() {
+		returned <- notify.Work(ctx, e.st, notify.WorkOptions{Send: notify.SendOptions{Transport: smtpTransport(t, srv, time.Second)},
+			Poll: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	}()
+	waitUntil(t, "three tries at the capped backoff", func() bool { return strings.Count(logs.String(), "retry_in=40ms") >= 3 })
+	stop()
+	if err := <-returned; err != nil {
+		t.Errorf("Work: %v", err)
+	}
+	for _, w := range []string{"retry_in=10ms", "retry_in=20ms", "sql: database is closed"} {
+		if !strings.Contains(logs.String(), w) {
+			t.Errorf("log lacks %q:\n%s", w, logs.String())
+		}
 	}
 }

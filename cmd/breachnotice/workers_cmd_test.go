@@ -132,6 +132,7 @@ func TestCLI_Postgres_Workers(t *testing.T) {
 		}
 	}
 	// SIGTERM mid-run: the worker finishes what it holds and exits 0.
+	atTerm := srv.Count()
 	w1.cmd.Process.Signal(syscall.SIGTERM)
 	if code := wait(w1, "worker 1"); code != 0 {
 		t.Errorf("worker 1 exited %d after SIGTERM:\n%s", code, w1.stderr())
@@ -202,5 +203,6 @@ func TestCLI_Postgres_Workers(t *testing.T) {
 	if out := c.ok("ledger", "verify", zip); !strings.HasPrefix(out, "ok: controller op, incident 1:") {
 		t.Errorf("verify: %q", out)
 	}
-	t.Logf("%d notices: incident send sent %d, the workers %d; worker 1 stopped by SIGTERM mid-run", sent, bySend, byWorkers)
+	inFlight := regexp.MustCompile(`passes_in_flight=\d+`).FindString(w1.stderr())
+	t.Logf("%d notices: incident send sent %d, the workers %d; worker 1 got SIGTERM after %d messages (%s)", sent, bySend, byWorkers, atTerm, inFlight)
 }
