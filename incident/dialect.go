@@ -1,6 +1,11 @@
 package incident
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
 
 // IsPostgres reports whether db is PostgreSQL rather than SQLite: its
 // driver (migrations.OpenPostgres's) says so. The store's SQL is written
@@ -28,4 +33,25 @@ func (s *Store) JSONValues(typ string) string {
 		typ = "BIGINT"
 	}
 	return "SELECT CAST(value AS " + typ + ") FROM json_array_elements_text(CAST(? AS json)) AS value"
+}
+
+// LockIncident makes tx the only transaction that runs past it for the
+// incident until tx ends, for work that reads what it is about to change
+// (who still lacks a code, which codes are free). On PostgreSQL it locks
+// the incident's row FOR NO KEY UPDATE, which waits for another holder
+// yet lets rows that reference the incident (a sender's fallback letter)
+// be inserted meanwhile. SQLite needs nothing: its write transactions
+// begin immediate, one at a time.
+func (s *Store) LockIncident(ctx context.Context, tx *sql.Tx, id int64) error {
+	if !s.pg {
+		return nil
+	}
+	var got int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM incidents WHERE id = ? FOR NO KEY UPDATE`, id).Scan(&got); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("lock incident %d: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("lock incident %d: %w", id, err)
+	}
+	return nil
 }

@@ -217,6 +217,13 @@ func Import(ctx context.Context, st *incident.Store, incidentID int64, name stri
 	}
 	err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
 		res = ImportResult{Read: len(codes)}
+		// Two imports of one incident at once (two processes on
+		// PostgreSQL) would both give the same free codes to the same
+		// people: the second waits here for the first to commit, then
+		// sees what it assigned.
+		if err := st.LockIncident(ctx, tx.Tx, inc.ID); err != nil {
+			return fmt.Errorf("offer codes: %w", err)
+		}
 		juris, err := owedJurisdictions(ctx, tx, inc)
 		if err != nil {
 			return err
@@ -316,8 +323,12 @@ func Import(ctx context.Context, st *incident.Store, incidentID int64, name stri
 			for i := lo; i < hi; i++ {
 				pairs = append(pairs, [2]string{pool[i].code, people[i]})
 			}
-			if _, err := tx.ExecContext(ctx, assign, ts, jsonList(pairs)); err != nil {
+			r, err := tx.ExecContext(ctx, assign, ts, jsonList(pairs))
+			if err != nil {
 				return fmt.Errorf("assign offer codes: %w", err)
+			}
+			if n, err := r.RowsAffected(); err != nil || n != int64(len(pairs)) {
+				return fmt.Errorf("%w: assign offer codes: %d codes to give but %d still free (another import ran?)", incident.ErrConflict, len(pairs), n)
 			}
 		}
 		// New codes: insert in batches, assigned while people remain.
