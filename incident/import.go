@@ -363,7 +363,7 @@ func (s *Store) ImportAccounts(ctx context.Context, r io.Reader, opt ImportOptio
 	ch := &accountChunk{im: im, seen: map[string]bool{}, size: accountChunkSize, room: jsonbRoom}
 	depth := 4
 	if s.pg {
-		ch.size, ch.room = min(im.opt.BatchSize, pgChunkMax), len(pgCopyHeader)
+		ch.size, ch.room = min(im.opt.BatchSize, pgChunkMax), 0
 		depth = ch.size/accountBatchRows + 2
 	}
 	batches, free := make(chan []parsedAccount, depth), make(chan []parsedAccount, depth+2)
@@ -484,8 +484,8 @@ type parsedAccount struct {
 	rej   *Problem
 	warns []Problem
 	// row is the account as the writer hands it to the store: JSONB for
-	// SQLite (appendAccountJSONB), COPY's binary row for PostgreSQL
-	// (appendAccountCopy).
+	// SQLite (appendAccountJSONB), a row of COPY's text format for
+	// PostgreSQL (appendAccountCopy).
 	row []byte
 }
 
@@ -520,7 +520,8 @@ type accountChunk struct {
 	ids   []string
 	lines []int
 	// body holds the rows after room bytes left for a header (the JSONB
-	// array's, or COPY's); ends[i] is where row i ends in it.
+	// array's on SQLite; none on PostgreSQL); ends[i] is where row i ends
+	// in it.
 	body []byte
 	ends []int
 	room int

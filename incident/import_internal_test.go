@@ -21,3 +21,22 @@ func TestCleanTextShortcut(t *testing.T) {
 	}
 	gen("", 4)
 }
+
+// TestAppendCopyText checks the escapes of COPY's text format, which the
+// validated values, cleaned of controls, rarely need: a backslash stays
+// a backslash once stored.
+func TestAppendCopyText(t *testing.T) {
+	for v, want := range map[string]string{
+		"":                  "",
+		"plain Zoë":         "plain Zoë",
+		`a\b`:               `a\\b`,
+		"\\\t\n\r\\":        `\\\t\n\r\\`,
+		`\.`:                `\\.`,
+		"\\N":               `\\N`,
+		"tab\tend\r\nx\\\\": `tab\tend\r\nx\\\\`,
+	} {
+		if got := string(appendCopyText([]byte("x"), v)); got != "x"+want {
+			t.Errorf("appendCopyText(%q) = %q, want %q", v, got[1:], want)
+		}
+	}
+}
