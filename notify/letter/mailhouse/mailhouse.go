@@ -216,7 +216,7 @@ func applyLetterFile(ctx context.Context, st *incident.Store, r io.Reader, opt F
 		r = spool
 	}
 	res.Controller = scope
-	ap := &letterApply{ev: ev, scope: scope, exported: map[string]time.Time{}, res: &res,
+	ap := &letterApply{ev: ev, scope: scope, pg: st.Postgres(), exported: map[string]time.Time{}, res: &res,
 		report: func(p incident.Problem) {
 			p.File = file
 			if p.Warning {
@@ -312,6 +312,11 @@ func letterControllers(ctx context.Context, st *incident.Store, r io.Reader, ev 
 type letterApply struct {
 	ev    letterEvent
 	scope string // "" or the only controller whose letters apply
+	// pg: the store is PostgreSQL, where a letter's row is locked as it is
+	// read, so that two files applied at once (say by two processes) move
+	// it once: the second reads the state the first left. SQLite's write
+	// transactions already run one at a time.
+	pg bool
 	// exported caches the export day of each batch seen.
 	exported map[string]time.Time
 	report   func(incident.Problem)
@@ -325,10 +330,14 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 	bad := func(line int, field, reason string) {
 		ap.report(incident.Problem{Line: line, Field: field, Reason: reason})
 	}
+	lockSQL := ""
+	if ap.pg {
+		lockSQL = " FOR UPDATE OF n"
+	}
 	find, err := tx.PrepareContext(ctx, `SELECT n.incident_id, n.controller_id, n.account_id, n.state, n.batch, n.final_at, n.created_at,
 		coalesce(v.jurisdiction, ''), coalesce(v.deadline, ''), n.content_sha256
 		FROM notices n LEFT JOIN plan_variants v ON v.incident_id = n.incident_id AND v.variant = n.variant
-		WHERE n.id = ? AND n.channel = 'letter'`)
+		WHERE n.id = ? AND n.channel = 'letter'`+lockSQL)
 	if err != nil {
 		return fmt.Errorf("letters: %w", err)
 	}
@@ -388,8 +397,12 @@ func (ap *letterApply) lines(ctx context.Context, tx *incident.Tx, lines []lette
 			}
 		}
 		at := l.at.Format(time.RFC3339)
-		if _, err := upd.ExecContext(ctx, ev.state, ev.state, at, ev.state, l.extra, ev.state, l.extra, ts, l.id, state); err != nil {
+		r, err := upd.ExecContext(ctx, ev.state, ev.state, at, ev.state, l.extra, ev.state, l.extra, ts, l.id, state)
+		if err != nil {
 			return fmt.Errorf("letters: %s: %w", id, err)
+		}
+		if n, err := r.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: letters: %s is no longer %s (another file applied at once?)", incident.ErrConflict, id, state)
 		}
 		if batch != "" {
 			bc := counts[batch]

@@ -29,8 +29,14 @@ import (
 // plans an incident whose people are owed letters.
 func letterStore(t *testing.T) (*incident.Store, int64) {
 	t.Helper()
+	return letterStoreOn(t, storetest.Default())
+}
+
+// letterStoreOn is letterStore on a store of kind k.
+func letterStoreOn(t *testing.T, k storetest.Kind) (*incident.Store, int64) {
+	t.Helper()
 	ctx := context.Background()
-	st := storetest.Open(t)
+	st := storetest.OpenOn(t, k)
 	led, err := ledger.New([]byte("letters-test-secret-0123456789"), st.Now)
 	if err != nil {
 		t.Fatal(err)
