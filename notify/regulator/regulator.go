@@ -424,11 +424,19 @@ func MarkSent(ctx context.Context, st *incident.Store, id int64, jurisdiction, d
 		return nil, err
 	}
 	err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO regulator_filings(incident_id, jurisdiction, duty, recipient, due, sent_on, sent_ref)
+		// Only a filing not yet recorded is recorded: another MarkSent of
+		// it may have committed since Duties read it (a second click, a
+		// second process on PostgreSQL).
+		r, err := tx.ExecContext(ctx, `INSERT INTO regulator_filings(incident_id, jurisdiction, duty, recipient, due, sent_on, sent_ref)
 			VALUES (?,?,?,?,?,?,?)
-			ON CONFLICT (incident_id, jurisdiction, duty) DO UPDATE SET sent_on = excluded.sent_on, sent_ref = excluded.sent_ref`,
-			id, f.Jurisdiction, f.Duty, f.Recipient, f.Due.String(), on.String(), ref); err != nil {
+			ON CONFLICT (incident_id, jurisdiction, duty) DO UPDATE SET sent_on = excluded.sent_on, sent_ref = excluded.sent_ref
+			WHERE regulator_filings.sent_on = ''`,
+			id, f.Jurisdiction, f.Duty, f.Recipient, f.Due.String(), on.String(), ref)
+		if err != nil {
 			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: the %s filing of %s was recorded as sent meanwhile", incident.ErrConflict, f.Duty, jurisdiction)
 		}
 		detail, _ := json.Marshal(map[string]any{"jurisdiction": f.Jurisdiction, "duty": f.Duty, "recipient": f.Recipient,
 			"due": f.Due.String(), "sent_on": on.String(), "ref": ref, "draft_sha256": f.SHA256, "late": on.After(f.Due.Time)})

@@ -3,6 +3,7 @@ package regulator_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -27,8 +28,14 @@ var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 // fresh database of the tests' store (storetest) with the ledger wired in.
 func setup(t *testing.T) (*incident.Store, int64) {
 	t.Helper()
+	return setupOn(t, storetest.Default())
+}
+
+// setupOn is setup on a store of kind k.
+func setupOn(t *testing.T, k storetest.Kind) (*incident.Store, int64) {
+	t.Helper()
 	ctx := context.Background()
-	st := incident.NewStore(storetest.OpenDB(t, storetest.Default()))
+	st := incident.NewStore(storetest.OpenDB(t, k))
 	st.Now = func() time.Time { return t0 }
 	led, err := ledger.New([]byte("regulator-test-secret-0123456789"), st.Now)
 	if err != nil {
@@ -221,5 +228,70 @@ func TestRegulatorFirst(t *testing.T) {
 	}
 	if _, err := ledger.CheckLog(ctx, st.DB(), "op"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMarkSent_TwiceAtOnce_Postgres: one filing recorded as sent twice at
+// once (a double click, or two processes on one PostgreSQL): one is
+// recorded, with one regulator_notified entry; the other is refused as a
+// conflict, as it is when it comes after.
+//
+// Until both have started, another transaction holds the incident's row
+// (which the filing's row references), so both have read the filing as
+// not yet sent before either writes.
+func TestMarkSent_TwiceAtOnce_Postgres(t *testing.T) {
+	ctx := context.Background()
+	st, id := setupOn(t, storetest.Postgres)
+	hold, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.ExecContext(ctx, `SELECT id FROM incidents WHERE id = ? FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	on := incident.Date{Time: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	done := make(chan error, 2)
+	for _, ref := range []string{"AG ref 1", "AG ref 2"} {
+		go func() {
+			_, err := regulator.MarkSent(ctx, st, id, "US-MD", "", on, ref, t0.Add(26*time.Hour))
+			done <- err
+		}()
+	}
+	for waiting, tries := 0, 0; waiting < 2; tries++ {
+		if tries == 3000 {
+			t.Fatalf("%d filings waiting on a lock, want 2", waiting)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	ok, conflicts := 0, 0
+	for range 2 {
+		switch err := <-done; {
+		case err == nil:
+			ok++
+		case errors.Is(err, incident.ErrConflict):
+			conflicts++
+		default:
+			t.Errorf("MarkSent: %v", err)
+		}
+	}
+	if ok != 1 || conflicts != 1 {
+		t.Errorf("%d recorded, %d refused as a conflict; want 1 and 1", ok, conflicts)
+	}
+	n := 0
+	for _, k := range kinds(t, st, id) {
+		if k == string(ledger.KindRegulatorNotified) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d regulator_notified entries, want 1", n)
 	}
 }
