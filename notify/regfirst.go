@@ -57,32 +57,52 @@ func HeldJurisdictions(ctx context.Context, st *incident.Store, id int64) ([]str
 }
 
 // waiveRegulatorFirst records, for every jurisdiction still held, that the
-// sender chose to notify the people before the regulator.
+// sender chose to notify the people before the regulator, and returns the
+// jurisdictions it recorded. One that another sender waived, or whose
+// filing was recorded as sent, since HeldJurisdictions read it (several
+// incident send processes at once) is left alone: it is no longer held,
+// and its waiver is recorded once.
 func waiveRegulatorFirst(ctx context.Context, st *incident.Store, inc *incident.Incident, now time.Time) ([]string, error) {
 	held, err := HeldJurisdictions(ctx, st, inc.ID)
 	if err != nil || len(held) == 0 {
 		return nil, err
 	}
+	var waived []string
 	err = st.InTxAt(ctx, now, func(tx *incident.Tx) error {
+		waived = waived[:0]
 		at := tx.Now.Format(time.RFC3339Nano)
 		var entries []ledger.Entry
 		for _, j := range held {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO regulator_filings(incident_id, jurisdiction, duty, waived_at) VALUES (?, ?, 'regulator', ?)
-				ON CONFLICT (incident_id, jurisdiction, duty) DO UPDATE SET waived_at = excluded.waived_at`, inc.ID, j, at); err != nil {
+			r, err := tx.ExecContext(ctx, `INSERT INTO regulator_filings(incident_id, jurisdiction, duty, waived_at) VALUES (?, ?, 'regulator', ?)
+				ON CONFLICT (incident_id, jurisdiction, duty) DO UPDATE SET waived_at = excluded.waived_at
+				WHERE regulator_filings.sent_on = '' AND regulator_filings.waived_at = ''`, inc.ID, j, at)
+			if err != nil {
 				return err
 			}
+			if n, err := r.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				continue
+			}
+			waived = append(waived, j)
 			detail, _ := json.Marshal(map[string]any{"jurisdiction": j, "actor": incident.ActorFrom(ctx).Name})
 			entries = append(entries, ledger.Entry{Controller: inc.ControllerID, At: tx.Now, Kind: ledger.KindRegulatorWaived, Incident: inc.ID, Detail: detail})
+		}
+		if len(waived) == 0 {
+			return nil
 		}
 		if err := ledger.Append(ctx, tx.Tx, entries...); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, "incident.regulator_first_waived", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"jurisdictions": held})
+		return tx.Audit(ctx, "incident.regulator_first_waived", fmt.Sprintf("incident:%d", inc.ID), map[string]any{"jurisdictions": waived})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("send incident %d: record --regulator-first=false: %w", inc.ID, err)
 	}
-	return held, nil
+	if len(waived) == 0 {
+		return nil, nil
+	}
+	return waived, nil
 }
 
 // heldJSON is the JSON array of the held jurisdictions, for SQL

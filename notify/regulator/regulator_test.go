@@ -295,3 +295,88 @@ func TestMarkSent_TwiceAtOnce_Postgres(t *testing.T) {
 		t.Errorf("%d regulator_notified entries, want 1", n)
 	}
 }
+
+// TestSend_WaiveTwiceAtOnce_Postgres: two incident send
+// --regulator-first=false at once (several senders on one PostgreSQL, as
+// the README runs them): each held jurisdiction's waiver is recorded
+// once, one regulator_first_waived entry each, and each held resident is
+// emailed once.
+//
+// Until both have read the held jurisdictions, another transaction holds
+// the filings' rows, so both try to record the same waivers.
+func TestSend_WaiveTwiceAtOnce_Postgres(t *testing.T) {
+	ctx := context.Background()
+	st, id := setupOn(t, storetest.Postgres)
+	srv := smtptest.Start(t)
+	tr := transport(t, srv)
+	now := func() time.Time { return t0 }
+	if res, err := notify.Send(ctx, st, id, notify.SendOptions{Transport: tr, Now: now}); err != nil || len(res.HeldForRegulator) != 2 {
+		t.Fatalf("send: %+v %v, want US-MD and US-NJ held", res, err)
+	}
+	if dr, err := regulator.Draft(ctx, st, t0); err != nil || dr.Drafted != 2 {
+		t.Fatalf("drafts: %+v %v", dr, err)
+	}
+	hold, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.ExecContext(ctx, `SELECT jurisdiction FROM regulator_filings WHERE incident_id = ? FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		res notify.SendResult
+		err error
+	}
+	done := make(chan result, 2)
+	for range 2 {
+		go func() {
+			res, err := notify.Send(ctx, st, id, notify.SendOptions{Transport: tr, Now: now, RegulatorFirstOff: true})
+			done <- result{res, err}
+		}()
+	}
+	// Both wait to record their waivers.
+	for waiting, tries := 0, 0; waiting < 2; tries++ {
+		if tries == 3000 {
+			t.Fatalf("%d sends waiting to record a waiver, want 2", waiting)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%regulator_filings%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var waived []string
+	for range 2 {
+		r := <-done
+		if r.err != nil {
+			t.Fatalf("send: %v", r.err)
+		}
+		waived = append(waived, r.res.RegulatorFirstWaived...)
+	}
+	slices.Sort(waived)
+	if !slices.Equal(waived, []string{"US-MD", "US-NJ"}) {
+		t.Errorf("the two sends waived %v, want US-MD and US-NJ once", waived)
+	}
+	n := 0
+	for _, k := range kinds(t, st, id) {
+		if k == string(ledger.KindRegulatorWaived) {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d regulator_first_waived entries, want 2", n)
+	}
+	to := map[string]int{}
+	for _, m := range srv.Messages() {
+		to[m.To[0]]++
+	}
+	for _, a := range []string{"ca1@example.org", "md1@example.org", "md2@example.org", "nj1@example.org"} {
+		if to[a] != 1 {
+			t.Errorf("%s emailed %d times, want 1 (all: %v)", a, to[a], to)
+		}
+	}
+}
