@@ -265,15 +265,21 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// postgresCPU is the user and system time of every process named postgres
-// on the machine, with the time of the children they reaped (the
-// postmaster reaps the backends of closed connections): the test
-// server's, and any other PostgreSQL's running.
+// postgresCPU is the user and system time of the test's PostgreSQL: its
+// postmaster (a child of this process, started by pgtest), the children
+// it reaped (the backends of closed connections), and its live children
+// (backends, background workers). Other PostgreSQL servers on the machine
+// are not counted.
 func postgresCPU() time.Duration {
+	type proc struct {
+		ppid  int
+		ticks []int64 // utime, stime, cutime, cstime
+	}
+	procs := map[int]proc{}
 	ents, _ := os.ReadDir("/proc")
-	var ticks int64
 	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -291,9 +297,24 @@ func postgresCPU() time.Duration {
 		if len(f) < 15 {
 			continue
 		}
+		p := proc{}
+		p.ppid, _ = strconv.Atoi(f[1])
 		for _, v := range f[11:15] {
 			n, _ := strconv.ParseInt(v, 10, 64)
-			ticks += n
+			p.ticks = append(p.ticks, n)
+		}
+		procs[pid] = p
+	}
+	var ticks int64
+	for pid, p := range procs {
+		if p.ppid != os.Getpid() {
+			continue
+		}
+		ticks += p.ticks[0] + p.ticks[1] + p.ticks[2] + p.ticks[3]
+		for _, c := range procs {
+			if c.ppid == pid {
+				ticks += c.ticks[0] + c.ticks[1]
+			}
 		}
 	}
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ
