@@ -25,9 +25,12 @@ import (
 // 30,000) sent by 1, 2 and 4 separate `incident send` processes at the same
 // per-process concurrency (BN_PROCS_CONCURRENCY, default 8) to a loopback
 // SMTP sink that answers each message after 20 ms; then 4 processes with
-// one of them killed with SIGKILL a third of the way in (the survivors
-// take over its leases after --lease). Each row checks that nobody owed an
-// email is left without one, counts who received two copies and whether
+// one of them killed with SIGKILL a third of the way in (the survivors, on
+// the same host, see its process gone and take its leases over at once;
+// from another host they would after --lease, 5s); then one incident send
+// and 3 `serve --workers-only` processes (polling every 500 ms), timed
+// until the send returns. Each row checks that nobody owed an email is
+// left without one, counts who received two copies and whether
 // every one of them is named possible_duplicate in the ledger, and
 // verifies the proof bundle. It prints one table:
 //
@@ -57,10 +60,17 @@ func BenchmarkSendProcesses_Postgres(b *testing.B) {
 	for _, tc := range []struct {
 		workers int
 		kill    bool
-	}{{1, false}, {2, false}, {4, false}, {4, true}} {
+		// serve: the first process is incident send (it starts the send),
+		// the others serve --workers-only, stopped with SIGTERM once the
+		// send has returned (every notice final).
+		serve bool
+	}{{1, false, false}, {2, false, false}, {4, false, false}, {4, true, false}, {4, false, true}} {
 		name := fmt.Sprintf("workers=%d", tc.workers)
 		if tc.kill {
 			name += "/one-killed"
+		}
+		if tc.serve {
+			name += "/send+3-serve-workers-only"
 		}
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -80,8 +90,11 @@ func BenchmarkSendProcesses_Postgres(b *testing.B) {
 				procs := make([]*exec.Cmd, tc.workers)
 				outs := make([]*bytes.Buffer, tc.workers)
 				for w := range procs {
-					procs[w], outs[w] = p.start("incident", "send", "1", "--channel", "email", "--smtp", srv.URL(),
-						"--concurrency", strconv.Itoa(conc), "--lease", "5s")
+					args := []string{"incident", "send", "1", "--channel", "email"}
+					if tc.serve && w > 0 {
+						args = []string{"serve", "--workers-only", "--poll", "500ms"}
+					}
+					procs[w], outs[w] = p.start(append(args, "--smtp", srv.URL(), "--concurrency", strconv.Itoa(conc), "--lease", "5s")...)
 				}
 				if tc.kill {
 					for srv.Count() < people/3 && procs[0].ProcessState == nil {
@@ -93,6 +106,12 @@ func BenchmarkSendProcesses_Postgres(b *testing.B) {
 				}
 				var cpu time.Duration
 				for w, cmd := range procs {
+					if tc.serve && w > 0 {
+						// The send returned: every notice is final.
+						if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+							b.Fatal(err)
+						}
+					}
 					err := cmd.Wait()
 					cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 					if tc.kill && w == 0 {
