@@ -87,12 +87,15 @@ func (c *cli) file(name, body string) string {
 }
 
 // openDB opens the test database directly, to check what a command left.
+// It is closed when the test ends, if the test has not closed it (on
+// PostgreSQL a pool left open holds its server connections).
 func (c *cli) openDB() *sql.DB {
 	c.t.Helper()
 	db, err := migrations.Open(context.Background(), c.env["BREACHNOTICE_DB"])
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.t.Cleanup(func() { db.Close() })
 	return db
 }
 
