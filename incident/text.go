@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // CleanText removes control characters from a value that will be printed
@@ -74,10 +75,53 @@ func CheckEmail(s string) (string, error) {
 			}
 		}
 	}
-	addr := local + "@" + domain
+	addr := s
+	if domain != s[at+1:] {
+		addr = local + "@" + domain
+	}
+	// The usual address, a dot-atom of ASCII letters, digits and the
+	// other atext characters at a checked ASCII domain, is what
+	// mail.ParseAddress accepts and returns unchanged: it skips the parser
+	// (a quarter of an import's time on the client).
+	if dotAtom(local) && isASCII(domain) {
+		return addr, nil
+	}
 	p, err := mail.ParseAddress(addr)
 	if err != nil || p.Address != addr || p.Name != "" {
 		return "", errors.New("not a valid address")
 	}
 	return addr, nil
+}
+
+// dotAtom reports whether s is an RFC 5322 dot-atom of ASCII atext: one or
+// more runs of letters, digits and !#$%&'*+-/=?^_`{|}~ joined by single
+// dots.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
