@@ -33,7 +33,7 @@ func TestE2E_BouncesThroughMailpit(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	env := append(os.Environ(), "BREACHNOTICE_DB="+filepath.Join(dir, "bn.db"))
+	env := append(os.Environ(), e2eStore(t, dir)...)
 	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)

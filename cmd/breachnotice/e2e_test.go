@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachnotice/breachnotice/incident/storetest"
 )
 
 // freePort returns a loopback port nobody listens on.
@@ -119,7 +121,7 @@ func TestE2E_DemoThroughMailpit(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	env := append(os.Environ(), "BREACHNOTICE_SMTP="+smtpURL, "BREACHNOTICE_DB="+filepath.Join(dir, "bn.db"))
+	env := append(os.Environ(), append(e2eStore(t, dir), "BREACHNOTICE_SMTP="+smtpURL)...)
 	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -271,4 +273,16 @@ func breachTitles(t *testing.T) []string {
 		titles = append(titles, cat["title.breach"])
 	}
 	return titles
+}
+
+// e2eStore is the environment that points the binary at the tests'
+// store: a SQLite file in dir, or under BREACHNOTICE_TEST_STORE=postgres
+// a fresh database on the throwaway PostgreSQL with the secret every
+// process then shares.
+func e2eStore(t *testing.T, dir string) []string {
+	t.Helper()
+	if storetest.Default() == storetest.Postgres {
+		return []string{"BREACHNOTICE_DB=" + storetest.Location(t, storetest.Postgres), "BREACHNOTICE_SECRET=e2e-secret-0123456789abcdef"}
+	}
+	return []string{"BREACHNOTICE_DB=" + filepath.Join(dir, "bn.db")}
 }
