@@ -199,19 +199,26 @@ func releaseTx(ctx context.Context, tx *sql.Tx, jobs []*job, owner string) error
 // nextDue says when to look again for due email notices, and how many are
 // not final.
 func (d *dispatcher) nextDue(ctx context.Context) (time.Time, int, error) {
-	var pending int
+	var pending, unclaimed int
 	var retry, lease sql.NullString
-	err := d.st.DB().QueryRowContext(ctx, `SELECT count(*),
+	err := d.st.DB().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN state='pending' THEN 1 ELSE 0 END), 0),
 			min(CASE WHEN state='deferred' THEN retry_at END), min(CASE WHEN state='sending' AND lease_owner <> ? THEN lease_until END)
 		FROM notices WHERE incident_id=? AND channel='email' AND state IN ('pending','sending','deferred')
 			AND (state = 'sending' OR `+d.sendable+`)`, d.opt.Owner, d.inc.ID, d.sendableArg).
-		Scan(&pending, &retry, &lease)
+		Scan(&pending, &unclaimed, &retry, &lease)
 	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("send incident %d: %w", d.inc.ID, err)
 	}
 	now := d.opt.Now()
 	next := now.Add(time.Hour)
-	if lease.Valid {
+	switch {
+	case unclaimed > 0:
+		// Sendable notices nobody has claimed, yet the claim found none:
+		// on PostgreSQL another run's claim has them locked (SKIP LOCKED)
+		// and is about to commit. Look again at once; they are then that
+		// run's, under its lease, or free again.
+		next = now.Add(50 * time.Millisecond)
+	case lease.Valid:
 		// Another run holds leases: it may finish them any moment (a run
 		// joining one in progress), so look again within a second rather
 		// than wait for them to expire.
