@@ -652,18 +652,22 @@ func accountUpdateSet(has uint64) string {
 // in the file); that is rare, so it is detected by the counts, and then
 // the chunk is rolled back to its savepoint and written again without the
 // repeats, which are reported.
+//
+// On PostgreSQL the chunk is written by writePostgres (COPY), with the same
+// savepoint, counts and handling of repeated ids.
 func (c *accountChunk) flush(ctx context.Context) error {
-	if c.im.s.pg {
-		return c.flushPostgres(ctx)
-	}
 	if len(c.ids) == 0 {
 		return nil
+	}
+	write := c.write
+	if c.im.s.pg {
+		write = c.writePostgres
 	}
 	im, tx := c.im, c.im.tx
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT chunk"); err != nil {
 		return fmt.Errorf("import %s: %w", im.opt.File, err)
 	}
-	ins, upd, err := c.write(ctx, tx)
+	ins, upd, err := write(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -674,7 +678,7 @@ func (c *accountChunk) flush(ctx context.Context) error {
 		if err := c.dropRepeats(ctx, tx); err != nil {
 			return err
 		}
-		if ins, upd, err = c.write(ctx, tx); err != nil {
+		if ins, upd, err = write(ctx, tx); err != nil {
 			return err
 		}
 	}

@@ -107,41 +107,6 @@ func (im *importer) release() {
 const accountStagingSQL = "INSERT INTO accounts" + accountCols + ` SELECT id, username, name, email, locale,
 	country, region, postal_line1, postal_line2, city, postal_code, reach, import_run FROM import_accounts WHERE true`
 
-// flushPostgres is flush on PostgreSQL: the same savepoint, counts and
-// handling of ids repeated from an earlier chunk.
-func (c *accountChunk) flushPostgres(ctx context.Context) error {
-	if len(c.ids) == 0 {
-		return nil
-	}
-	im, tx := c.im, c.im.tx
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT chunk"); err != nil {
-		return fmt.Errorf("import %s: %w", im.opt.File, err)
-	}
-	ins, upd, err := c.writePostgres(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if ins+upd < len(c.ids) {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO chunk"); err != nil {
-			return fmt.Errorf("import %s: %w", im.opt.File, err)
-		}
-		if err := c.dropRepeats(ctx, tx); err != nil {
-			return err
-		}
-		if ins, upd, err = c.writePostgres(ctx, tx); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "RELEASE chunk"); err != nil {
-		return fmt.Errorf("import %s: %w", im.opt.File, err)
-	}
-	im.res.Inserted += int64(ins)
-	im.res.Updated += int64(upd)
-	c.reset()
-	clear(c.seen)
-	return nil
-}
-
 // writePostgres writes the chunk inside the savepoint chunk: straight
 // into accounts while no chunk met a stored id, else through the staging
 // table. It returns how many rows were inserted and updated.

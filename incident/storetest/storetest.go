@@ -135,3 +135,23 @@ func ScopedIncident(t testing.TB, st *incident.Store, accounts string, elements 
 	}
 	return inc.ID
 }
+
+// AwaitLockWaiters waits until n sessions of db's PostgreSQL database wait
+// on a lock, with a query containing like ("" for any), and fails the test
+// after 30 s. A concurrency test holds a row lock in a transaction of its
+// own, starts the operations that race for it, waits here until each of
+// them is blocked, then releases the lock: every one of them has read what
+// it read before the lock, as two processes at once would.
+func AwaitLockWaiters(t testing.TB, db *sql.DB, n int, like string) {
+	t.Helper()
+	for waiting, tries := 0, 0; waiting < n; tries++ {
+		if tries == 3000 {
+			t.Fatalf("%d sessions waiting on a lock, want %d", waiting, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE '%' || ? || '%'`, like).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

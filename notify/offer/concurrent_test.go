@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/breachnotice/breachnotice/incident"
 	"github.com/breachnotice/breachnotice/incident/storetest"
@@ -71,17 +70,7 @@ func TestImport_Concurrent_Postgres(t *testing.T) {
 			done <- result{res, err}
 		}()
 	}
-	// Wait (bounded) until both imports wait on a lock.
-	for waiting, tries := 0, 0; waiting < 2; tries++ {
-		if tries == 3000 {
-			t.Fatalf("%d imports waiting on a lock, want 2", waiting)
-		}
-		time.Sleep(10 * time.Millisecond)
-		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.AwaitLockWaiters(t, st.DB(), 2, "")
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}

@@ -258,16 +258,7 @@ func TestMarkSent_TwiceAtOnce_Postgres(t *testing.T) {
 			done <- err
 		}()
 	}
-	for waiting, tries := 0, 0; waiting < 2; tries++ {
-		if tries == 3000 {
-			t.Fatalf("%d filings waiting on a lock, want 2", waiting)
-		}
-		time.Sleep(10 * time.Millisecond)
-		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.AwaitLockWaiters(t, st.DB(), 2, "")
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
@@ -335,17 +326,7 @@ func TestSend_WaiveTwiceAtOnce_Postgres(t *testing.T) {
 			done <- result{res, err}
 		}()
 	}
-	// Both wait to record their waivers.
-	for waiting, tries := 0, 0; waiting < 2; tries++ {
-		if tries == 3000 {
-			t.Fatalf("%d sends waiting to record a waiver, want 2", waiting)
-		}
-		time.Sleep(10 * time.Millisecond)
-		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%regulator_filings%'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.AwaitLockWaiters(t, st.DB(), 2, "regulator_filings")
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
