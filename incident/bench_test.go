@@ -21,11 +21,15 @@ import (
 
 // benchAccounts is the size of the import benchmark: BENCH_ACCOUNTS, or a
 // million.
-func benchAccounts() int {
-	if n, err := strconv.Atoi(os.Getenv("BENCH_ACCOUNTS")); err == nil && n > 0 {
+func benchAccounts() int { return benchEnvInt("BENCH_ACCOUNTS", 1_000_000) }
+
+// benchEnvInt is the positive integer in the environment variable name,
+// or def.
+func benchEnvInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
 	}
-	return 1_000_000
+	return def
 }
 
 // peakRSS returns the process's peak resident set (VmHWM) in bytes.
@@ -151,14 +155,8 @@ func BenchmarkImportVsSQLite3(b *testing.B) {
 	if err != nil {
 		b.Skip("sqlite3 shell not found (apt-get install sqlite3): no baseline to compare the import with")
 	}
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_ACCOUNTS")); err == nil && v > 0 {
-		n = v
-	}
-	reps := 3
-	if v, err := strconv.Atoi(os.Getenv("BENCH_REPS")); err == nil && v > 0 {
-		reps = v
-	}
+	n := benchEnvInt("BENCH_ACCOUNTS", 200_000)
+	reps := benchEnvInt("BENCH_REPS", 3)
 	path := writeAccountsCSV(b, n)
 	ctx := context.Background()
 
@@ -266,14 +264,8 @@ func BenchmarkImportVsCopy_Postgres(b *testing.B) {
 	if _, err := os.Stat(psql); err != nil {
 		b.Skipf("no psql next to postgres: %v", err)
 	}
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_ACCOUNTS")); err == nil && v > 0 {
-		n = v
-	}
-	reps := 1
-	if v, err := strconv.Atoi(os.Getenv("BENCH_REPS")); err == nil && v > 0 {
-		reps = v
-	}
+	n := benchEnvInt("BENCH_ACCOUNTS", 1_000_000)
+	reps := benchEnvInt("BENCH_REPS", 1)
 	path := writeAccountsCSV(b, n)
 	ctx := context.Background()
 	f, err := os.Open(path)

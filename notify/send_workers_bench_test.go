@@ -3,8 +3,6 @@ package notify_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -24,10 +22,7 @@ import (
 //
 //	go test ./notify -run '^$' -bench SendWorkers_Postgres -benchtime 1x
 func BenchmarkSendWorkers_Postgres(b *testing.B) {
-	people := 3000
-	if v, err := strconv.Atoi(os.Getenv("BN_WORKERS_PEOPLE")); err == nil && v > 0 {
-		people = v
-	}
+	people := benchEnvInt("BN_WORKERS_PEOPLE", 3000)
 	for _, workers := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

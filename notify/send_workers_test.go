@@ -47,18 +47,7 @@ func TestSend_Workers(t *testing.T) {
 		if sent != people {
 			t.Errorf("workers sent %d between them, want %d (results %+v)", sent, people, results)
 		}
-		seen := map[string]int{}
-		for _, m := range srv.Messages() {
-			seen[m.MessageID]++
-		}
-		for mid, n := range seen {
-			if n > 1 {
-				t.Errorf("message %s delivered %d times", mid, n)
-			}
-		}
-		if len(seen) != people {
-			t.Errorf("%d distinct messages delivered, want %d", len(seen), people)
-		}
+		deliveredOnce(t, srv, people)
 		kinds, dups := e.entries(t)
 		if kinds[ledger.KindEmailSent] != people || dups != 0 {
 			t.Errorf("ledger: %v, %d possible duplicates", kinds, dups)
@@ -70,4 +59,22 @@ func TestSend_Workers(t *testing.T) {
 			t.Errorf("notice states %v, want %d sent", st, people)
 		}
 	})
+}
+
+// deliveredOnce checks that the server received want distinct messages
+// (by Message-ID), none of them twice.
+func deliveredOnce(t *testing.T, srv *smtptest.Server, want int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, m := range srv.Messages() {
+		seen[m.MessageID]++
+	}
+	for mid, n := range seen {
+		if n > 1 {
+			t.Errorf("message %s delivered %d times", mid, n)
+		}
+	}
+	if len(seen) != want {
+		t.Errorf("%d distinct messages delivered, want %d", len(seen), want)
+	}
 }

@@ -193,18 +193,7 @@ func TestWork(t *testing.T) {
 		mu.Unlock()
 
 		total := 2*people + 2
-		seen := map[string]int{}
-		for _, m := range srv.Messages() {
-			seen[m.MessageID]++
-		}
-		for mid, n := range seen {
-			if n > 1 {
-				t.Errorf("message %s delivered %d times", mid, n)
-			}
-		}
-		if len(seen) != total {
-			t.Errorf("%d distinct messages delivered, want %d", len(seen), total)
-		}
+		deliveredOnce(t, srv, total)
 		kinds, dups := e.entries(t)
 		if kinds[ledger.KindEmailSent] != total || dups != 0 || kinds[ledger.KindEmailDeferred] < people {
 			t.Errorf("ledger: %v, %d possible duplicates; want %d sent, at least %d deferred, none flagged", kinds, dups, total, people)

@@ -39,10 +39,7 @@ func BenchmarkSendProcesses_Postgres(b *testing.B) {
 	people := envInt("BN_PROCS_PEOPLE", 30000)
 	conc := envInt("BN_PROCS_CONCURRENCY", 8)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(b, dir)
 	csv := filepath.Join(dir, "accounts.csv")
 	writeLearners(b, csv, people)
 

@@ -29,10 +29,7 @@ import (
 func TestE2E_BouncesThroughMailpit(t *testing.T) {
 	smtpURL, api := startMailpit(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	env := append(os.Environ(), e2eStore(t, dir)...)
 	run := func(args ...string) string {
 		t.Helper()

@@ -117,10 +117,7 @@ func mailpitMessages(t *testing.T, api string) []mailpitMessage {
 func TestE2E_DemoThroughMailpit(t *testing.T) {
 	smtpURL, api := startMailpit(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	env := append(os.Environ(), append(e2eStore(t, dir), "BREACHNOTICE_SMTP="+smtpURL)...)
 	run := func(args ...string) string {
 		t.Helper()

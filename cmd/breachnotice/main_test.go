@@ -279,12 +279,9 @@ func TestCLI_ImportWhileScoping(t *testing.T) {
 	}
 	path := c.file("big.csv", big.String())
 
-	bin := filepath.Join(c.dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, c.dir)
 	cmd := exec.Command(bin, "accounts", "import", path)
-	cmd.Env = append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
+	cmd.Env = c.procEnv()
 	var childOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &childOut, &childOut
 	if err := cmd.Start(); err != nil {
@@ -359,11 +356,8 @@ func TestCLI_SendStopsCleanlyOnSIGTERM(t *testing.T) {
 
 	srv := smtptest.Start(t)
 	srv.Behave(func(string, int) smtptest.Behaviour { time.Sleep(3 * time.Millisecond); return smtptest.Accept })
-	bin := filepath.Join(c.dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	env := append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
+	bin := buildBinary(t, c.dir)
+	env := c.procEnv()
 	cmd := exec.Command(bin, "incident", "send", "1", "--channel", "email", "--smtp", srv.URL(), "--concurrency", "2")
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
@@ -439,4 +433,21 @@ func (c *cli) plannedWithLearners(prefix string, n int) {
 	c.ok("incident", "open", "--controller", "op", "--title", "t", "--discovered", "2026-11-20", "--elements", "name,email,password")
 	c.ok("incident", "scope", "1", "--all")
 	c.ok("incident", "plan", "1")
+}
+
+// buildBinary builds breachnotice into dir and returns its path, for the
+// tests that run it as separate processes (signals, several senders).
+func buildBinary(tb testing.TB, dir string) string {
+	tb.Helper()
+	bin := filepath.Join(dir, "breachnotice")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// procEnv is the environment of a separate breachnotice process on the
+// test's store, with the secret every process on it shares.
+func (c *cli) procEnv() []string {
+	return append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
 }

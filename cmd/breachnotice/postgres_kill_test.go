@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -31,12 +30,9 @@ func TestCLI_Postgres_SenderKilled(t *testing.T) {
 	// 20 ms per message, 4 connections per sender: about 200 messages a
 	// second each, so the run lasts a few seconds.
 	srv := smtptest.Start(t, smtptest.WithLatency(20*time.Millisecond))
-	bin := filepath.Join(c.dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, c.dir)
 	const lease = 2 * time.Second
-	env := append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
+	env := c.procEnv()
 	sender := func() (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(bin, "incident", "send", "1", "--channel", "email", "--smtp", srv.URL(),
 			"--concurrency", "4", "--lease", lease.String())

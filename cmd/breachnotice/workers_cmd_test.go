@@ -77,11 +77,8 @@ func TestCLI_Postgres_Workers(t *testing.T) {
 	const n = 300
 	c.plannedWithLearners("w", n)
 	srv := smtptest.Start(t, smtptest.WithLatency(10*time.Millisecond))
-	bin := filepath.Join(c.dir, "breachnotice")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	env := append(os.Environ(), "BREACHNOTICE_DB="+c.env["BREACHNOTICE_DB"], "BREACHNOTICE_SECRET="+c.env["BREACHNOTICE_SECRET"])
+	bin := buildBinary(t, c.dir)
+	env := c.procEnv()
 	start := func(args ...string) *proc {
 		p := &proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
 		p.cmd.Env = env
