@@ -27,7 +27,7 @@ td.num,th.num{text-align:right}
 .tag{display:inline-block;padding:0 6px;border:1px solid #505a5f;font-size:14px}
 .hold{border-color:#b10e1e;color:#b10e1e}
 .actions{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-end}
-.actions form{border:1px solid #b1b4b6;padding:8px 12px;min-width:0;max-width:100%}
+.actions form{border:1px solid #b1b4b6;padding:8px 12px;min-width:0;max-width:100%}.actions form p{max-width:38em}
 code{word-break:break-all}
 select,input,textarea{max-width:100%}
 label{display:block;font-weight:bold;margin:8px 0 4px}
